@@ -1,0 +1,1 @@
+"""Sunlight's shared library: contracts, the working-day calendar and the infrastructure providers."""

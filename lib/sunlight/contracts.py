@@ -1,0 +1,225 @@
+"""What crosses the wire between services: event names, the event envelope and payload schemas.
+
+Every event is named in the past tense and carries an ``event_id``, the case number, the time it
+happened and a schema version. A consumer validates the envelope and the payload of every event it
+receives; a malformed event is a permanent failure and goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from sunlight.errors import ValidationFailed
+
+SCHEMA_VERSION = 1
+
+APPLICATION_ACCEPTED = "application.accepted"
+CASE_OPENED = "case.opened"
+TASK_CREATED = "task.created"
+TASK_COMPLETED = "task.completed"
+CASE_APPROVED = "case.approved"
+CASE_REJECTED = "case.rejected"
+CERTIFICATE_ISSUED = "certificate.issued"
+SMS_SENT = "sms.sent"
+
+#: which service publishes each event (the exchange is ``<service>.events``)
+PUBLISHERS: dict[str, str] = {
+    APPLICATION_ACCEPTED: "intake",
+    CASE_OPENED: "workflow",
+    TASK_CREATED: "workflow",
+    TASK_COMPLETED: "workflow",
+    CASE_APPROVED: "workflow",
+    CASE_REJECTED: "workflow",
+    CERTIFICATE_ISSUED: "registry",
+    SMS_SENT: "notify",
+}
+
+#: services whose events supervision audits
+AUDITED_SERVICES: tuple[str, ...] = ("intake", "workflow", "registry", "notify")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ApplicantContact(_Strict):
+    """Who to tell: the applicant's display name and mobile number."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+
+
+class ApplicationAccepted(_Strict):
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    process = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    accepted_at = fields.AwareDateTime(required=True)
+    promised_date = fields.Date(required=True)
+    certificate_kind = fields.String(required=True)
+    fees_due = fields.List(fields.Dict(), load_default=list)
+
+
+class CaseOpened(_Strict):
+    item_code = fields.String(required=True)
+    tenant = fields.String(required=True)
+    definition = fields.String(required=True)
+    definition_version = fields.Integer(required=True)
+
+
+class TaskCreated(_Strict):
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+
+
+class TaskCompleted(_Strict):
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    opinion = fields.String(load_default="")
+
+
+class CaseDecided(_Strict):
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    certificate_kind = fields.String(required=True)
+    decided_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+
+
+class CertificateIssued(_Strict):
+    certificate_number = fields.String(required=True)
+    kind = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    holder = fields.Nested(ApplicantContact, required=True)
+    issued_at = fields.AwareDateTime(required=True)
+
+
+class SmsSent(_Strict):
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+
+
+PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
+    APPLICATION_ACCEPTED: ApplicationAccepted,
+    CASE_OPENED: CaseOpened,
+    TASK_CREATED: TaskCreated,
+    TASK_COMPLETED: TaskCompleted,
+    CASE_APPROVED: CaseDecided,
+    CASE_REJECTED: CaseDecided,
+    CERTIFICATE_ISSUED: CertificateIssued,
+    SMS_SENT: SmsSent,
+}
+
+
+class Envelope(_Strict):
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
+    schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
+    occurred_at = fields.AwareDateTime(required=True)
+    source = fields.String(required=True)
+    case_number = fields.String(required=True, allow_none=True)
+    payload = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One fact that happened, as every service sees it."""
+
+    event_type: str
+    case_number: str | None
+    payload: Mapping[str, Any]
+    occurred_at: datetime
+    source: str = ""
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    schema_version: int = SCHEMA_VERSION
+
+    def to_message(self) -> dict[str, Any]:
+        """The JSON-ready body published on the broker (payload validated and serialized)."""
+        schema = PAYLOAD_SCHEMAS[self.event_type]()
+        errors = schema.validate(schema.dump(self.payload))
+        if errors:
+            raise ValidationFailed(f"event {self.event_type} has a bad payload", errors)
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
+            "source": self.source,
+            "case_number": self.case_number,
+            "payload": schema.dump(self.payload),
+        }
+
+    @classmethod
+    def from_message(cls, body: Any) -> Event:
+        """Validate a received body; raise ValidationFailed naming every bad field."""
+        if not isinstance(body, Mapping):
+            raise ValidationFailed("event body is not an object", {"_schema": ["not an object"]})
+        try:
+            envelope = Envelope().load(body)
+            payload = PAYLOAD_SCHEMAS[envelope["event_type"]]().load(envelope["payload"])
+        except ValidationError as exc:
+            raise ValidationFailed("malformed event", _as_fields(exc.messages)) from exc
+        return cls(
+            event_type=envelope["event_type"],
+            case_number=envelope["case_number"],
+            payload=payload,
+            occurred_at=envelope["occurred_at"],
+            source=envelope["source"],
+            event_id=str(envelope["event_id"]),
+            schema_version=envelope["schema_version"],
+        )
+
+
+def new_event(
+    event_type: str, case_number: str | None, payload: Mapping[str, Any], now: datetime
+) -> Event:
+    """Build an event the domain decided on; the publishing service fills in ``source``."""
+    if event_type not in PAYLOAD_SCHEMAS:
+        raise ValueError(f"unknown event type {event_type!r}")
+    return Event(
+        event_type=event_type,
+        case_number=case_number,
+        payload=dict(payload),
+        occurred_at=now,
+        source=PUBLISHERS[event_type],
+    )
+
+
+def _as_fields(messages: Any) -> dict[str, Any]:
+    if isinstance(messages, dict):
+        return {str(key): value for key, value in messages.items()}
+    return {"_schema": messages}
+
+
+def load_or_fail(schema: Schema, data: Any, what: str) -> Any:
+    """Load ``data`` with ``schema``; raise ValidationFailed listing every field and reason."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise ValidationFailed(f"invalid {what}", _as_fields(exc.messages)) from exc
+
+
+def mask_mobile(mobile: str) -> str:
+    """138****0000: what logs, public views and metrics may show of a phone number."""
+    if len(mobile) < 7:
+        return "*" * len(mobile)
+    return f"{mobile[:3]}****{mobile[-4:]}"
