@@ -1,0 +1,218 @@
+"""Each service's own database: engine, migrations at start, and a unit of work with an outbox.
+
+SQLite (the embedded default) and PostgreSQL are both first-class. Under eventlet, SQLite gets one
+connection per process (the pool serializes greenlets), WAL and a busy timeout; nothing in a unit of
+work may do I/O besides the database, so events are written to the outbox table and published only
+after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nameko import config
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.types import TypeDecorator
+
+from sunlight.contracts import Event
+from sunlight.migrations import upgrade_to_head
+from sunlight.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store instants as naive UTC (SQLite has no zones); always hand back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def infrastructure_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Add the outbox and processed-events tables every service keeps in its own database."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(64), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("published_at", UTCDateTime, nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+    )
+    Index("ix_outbox_unpublished", outbox.c.published_at, outbox.c.id)
+    processed = Table(
+        "processed_events",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("event_id", String(36), nullable=False),
+        Column("consumer", String(128), nullable=False),
+        Column("processed_at", UTCDateTime, nullable=False),
+        UniqueConstraint("event_id", "consumer", name="uq_processed_event_consumer"),
+    )
+    return outbox, processed
+
+
+def make_engine(uri: str, pool_size: int = 10) -> Engine:
+    """An engine tuned for eventlet: one SQLite connection per process, a sized PostgreSQL pool."""
+    if uri.startswith("sqlite"):
+        path = uri.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            uri,
+            poolclass=QueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(uri, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class UnitOfWork:
+    """One transaction: the service's changes, the events they cause, and the events consumed."""
+
+    def __init__(self, session: Session, outbox: Table, processed: Table, service: str) -> None:
+        self.session = session
+        self._outbox = outbox
+        self._processed = processed
+        self._service = service
+        self.emitted: list[str] = []
+
+    def emit(self, event: Event) -> None:
+        """Record an event to publish once this transaction commits."""
+        body = event.to_message()
+        body["source"] = self._service
+        self.session.execute(
+            insert(self._outbox).values(
+                event_id=event.event_id,
+                event_type=event.event_type,
+                body=json.dumps(body, ensure_ascii=False),
+                created_at=datetime.now(UTC),
+                attempts=0,
+            )
+        )
+        self.emitted.append(event.event_id)
+
+    def first_delivery(self, event_id: str, consumer: str) -> bool:
+        """True the first time ``consumer`` sees ``event_id``; records it in this transaction."""
+        seen = self.session.execute(
+            select(self._processed.c.id).where(
+                self._processed.c.event_id == event_id, self._processed.c.consumer == consumer
+            )
+        ).first()
+        if seen is not None:
+            return False
+        self.session.execute(
+            insert(self._processed).values(
+                event_id=event_id, consumer=consumer, processed_at=datetime.now(UTC)
+            )
+        )
+        return True
+
+
+class Store:
+    """What a worker gets: units of work on the service's database, and the outbox relay."""
+
+    def __init__(self, engine: Engine, relay: OutboxRelay, tables: tuple[Table, Table], service: str):
+        self.engine = engine
+        self.relay = relay
+        self._outbox, self._processed = tables
+        self._service = service
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """Commit everything or nothing; publish the emitted events after the commit."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            uow = UnitOfWork(session, self._outbox, self._processed, self._service)
+            yield uow
+        if uow.emitted:
+            self.relay.publish_now(uow.emitted)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (rolled back at the end)."""
+        with Session(self.engine) as session:
+            yield session
+            session.rollback()
+
+
+class Database(DependencyProvider):  # type: ignore[misc]
+    """DependencyProvider: migrate at start, then hand each worker a ``Store``."""
+
+    def __init__(self, metadata: MetaData, migrations: str | Path) -> None:
+        self.metadata = metadata
+        self.migrations = Path(migrations)
+
+    def setup(self) -> None:
+        service = self.container.service_name
+        uri = config.get("DB_URI", f"sqlite:///var/{service}.db")
+        workers = int(config.get("max_workers", 10))
+        self.engine = make_engine(uri, pool_size=workers + 2)
+        upgrade_to_head(self.engine, self.migrations)
+        tables = (self.metadata.tables["outbox"], self.metadata.tables["processed_events"])
+        self.relay = OutboxRelay(self.engine, tables[0], service, config["AMQP_URI"])
+        self.store = Store(self.engine, self.relay, tables, service)
+
+    def stop(self) -> None:
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return self.store
+
+
+def is_duplicate(exc: BaseException) -> bool:
+    """True when a commit failed on a unique constraint (a concurrent duplicate)."""
+    return isinstance(exc, IntegrityError)
