@@ -1,0 +1,33 @@
+"""What every Sunlight service has: metrics, the Redis singleton lock and the outbox relay timer."""
+
+from __future__ import annotations
+
+import logging
+
+from nameko.timer import timer
+
+from sunlight.db import Store
+from sunlight.locks import Redis, Singleton
+from sunlight.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+OUTBOX_RELAY_INTERVAL = 2.0
+
+
+class ServiceBase:
+    """Mixed into each nameko service class, which adds ``name`` and ``db = Database(...)``."""
+
+    name: str
+    db: Store
+    singleton: Singleton = Redis()
+    metrics = Metrics()
+
+    @timer(interval=OUTBOX_RELAY_INTERVAL)  # type: ignore[untyped-decorator]
+    def relay_outbox(self) -> None:
+        """Publish events a crash or a broker outage left in the outbox (one replica at a time)."""
+        with self.singleton("outbox-relay", ttl_seconds=60) as mine:
+            if mine:
+                published = self.db.relay.publish_pending()
+                if published:
+                    log.info("outbox relay published %d left-behind event(s)", published)

@@ -1,0 +1,142 @@
+"""Event handlers that never lose a message: bounded retries, then a dead-letter queue.
+
+nameko acks a message whose handler raised, and it is gone. Here a failed delivery is republished
+to a per-service retry queue (``retry.<service>``) that holds it for a growing delay and then routes
+it back to the handler's queue; after ``EVENT_MAX_ATTEMPTS`` attempts, or at once for a permanent
+failure (a malformed event), it goes to ``dlq.<service>`` with the reason in its headers, where
+``python -m sunlight.deadletters`` lists and replays it. The original is acked only after the
+retry or dead letter has been confirmed by the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from kombu import Exchange, Queue, binding
+from nameko import config
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler
+from nameko.standalone.events import get_event_exchange
+
+from sunlight import metrics
+from sunlight.errors import PermanentFailure, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+RETRY_EXCHANGE = Exchange("sunlight.retry", type="direct", durable=True)
+ATTEMPTS_HEADER = "x-sunlight-attempts"
+QUEUE_HEADER = "x-sunlight-queue"
+REASON_HEADER = "x-sunlight-reason"
+FAILED_AT_HEADER = "x-sunlight-failed-at"
+PERMANENT = (PermanentFailure, ValidationFailed)
+
+
+def retry_queue(service: str) -> Queue:
+    """Where failed deliveries wait; expiry dead-letters them back to their own queue."""
+    return Queue(
+        f"retry.{service}",
+        exchange=RETRY_EXCHANGE,
+        routing_key=f"retry.{service}",
+        durable=True,
+        queue_arguments={"x-dead-letter-exchange": ""},
+    )
+
+
+def dead_letter_queue(service: str) -> Queue:
+    """Where deliveries end that cannot succeed: visible and replayable."""
+    return Queue(f"dlq.{service}", durable=True)
+
+
+class ReliableEventHandler(EventHandler):  # type: ignore[misc]
+    """``@event_handler`` with bounded retries and a dead-letter queue."""
+
+    def setup(self) -> None:
+        super().setup()
+        service = self.container.service_name
+        self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
+        self.base_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", 500))
+        retry = retry_queue(service)
+        # the retry queue routes by the handler queue's own name
+        self.retry_binding = Queue(
+            retry.name,
+            bindings=[binding(RETRY_EXCHANGE, routing_key=self.queue.name)],
+            durable=True,
+            queue_arguments={"x-dead-letter-exchange": ""},
+        )
+        self.dlq = dead_letter_queue(service)
+        self.failure_publisher = Publisher(
+            config["AMQP_URI"], use_confirms=True, declare=[RETRY_EXCHANGE, self.retry_binding, self.dlq]
+        )
+
+    def handle_message_processed(
+        self, message: Any, result: Any = None, exc_info: Any = None
+    ) -> None:
+        if exc_info is None:
+            self.consumer.ack_message(message)
+            return
+        try:
+            self._route_failure(message, exc_info[1])
+        except Exception:  # broker trouble: leave the message with the broker
+            log.exception("could not park failed message; requeueing it")
+            self.consumer.requeue_message(message)
+            return
+        self.consumer.ack_message(message)
+
+    def _route_failure(self, message: Any, exc: BaseException) -> None:
+        service = self.container.service_name
+        headers = dict(message.headers or {})
+        attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+        headers[ATTEMPTS_HEADER] = attempts
+        headers[QUEUE_HEADER] = self.queue.name
+        headers[REASON_HEADER] = f"{type(exc).__name__}: {exc}"[:1000]
+        if isinstance(exc, PERMANENT) or attempts >= self.max_attempts:
+            headers[FAILED_AT_HEADER] = datetime.now(UTC).isoformat()
+            self.failure_publisher.publish(
+                message.payload, exchange="", routing_key=self.dlq.name, headers=headers
+            )
+            metrics.EVENTS_DEAD_LETTERED.labels(service, self.queue.name).inc()
+            log.error(
+                "dead-lettered %s after %d attempt(s): %s", self.queue.name, attempts, exc
+            )
+            return
+        delay_ms = min(self.base_delay_ms * 2 ** (attempts - 1), 60_000)
+        self.failure_publisher.publish(
+            message.payload,
+            exchange=RETRY_EXCHANGE,
+            routing_key=self.queue.name,
+            headers=headers,
+            expiration=delay_ms / 1000,
+        )
+        metrics.EVENTS_RETRIED.labels(service, self.queue.name).inc()
+        log.warning("retrying %s in %d ms (attempt %d): %s", self.queue.name, delay_ms, attempts, exc)
+
+
+class EveryEventHandler(ReliableEventHandler):
+    """One durable queue bound to every event of several services (what supervision audits)."""
+
+    def __init__(self, sources: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(source_service=sources[0], event_type="#", **kwargs)
+        self.sources = sources
+
+    def setup(self) -> None:
+        super().setup()
+        name = f"evt-all--{self.container.service_name}.{self.method_name}"
+        self.queue = Queue(
+            name,
+            bindings=[binding(get_event_exchange(source), routing_key="#") for source in self.sources],
+            durable=True,
+        )
+        self.retry_binding = Queue(
+            self.retry_binding.name,
+            bindings=[binding(RETRY_EXCHANGE, routing_key=name)],
+            durable=True,
+            queue_arguments={"x-dead-letter-exchange": ""},
+        )
+        self.failure_publisher.declare = [RETRY_EXCHANGE, self.retry_binding, self.dlq]
+        self.consumer.queues = [self.queue]
+
+
+event_handler = ReliableEventHandler.decorator
+every_event_handler = EveryEventHandler.decorator

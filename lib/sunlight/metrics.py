@@ -1,0 +1,121 @@
+"""Prometheus metrics: per-entrypoint calls, latency and errors, and the domain counters.
+
+Every metric Sunlight exports is defined here, once, so dashboards and alert rules can be checked
+against this list. Each service serves them (and ``/healthz``) on its own ``METRICS_PORT``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import eventlet
+import eventlet.wsgi
+from nameko import config
+from nameko.extensions import DependencyProvider
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+log = logging.getLogger(__name__)
+
+ENTRYPOINT_CALLS = Counter(
+    "sunlight_entrypoint_calls_total", "Entrypoint calls", ["service", "entrypoint", "kind"]
+)
+ENTRYPOINT_ERRORS = Counter(
+    "sunlight_entrypoint_errors_total", "Entrypoint calls that raised", ["service", "entrypoint", "error"]
+)
+ENTRYPOINT_DURATION = Histogram(
+    "sunlight_entrypoint_duration_seconds",
+    "Entrypoint latency",
+    ["service", "entrypoint"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_PUBLISHED = Counter("sunlight_events_published_total", "Events published from the outbox", ["service"])
+OUTBOX_PENDING = Gauge("sunlight_outbox_pending", "Outbox events not yet published", ["service"])
+EVENTS_RETRIED = Counter("sunlight_events_retried_total", "Event deliveries scheduled for retry", ["service", "queue"])
+EVENTS_DEAD_LETTERED = Counter(
+    "sunlight_events_dead_lettered_total", "Events sent to the dead-letter queue", ["service", "queue"]
+)
+EVENTS_DUPLICATE = Counter(
+    "sunlight_events_duplicate_total", "Redelivered events ignored", ["service", "consumer"]
+)
+
+APPLICATIONS_ACCEPTED = Counter(
+    "sunlight_applications_accepted_total", "Applications accepted at a window", ["tenant", "item"]
+)
+APPLICATIONS_INCOMPLETE = Counter(
+    "sunlight_applications_incomplete_total", "Applications answered with a one-time notice", ["tenant", "item"]
+)
+CASES_OPENED = Counter("sunlight_cases_opened_total", "Cases opened", ["tenant", "item"])
+CASES_CLOSED = Counter("sunlight_cases_closed_total", "Cases closed", ["tenant", "item", "outcome"])
+CASES_OPEN = Gauge("sunlight_cases_open", "Cases open now", ["tenant"])
+TASKS_COMPLETED = Counter("sunlight_tasks_completed_total", "Tasks completed", ["stage", "decision"])
+CERTIFICATES_ISSUED = Counter(
+    "sunlight_certificates_issued_total", "Certificates and permits issued", ["tenant", "kind"]
+)
+SMS_SENT = Counter("sunlight_sms_sent_total", "SMS handed to a provider", ["provider", "template", "status"])
+WARNINGS_RAISED = Counter("sunlight_warnings_raised_total", "Prompts, yellow and red lights", ["level", "tenant"])
+AUDIT_RECORDS = Counter("sunlight_audit_records_total", "Events appended to the audit log", ["source"])
+
+
+def _wsgi_app(environ: dict[str, Any], start_response: Any, ready: Any = lambda: True) -> list[bytes]:
+    path = environ.get("PATH_INFO", "/")
+    if path == "/healthz":
+        if not ready():
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"starting: consumers not bound yet\n"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok\n"]
+    if path == "/metrics":
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+        return [generate_latest()]
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"not found\n"]
+
+
+class Metrics(DependencyProvider):  # type: ignore[misc]
+    """Serve /metrics and /healthz; time and count every entrypoint of the service."""
+
+    def setup(self) -> None:
+        self.port = int(config.get("METRICS_PORT", 0))
+        self.host = str(config.get("METRICS_HOST", "0.0.0.0"))  # noqa: S104 - scraped from outside
+        self._started: dict[str, float] = {}
+
+    def start(self) -> None:
+        if not self.port:
+            return
+        self.socket = eventlet.listen((self.host, self.port))
+        self.container.spawn_managed_thread(self._serve, identifier="metrics-http")
+
+    def _serve(self) -> None:
+        def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            return _wsgi_app(environ, start_response, self.consumers_ready)
+
+        eventlet.wsgi.server(self.socket, app, log_output=False, socket_timeout=10)
+
+    def consumers_ready(self) -> bool:
+        """Healthy only once every RPC and event queue is bound: callers can then reach us."""
+        for extension in self.container.extensions:
+            ready = getattr(getattr(extension, "consumer", None), "ready", None)
+            if ready is not None and not ready.is_set():  # a threading.Event in nameko 3
+                return False
+        return True
+
+    def stop(self) -> None:
+        sock = getattr(self, "socket", None)
+        if sock is not None:
+            sock.close()
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        self._started[worker_ctx.call_id] = time.perf_counter()
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        started = self._started.pop(worker_ctx.call_id, None)
+        service = self.container.service_name
+        entrypoint = worker_ctx.entrypoint
+        name = entrypoint.method_name
+        ENTRYPOINT_CALLS.labels(service, name, type(entrypoint).__name__).inc()
+        if started is not None:
+            ENTRYPOINT_DURATION.labels(service, name).observe(time.perf_counter() - started)
+        if exc_info is not None:
+            ENTRYPOINT_ERRORS.labels(service, name, exc_info[0].__name__).inc()
