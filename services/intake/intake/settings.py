@@ -1,0 +1,5 @@
+"""Where intake's files live."""
+
+from pathlib import Path
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
