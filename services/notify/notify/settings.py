@@ -1,0 +1,7 @@
+"""Where notify's files live."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+TEMPLATES = ROOT / "templates.yml"
