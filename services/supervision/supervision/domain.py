@@ -1,0 +1,84 @@
+"""Supervision's audit rules: an append-only log where each record is chained by hash.
+
+A record's hash covers its sequence number, the event and the previous record's hash, so altering,
+removing or reordering any record breaks every hash after it, and verification names the first
+broken record. Pure Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    event_id: str
+    event_type: str
+    source: str
+    case_number: str | None
+    occurred_at: str
+    body: str  # canonical JSON of the whole event
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    records: int
+    first_broken_seq: int | None = None
+    first_broken_event_id: str | None = None
+    reason: str = ""
+
+
+def canonical(event_body: Mapping[str, Any]) -> str:
+    """One spelling of an event, so the same event always hashes the same."""
+    return json.dumps(event_body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(seq: int, body: str, prev_hash: str) -> str:
+    """The hash that links record ``seq`` to the one before it."""
+    return hashlib.sha256(f"{seq}\n{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def append(event_body: Mapping[str, Any], *, seq: int, prev_hash: str) -> AuditEntry:
+    """The next record of the chain for one event."""
+    body = canonical(event_body)
+    return AuditEntry(
+        seq=seq,
+        event_id=str(event_body["event_id"]),
+        event_type=str(event_body["event_type"]),
+        source=str(event_body["source"]),
+        case_number=event_body.get("case_number"),
+        occurred_at=str(event_body["occurred_at"]),
+        body=body,
+        prev_hash=prev_hash,
+        hash=chain_hash(seq, body, prev_hash),
+    )
+
+
+def verify(entries: Iterable[AuditEntry]) -> Verification:
+    """Walk the chain in order; name the first record whose link or content does not hold."""
+    expected_prev, expected_seq, count = GENESIS, 1, 0
+    for entry in entries:
+        count += 1
+        problem = ""
+        if entry.seq != expected_seq:
+            problem = f"sequence {entry.seq} where {expected_seq} was expected (a record is missing)"
+        elif entry.prev_hash != expected_prev:
+            problem = "its link to the previous record does not match"
+        elif chain_hash(entry.seq, entry.body, entry.prev_hash) != entry.hash:
+            problem = "its content does not match its hash (altered)"
+        elif json.loads(entry.body).get("event_id") != entry.event_id:
+            problem = "its event id does not match its content (altered)"
+        if problem:
+            return Verification(False, count, entry.seq, entry.event_id, problem)
+        expected_prev, expected_seq = entry.hash, entry.seq + 1
+    return Verification(True, count)
