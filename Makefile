@@ -1,0 +1,35 @@
+# Sunlight — every command does its own set-up: a missing .venv is created and filled.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)
+
+.PHONY: install test lint typecheck demo bench clean check-services
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict lib/sunlight
+	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain.py
+
+demo: $(STAMP)
+	$(PY) -m tools.demo
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+clean:
+	rm -rf var test-output
