@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+
 from sunlight.calendar import (
     DEFAULT_OFFICE_HOURS,
     SHANGHAI,

@@ -35,10 +35,16 @@ def parse_templates(raw: Mapping[str, Mapping[str, object]]) -> dict[str, Templa
     for key, spec in raw.items():
         declared = frozenset(str(f) for f in spec.get("fields", []))  # type: ignore[attr-defined]
         text = str(spec.get("text", ""))
-        named = {name for _, name, _, _ in string.Formatter().parse(text) if name}
-        unknown = sorted(named - declared)
+        try:
+            named = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as exc:  # an unbalanced { or }: would fail on every send
+            errors[key] = [f"not a valid template: {exc}"]
+            named = set()
+        if "" in named:  # {} is positional: render fills named fields only
+            errors.setdefault(key, []).append("an empty placeholder {} names no field")
+        unknown = sorted(named - declared - {""})
         if unknown:
-            errors[key] = [f"names undeclared field(s): {', '.join(unknown)}"]
+            errors.setdefault(key, []).append(f"names undeclared field(s): {', '.join(unknown)}")
         if not text.strip():
             errors.setdefault(key, []).append("empty text")
         templates[key] = Template(key, str(spec.get("audience", "applicant")), declared, text)

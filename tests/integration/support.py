@@ -1,0 +1,46 @@
+"""Helpers for integration tests: read a service's database, talk to the broker directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from tools.stack import Stack
+
+
+def query(stack: Stack, service: str, sql: str, **params: Any) -> list[Any]:
+    """Read a service's own database directly: the end state a test asserts."""
+    engine = create_engine(stack.db_uris[service])
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql), params).all())
+    finally:
+        engine.dispose()
+
+
+def publish_raw(stack: Stack, source: str, routing_key: str, body: Any) -> None:
+    """Put a message on ``<source>.events`` as if that service had published it."""
+    from kombu import Connection, Exchange, Producer
+
+    with Connection(stack.amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        Producer(connection.channel()).publish(
+            body, exchange=exchange, routing_key=routing_key, serializer="json", delivery_mode=2, declare=[exchange]
+        )
+
+
+def metric(stack: Stack, owner: str, name: str, **labels: str) -> float:
+    """The current value of one metric sample the ``owner`` service exposes (0 when absent)."""
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    url = f"http://127.0.0.1:{stack.metrics_ports[owner]}/metrics"
+    with urlopen(url, timeout=5) as response:  # noqa: S310 - localhost
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
