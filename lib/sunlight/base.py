@@ -1,9 +1,10 @@
-"""What every Sunlight service has: metrics, the Redis singleton lock and the outbox relay timer."""
+"""What every Sunlight service has: metrics, the Redis singleton lock, the outbox relay timer and ping."""
 
 from __future__ import annotations
 
 import logging
 
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from sunlight.db import Store
@@ -22,6 +23,11 @@ class ServiceBase:
     db: Store
     singleton: Singleton = Redis()
     metrics = Metrics()
+
+    @rpc  # type: ignore[untyped-decorator]
+    def ping(self) -> str:
+        """Liveness over the broker itself (what /healthz cannot show): answers with the service name."""
+        return self.name
 
     @timer(interval=OUTBOX_RELAY_INTERVAL)  # type: ignore[untyped-decorator]
     def relay_outbox(self) -> None:
