@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)
 
-.PHONY: install test lint typecheck demo bench clean check-services
+.PHONY: install test lint typecheck demo bench clean ci
 
 install: $(STAMP)
 
@@ -15,8 +15,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# pytest exits 5 when it collected nothing: that is a broken suite, not a green one
 test: $(STAMP)
-	$(PY) -m pytest -q
+	@$(PY) -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -30,6 +32,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+ci:
+	.ci/run
 
 clean:
 	rm -rf var test-output
