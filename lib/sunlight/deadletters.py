@@ -76,23 +76,25 @@ def list_dead_letters(amqp_uri: str, service: str) -> list[DeadLetter]:
 def replay(amqp_uri: str, service: str, event_id: str | None = None) -> int:
     """Send dead letters (all, or one event) back to the queue they failed in; return how many."""
     replayed = 0
-    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
-        with connection.channel() as channel:
-            queue = dead_letter_queue(service)(channel)
-            queue.declare()
-            producer = Producer(connection.channel())
-            while (message := queue.get(no_ack=False)) is not None:
-                letter = _describe(message)
-                if (event_id and letter.event_id != event_id) or not letter.queue:
-                    continue  # left unacked: back on the dead-letter queue when the channel closes
-                headers = {k: v for k, v in dict(message.headers or {}).items() if not k.startswith("x-sunlight-")}
-                producer.publish(
-                    message.body, exchange="", routing_key=letter.queue, headers=headers,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
-                    delivery_mode=2,
-                )
-                message.ack()
-                replayed += 1
+    with (
+        Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection,
+        connection.channel() as channel,
+    ):
+        queue = dead_letter_queue(service)(channel)
+        queue.declare()
+        producer = Producer(connection.channel())
+        while (message := queue.get(no_ack=False)) is not None:
+            letter = _describe(message)
+            if (event_id and letter.event_id != event_id) or not letter.queue:
+                continue  # left unacked: back on the dead-letter queue when the channel closes
+            headers = {k: v for k, v in dict(message.headers or {}).items() if not k.startswith("x-sunlight-")}
+            producer.publish(
+                message.body, exchange="", routing_key=letter.queue, headers=headers,
+                content_type=message.content_type, content_encoding=message.content_encoding,
+                delivery_mode=2,
+            )
+            message.ack()
+            replayed += 1
     return replayed
 
 

@@ -13,7 +13,10 @@ from typing import Any
 import eventlet
 import eventlet.wsgi
 from nameko import config
+from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from nameko.timer import Timer
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 log = logging.getLogger(__name__)
@@ -22,12 +25,19 @@ ENTRYPOINT_CALLS = Counter(
     "sunlight_entrypoint_calls_total", "Entrypoint calls", ["service", "entrypoint", "kind"]
 )
 ENTRYPOINT_ERRORS = Counter(
-    "sunlight_entrypoint_errors_total", "Entrypoint calls that raised", ["service", "entrypoint", "error"]
+    "sunlight_entrypoint_errors_total",
+    "Entrypoint calls that failed unexpectedly (a refused request is not an error: see refusals)",
+    ["service", "entrypoint", "kind", "error"],
+)
+ENTRYPOINT_REFUSALS = Counter(
+    "sunlight_entrypoint_refusals_total",
+    "Calls answered with a typed refusal the caller must act on (invalid, incomplete, not found, ...)",
+    ["service", "entrypoint", "error"],
 )
 ENTRYPOINT_DURATION = Histogram(
     "sunlight_entrypoint_duration_seconds",
     "Entrypoint latency",
-    ["service", "entrypoint"],
+    ["service", "entrypoint", "kind"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 EVENTS_PUBLISHED = Counter("sunlight_events_published_total", "Events published from the outbox", ["service"])
@@ -113,9 +123,25 @@ class Metrics(DependencyProvider):  # type: ignore[misc]
         started = self._started.pop(worker_ctx.call_id, None)
         service = self.container.service_name
         entrypoint = worker_ctx.entrypoint
-        name = entrypoint.method_name
-        ENTRYPOINT_CALLS.labels(service, name, type(entrypoint).__name__).inc()
+        name, kind = entrypoint.method_name, entrypoint_kind(entrypoint)
+        ENTRYPOINT_CALLS.labels(service, name, kind).inc()
         if started is not None:
-            ENTRYPOINT_DURATION.labels(service, name).observe(time.perf_counter() - started)
-        if exc_info is not None:
-            ENTRYPOINT_ERRORS.labels(service, name, exc_info[0].__name__).inc()
+            ENTRYPOINT_DURATION.labels(service, name, kind).observe(time.perf_counter() - started)
+        if exc_info is None:
+            return
+        error = exc_info[0].__name__
+        if isinstance(exc_info[1], getattr(entrypoint, "expected_exceptions", ()) or ()):
+            ENTRYPOINT_REFUSALS.labels(service, name, error).inc()
+        else:
+            ENTRYPOINT_ERRORS.labels(service, name, kind, error).inc()
+
+
+def entrypoint_kind(entrypoint: Any) -> str:
+    """rpc, event or timer: dashboards look at what callers wait for, not at housekeeping timers."""
+    if isinstance(entrypoint, Rpc):
+        return "rpc"
+    if isinstance(entrypoint, EventHandler):
+        return "event"
+    if isinstance(entrypoint, Timer):
+        return "timer"
+    return type(entrypoint).__name__.lower()

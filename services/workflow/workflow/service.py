@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
-from sqlalchemy import select
+from nameko.timer import timer
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
@@ -23,6 +24,7 @@ from workflow.settings import MIGRATIONS
 
 DEFINITIONS = load_definitions()
 CALENDAR = WorkingCalendar.default()
+TENANTS_REPORTED: set[str] = set()  # per process: nameko builds a new service instance per worker
 
 
 class WorkflowService(base.ServiceBase):
@@ -70,6 +72,17 @@ class WorkflowService(base.ServiceBase):
             metrics.CASES_CLOSED.labels(case.tenant, case.item_code, decision.case.status).inc()
         return {"case_number": decision.case.case_number, "status": decision.case.status,
                 "open_tasks": [t.task_id for t in decision.case.open_tasks]}
+
+    @timer(interval=15)  # type: ignore[untyped-decorator]
+    def count_open_cases(self) -> None:
+        """Cases open now, per tenant, from the database: right after restarts and across replicas."""
+        with self.db.read() as session:
+            counts = dict(session.execute(
+                select(CaseRow.tenant, func.count()).where(CaseRow.status == "open").group_by(CaseRow.tenant)
+            ).tuples().all())
+        for tenant in set(counts) | TENANTS_REPORTED:  # a tenant whose last case closed drops to 0
+            metrics.CASES_OPEN.labels(tenant).set(counts.get(tenant, 0))
+        TENANTS_REPORTED.update(counts)
 
     @rpc  # type: ignore[untyped-decorator]
     def list_tasks(self, post: str) -> list[dict[str, Any]]:
