@@ -102,3 +102,32 @@ def _park(stack: Stack, service: str, queue: str, body: dict[str, Any], reason: 
             headers={QUEUE_HEADER: queue, REASON_HEADER: reason, ATTEMPTS_HEADER: 5,
                      FAILED_AT_HEADER: datetime.now(UTC).isoformat()},
         )
+
+
+def test_an_event_a_crash_left_in_the_outbox_is_published_by_the_relay_timer(stack: Stack, rpc: Any) -> None:
+    """Committed but never published (the process died between commit and publish): the timer sends it."""
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, insert
+
+    from intake.models import metadata
+
+    receipt = rpc.intake.submit_application(sample_application(7))
+    event = json.loads(audited(stack, receipt["application_number"], "application.accepted"))
+    event["event_id"] = str(uuid.uuid4())
+    event["case_number"] = event["payload"]["application_number"] = "GS-2026-800001"
+    engine = create_engine(stack.db_uris["intake"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(metadata.tables["outbox"]).values(
+                event_id=event["event_id"], event_type=event["event_type"], body=json.dumps(event),
+                created_at=datetime.now(UTC) - timedelta(minutes=1), attempts=0,
+            ))
+    finally:
+        engine.dispose()
+
+    case = wait_for(lambda: rpc.workflow.get_case("GS-2026-800001"), timeout=20,
+                    what="workflow to open the case the relay published")
+    assert case["status"] == "open"
+    [row] = query(stack, "intake", "SELECT published_at FROM outbox WHERE event_id = :e", e=event["event_id"])
+    assert row.published_at is not None
