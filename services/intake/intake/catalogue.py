@@ -7,10 +7,12 @@ from typing import Any
 
 import yaml
 from marshmallow import ValidationError
+from marshmallow.error_store import merge_errors
 
 from intake.domain import Item
 from intake.errors import CatalogueInvalid, UnknownItem
 from intake.schemas import CatalogueSchema, ItemSchema
+from sunlight.tenants import all_tenants
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "items.yml"
 
@@ -25,14 +27,20 @@ def load_catalogue(path: Path = CATALOGUE) -> dict[str, Item]:
     items: dict[str, Item] = {}
     errors: dict[str, Any] = {}
     for index, entry in enumerate(document["items"]):
-        label = entry.get("code", f"#{index}") if isinstance(entry, dict) else f"#{index}"
+        label = str(entry.get("code", f"#{index}")) if isinstance(entry, dict) else f"#{index}"
         try:
             item = ItemSchema().load(entry)
         except ValidationError as exc:
-            errors[str(label)] = exc.messages
+            # merge, so a second entry with the same code does not hide the first one's errors
+            errors[label] = merge_errors(errors.get(label), exc.messages)
             continue
+        problems: dict[str, list[str]] = {}
         if item.code in items:
-            errors[item.code] = {"code": ["duplicate item code"]}
+            problems["code"] = ["duplicate item code"]
+        if item.tenant not in all_tenants():
+            problems["tenant"] = [f"unknown tenant; one of {', '.join(sorted(all_tenants()))}"]
+        if problems:
+            errors[item.code] = merge_errors(errors.get(item.code), problems)
         items[item.code] = item
     if errors:
         raise CatalogueInvalid(f"catalogue {path.name} is invalid", errors)

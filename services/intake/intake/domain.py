@@ -15,7 +15,8 @@ from typing import Any, Protocol
 from sunlight.contracts import APPLICATION_ACCEPTED, Event, new_event
 from sunlight.errors import IncompleteApplication
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# [0-9], not \d: \d also matches full-width and other Unicode digits; fullmatch, as $ allows a trailing newline
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -82,7 +83,7 @@ class Receipt:
 
 def valid_resident_id(number: str) -> bool:
     """GB 11643 citizen ID: 17 digits and a check character over weighted sum mod 11."""
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         return False
     total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11] == number[17]
@@ -105,7 +106,7 @@ def problems_with(item: Item, submission: Submission) -> dict[str, list[str]]:
         problems["applicant.id_number"] = ["not a valid resident ID number (checksum)"]
     if submission.applicant_kind == "company" and not valid_credit_code(submission.id_number):
         problems["applicant.id_number"] = ["not a valid unified social credit code (checksum)"]
-    if not MOBILE.match(submission.mobile):
+    if not MOBILE.fullmatch(submission.mobile):
         problems["applicant.mobile"] = ["not a mainland mobile number (11 digits starting 13-19)"]
     known = {material.code for material in item.materials}
     for material in item.materials:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, post_load, validate
+from marshmallow import RAISE, Schema, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
 
 from intake.domain import Item, Material, Submission
 
@@ -39,6 +40,19 @@ class ItemSchema(_Strict):
     promised_days = fields.Integer(required=True, validate=validate.Range(0, 365))
     active = fields.Boolean(load_default=True)
     materials = fields.List(fields.Nested(MaterialSchema), required=True)
+
+    @validates_schema(skip_on_field_errors=False)  # listed alongside every other error of the item
+    def limits_and_materials(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        promised, statutory = data.get("promised_days"), data.get("statutory_days")
+        if promised is not None and statutory is not None and promised > statutory:
+            errors["promised_days"] = [f"{promised} working days promised, more than the statutory {statutory}"]
+        codes = [m["code"] for m in data.get("materials") or [] if isinstance(m, dict) and "code" in m]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            errors["materials"] = [f"duplicate material codes: {', '.join(duplicates)}"]
+        if errors:
+            raise SchemaError(errors)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Item:

@@ -35,9 +35,10 @@ class DefinitionSchema(_Strict):
     name = fields.String(required=True)
     stages = fields.List(fields.Nested(StageSchema), required=True, validate=validate.Length(min=1))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # report duplicates alongside every other error
     def unique_stage_keys(self, data: dict[str, Any], **_: Any) -> None:
-        keys = [stage["key"] for stage in data.get("stages", [])]
+        stages = data.get("stages") or []
+        keys = [stage["key"] for stage in stages if isinstance(stage, dict) and "key" in stage]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
             raise SchemaError(f"duplicate stage keys: {', '.join(duplicates)}", "stages")

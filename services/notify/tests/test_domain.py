@@ -1,0 +1,122 @@
+"""Notify's rules: templates checked when loaded, and the completion SMS signed by the tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from notify import domain
+from notify.settings import TEMPLATES
+from sunlight.errors import ValidationFailed
+from sunlight.tenants import tenant
+
+SHIPPED = domain.parse_templates(yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))["templates"])
+COMPLETED = SHIPPED["certificate_issued"]
+GS_CITY = tenant("gs-city")
+HZ_LAND = tenant("hz-land")
+
+
+def values(**changes: str) -> dict[str, str]:
+    base = {"holder_name": "杭州拱墅区知味观餐饮有限公司", "item_name": "户外招牌设置审批",
+            "certificate_number": "拱城管许字(2026)第000001号", "window": GS_CITY.window}
+    base.update(changes)
+    return base
+
+
+def refusal(raw: dict[str, Any]) -> dict[str, Any]:
+    with pytest.raises(ValidationFailed) as refused:
+        domain.parse_templates(raw)
+    assert refused.value.message == "SMS templates are invalid"
+    return refused.value.fields
+
+
+def test_the_shipped_completion_template_declares_the_four_fields_it_names() -> None:
+    assert set(SHIPPED) == {"certificate_issued"}
+    assert COMPLETED.audience == "applicant"
+    assert COMPLETED.fields == {"holder_name", "item_name", "certificate_number", "window"}
+
+
+def test_the_completion_sms_is_signed_by_the_district_bureau_and_says_where_to_collect() -> None:
+    rendered = domain.render(COMPLETED, values(), signature=GS_CITY.sms_signature, recipient="13957112345")
+    assert rendered == domain.Rendered(
+        template="certificate_issued",
+        recipient="13957112345",
+        text="【拱墅区城市管理局】杭州拱墅区知味观餐饮有限公司您好：您申请的户外招牌设置审批已办结，"
+             "证书编号拱城管许字(2026)第000001号。请携带本人身份证件到拱墅区行政服务中心城管窗口（上塘路688号）领取。",
+    )
+
+
+def test_the_land_bureau_signs_its_own_messages() -> None:
+    rendered = domain.render(
+        COMPLETED,
+        values(holder_name="王小明", item_name="国有建设用地使用权首次登记",
+               certificate_number="浙(2026)杭州市不动产权第0000001号", window=HZ_LAND.window),
+        signature=HZ_LAND.sms_signature, recipient="13800571234")
+    assert rendered.text.startswith("【杭州市国土资源局】王小明您好：")
+    assert "证书编号浙(2026)杭州市不动产权第0000001号" in rendered.text
+    assert "杭州市民中心国土资源窗口（解放东路18号）" in rendered.text
+    assert "【拱墅区城市管理局】" not in rendered.text
+
+
+def test_a_missing_placeholder_value_is_a_clear_error_naming_every_missing_field() -> None:
+    incomplete = values()
+    del incomplete["certificate_number"], incomplete["window"]
+    with pytest.raises(ValidationFailed) as refused:
+        domain.render(COMPLETED, incomplete, signature=GS_CITY.sms_signature, recipient="13957112345")
+    assert refused.value.message == "template certificate_issued lacks values"
+    assert refused.value.fields == {"certificate_number": ["missing"], "window": ["missing"]}
+
+
+def test_values_the_template_does_not_name_are_ignored() -> None:
+    with_extra = values(case_number="GS-2026-000001")
+    assert domain.render(COMPLETED, with_extra, signature="【拱墅区城市管理局】", recipient="13957112345") == (
+        domain.render(COMPLETED, values(), signature="【拱墅区城市管理局】", recipient="13957112345"))
+
+
+def test_a_value_containing_braces_is_sent_as_written_not_expanded() -> None:
+    rendered = domain.render(COMPLETED, values(holder_name="{window}"), signature="【拱墅区城市管理局】",
+                             recipient="13957112345")
+    assert rendered.text.startswith("【拱墅区城市管理局】{window}您好：")
+
+
+def test_a_template_that_renders_to_nothing_but_blanks_is_refused() -> None:
+    blank = domain.Template("blank", "applicant", frozenset({"note"}), "{note}")
+    with pytest.raises(ValidationFailed) as refused:
+        domain.render(blank, {"note": "  "}, signature="【拱墅区城市管理局】", recipient="13957112345")
+    assert refused.value.fields == {"text": ["empty"]}
+
+
+def test_every_bad_template_is_refused_at_load_with_all_its_problems() -> None:
+    fields = refusal({
+        "case_returned": {"fields": ["holder_name"],
+                          "text": "{holder_name}您好：您的申请需补正{missing_materials}，请于{deadline}前提交。"},
+        "red_light": {"audience": "staff", "fields": ["post"], "text": "  "},
+        "certificate_issued": {"fields": ["holder_name"], "text": "{holder_name}您好：已办结。"},
+    })
+    assert fields == {
+        "case_returned": ["names undeclared field(s): deadline, missing_materials"],
+        "red_light": ["empty text"],
+    }
+
+
+def test_an_unbalanced_brace_is_refused_at_load_not_on_every_send() -> None:
+    fields = refusal({
+        "case_accepted": {"fields": ["holder_name"], "text": "{holder_name您好：您的申请已受理。"},
+        "urge": {"audience": "staff", "fields": ["post"], "text": "{post}：案件已超期}，请尽快办理。"},
+    })
+    assert set(fields) == {"case_accepted", "urge"}
+    assert fields["case_accepted"][0].startswith("not a valid template")
+    assert fields["urge"][0].startswith("not a valid template")
+
+
+def test_a_positional_placeholder_is_refused_at_load() -> None:
+    fields = refusal({"case_accepted": {"fields": ["holder_name"], "text": "{holder_name}您好：申请编号{}已受理。"}})
+    assert fields == {"case_accepted": ["an empty placeholder {} names no field"]}
+
+
+def test_a_template_with_no_placeholder_at_all_is_fine() -> None:
+    templates = domain.parse_templates({"maintenance": {"audience": "staff", "text": "系统将于今晚22:00维护。"}})
+    rendered = domain.render(templates["maintenance"], {}, signature="【杭州市国土资源局】", recipient="13800571234")
+    assert rendered.text == "【杭州市国土资源局】系统将于今晚22:00维护。"
