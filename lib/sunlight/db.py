@@ -109,7 +109,38 @@ def make_engine(uri: str, pool_size: int = 10) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    make_psycopg2_green()
     return create_engine(uri, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+
+
+def make_psycopg2_green() -> None:
+    """Let psycopg2 yield to other green threads while it waits on the server (as psycogreen does).
+
+    Without it every PostgreSQL query blocks the whole eventlet process: workers never overlap, and a
+    green thread waiting on a row lock held by another green thread hangs the service for good.
+    """
+    import eventlet.patcher
+    import psycopg2.extensions
+
+    if eventlet.patcher.is_monkey_patched("socket"):
+        psycopg2.extensions.set_wait_callback(_green_wait)
+
+
+def _green_wait(connection: Any, timeout: float = -1) -> None:
+    import eventlet.hubs
+    import psycopg2
+    import psycopg2.extensions
+
+    while True:
+        state = connection.poll()
+        if state == psycopg2.extensions.POLL_OK:
+            return
+        if state == psycopg2.extensions.POLL_READ:
+            eventlet.hubs.trampoline(connection.fileno(), read=True)
+        elif state == psycopg2.extensions.POLL_WRITE:
+            eventlet.hubs.trampoline(connection.fileno(), write=True)
+        else:
+            raise psycopg2.OperationalError(f"bad result from poll: {state!r}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

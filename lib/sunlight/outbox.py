@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
@@ -30,11 +31,13 @@ class OutboxRelay:
         self.exchange = get_event_exchange(service)
         # events must not be lost: persistent messages with publisher confirms
         self.publisher = Publisher(amqp_uri, use_confirms=True, declare=[self.exchange])
+        # after a commit, in the caller's request: fail fast; the relay timer retries with patience
+        self.fail_fast = {"max_retries": 0}
 
     def publish_now(self, event_ids: Sequence[str]) -> int:
         """Publish just-committed events; on a broker failure leave them for the timer."""
         try:
-            return self._publish(self.outbox.c.event_id.in_(list(event_ids)))
+            return self._publish(self.outbox.c.event_id.in_(list(event_ids)), retry_policy=self.fail_fast)
         except Exception:  # the broker is down or the connection broke: the timer retries
             log.warning("outbox: publish after commit failed; relay timer will retry", exc_info=True)
             return 0
@@ -55,7 +58,7 @@ class OutboxRelay:
             ).scalar_one()
         return int(count)
 
-    def _publish(self, condition: object, limit: int = 500) -> int:
+    def _publish(self, condition: object, limit: int = 500, retry_policy: dict[str, Any] | None = None) -> int:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(self.outbox.c.id, self.outbox.c.event_type, self.outbox.c.body)
@@ -66,8 +69,9 @@ class OutboxRelay:
         done: list[int] = []
         try:
             for row in rows:
+                options = {"retry_policy": retry_policy} if retry_policy else {}
                 self.publisher.publish(
-                    json.loads(row.body), exchange=self.exchange, routing_key=row.event_type
+                    json.loads(row.body), exchange=self.exchange, routing_key=row.event_type, **options
                 )
                 done.append(row.id)
         finally:

@@ -6,7 +6,8 @@ the number and a commit uses it: no gap, no reuse. On PostgreSQL the row lock se
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select, update
+from sqlalchemy import BigInteger, Column, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
@@ -22,13 +23,15 @@ def sequence_table(metadata: MetaData) -> Table:
 
 def next_value(session: Session, table: Table, name: str) -> int:
     """The next number of counter ``name`` (1 for a new counter), locked until commit."""
-    row = session.execute(
-        select(table.c.last_value).where(table.c.name == name).with_for_update()
-    ).first()
-    if row is None:
-        # a concurrent first insert fails on the primary key; the caller's retry takes 2
-        session.execute(insert(table).values(name=name, last_value=1))
-        return 1
-    value = int(row.last_value) + 1
-    session.execute(update(table).where(table.c.name == name).values(last_value=value))
-    return value
+    # one upsert, so callers racing for the first number of a new counter wait for each other
+    # instead of all but one failing on the primary key
+    first = {"name": name, "last_value": 1}
+    bump = {"last_value": table.c.last_value + 1}
+    statement: postgresql.Insert | sqlite.Insert
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(table).values(first)
+        statement = statement.on_conflict_do_update(index_elements=[table.c.name], set_=bump)
+    else:
+        statement = sqlite.insert(table).values(first)
+        statement = statement.on_conflict_do_update(index_elements=[table.c.name], set_=bump)
+    return int(session.execute(statement.returning(table.c.last_value)).scalar_one())

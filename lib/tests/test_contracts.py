@@ -1,0 +1,291 @@
+"""What crosses the wire: the event envelope, each event's payload schema, and the one-time notice.
+
+A consumer must get back exactly the event the publisher decided on, and must refuse a malformed
+one with a ValidationFailed that names the offending field (it then goes to the dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from sunlight.contracts import (
+    APPLICATION_ACCEPTED,
+    CASE_APPROVED,
+    CASE_OPENED,
+    CASE_REJECTED,
+    CERTIFICATE_ISSUED,
+    PAYLOAD_SCHEMAS,
+    PUBLISHERS,
+    SCHEMA_VERSION,
+    SMS_SENT,
+    TASK_COMPLETED,
+    TASK_CREATED,
+    ApplicantContact,
+    Event,
+    load_or_fail,
+    mask_mobile,
+    new_event,
+)
+from sunlight.errors import ValidationFailed
+
+SHANGHAI = timezone(timedelta(hours=8))
+NOW = datetime(2025, 3, 3, 9, 30, tzinfo=SHANGHAI)
+APPLICANT = {"name": "张三", "mobile": "13800000000"}
+
+#: one valid payload of every event type, as the publishing service's domain would decide it
+PAYLOADS: dict[str, dict[str, Any]] = {
+    APPLICATION_ACCEPTED: {
+        "application_number": "XZ-2025-000001",
+        "item_code": "shop-sign",
+        "item_name": "户外招牌设置审批",
+        "tenant": "xz",
+        "process": "two-stage",
+        "applicant": APPLICANT,
+        "accepted_at": NOW,
+        "promised_date": date(2025, 3, 14),
+        "certificate_kind": "permit",
+        "fees_due": [{"name": "工本费", "amount": "0"}],
+    },
+    CASE_OPENED: {"item_code": "shop-sign", "tenant": "xz", "definition": "two-stage", "definition_version": 1},
+    TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3)},
+    TASK_COMPLETED: {
+        "task_id": "t-1",
+        "stage": "review",
+        "post": "reviewer",
+        "actor": "li.si",
+        "decision": "approve",
+        "opinion": "材料齐全",
+    },
+    CASE_APPROVED: {
+        "item_code": "shop-sign",
+        "item_name": "户外招牌设置审批",
+        "tenant": "xz",
+        "applicant": APPLICANT,
+        "certificate_kind": "permit",
+        "decided_at": NOW,
+        "reason": "",
+    },
+    CASE_REJECTED: {
+        "item_code": "shop-sign",
+        "item_name": "户外招牌设置审批",
+        "tenant": "xz",
+        "applicant": APPLICANT,
+        "certificate_kind": "permit",
+        "decided_at": NOW,
+        "reason": "招牌尺寸超标",
+    },
+    CERTIFICATE_ISSUED: {
+        "certificate_number": "XZ-PERMIT-2025-0001",
+        "kind": "permit",
+        "item_name": "户外招牌设置审批",
+        "tenant": "xz",
+        "holder": APPLICANT,
+        "issued_at": NOW,
+    },
+    SMS_SENT: {"message_id": 7, "template": "accepted", "recipient": "138****0000", "provider": "fake"},
+}
+
+REQUIRED_FIELDS = [
+    (event_type, name)
+    for event_type, schema in sorted(PAYLOAD_SCHEMAS.items())
+    for name, declared in schema().fields.items()
+    if declared.required
+]
+
+
+def wire(body: dict[str, Any]) -> Any:
+    """What a consumer receives: the body after a JSON trip through the broker."""
+    return json.loads(json.dumps(body, ensure_ascii=False))
+
+
+def accepted_message(**changes: Any) -> dict[str, Any]:
+    body = wire(new_event(APPLICATION_ACCEPTED, "XZ-2025-000001", PAYLOADS[APPLICATION_ACCEPTED], NOW).to_message())
+    body.update(changes)
+    return body
+
+
+def test_every_event_type_has_a_sample_payload() -> None:
+    assert set(PAYLOADS) == set(PAYLOAD_SCHEMAS)
+
+
+@pytest.mark.parametrize("event_type", sorted(PAYLOAD_SCHEMAS))
+def test_an_event_reaches_the_consumer_exactly_as_published(event_type: str) -> None:
+    published = new_event(event_type, "XZ-2025-000001", PAYLOADS[event_type], NOW)
+
+    received = Event.from_message(wire(published.to_message()))
+
+    assert received == published
+    assert received.source == PUBLISHERS[event_type]
+    assert received.schema_version == SCHEMA_VERSION
+    assert received.occurred_at.utcoffset() is not None
+
+
+def test_the_envelope_carries_id_case_number_time_in_utc_and_version() -> None:
+    event = new_event(CASE_OPENED, "XZ-2025-000001", PAYLOADS[CASE_OPENED], NOW)
+
+    body = event.to_message()
+
+    assert uuid.UUID(body["event_id"])
+    assert body["case_number"] == "XZ-2025-000001"
+    assert body["occurred_at"] == "2025-03-03T01:30:00+00:00"
+    assert body["schema_version"] == SCHEMA_VERSION
+    assert body["event_type"] == CASE_OPENED
+
+
+def test_an_event_without_a_case_number_is_allowed() -> None:
+    event = new_event(SMS_SENT, None, PAYLOADS[SMS_SENT], NOW)
+
+    assert Event.from_message(wire(event.to_message())).case_number is None
+
+
+def test_each_event_gets_its_own_id() -> None:
+    first = new_event(CASE_OPENED, "A", PAYLOADS[CASE_OPENED], NOW)
+    second = new_event(CASE_OPENED, "A", PAYLOADS[CASE_OPENED], NOW)
+
+    assert first.event_id != second.event_id
+
+
+def test_an_unknown_event_type_cannot_be_built() -> None:
+    with pytest.raises(ValueError, match="case.reopened"):
+        new_event("case.reopened", "A", {}, NOW)
+
+
+def test_a_publisher_cannot_emit_a_payload_missing_a_required_field() -> None:
+    payload = dict(PAYLOADS[TASK_CREATED])
+    del payload["due_at"]
+
+    with pytest.raises(ValidationFailed) as refused:
+        new_event(TASK_CREATED, "A", payload, NOW).to_message()
+
+    assert "due_at" in refused.value.fields
+
+
+def test_a_message_without_event_id_is_refused_naming_the_field() -> None:
+    body = accepted_message()
+    del body["event_id"]
+
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(body)
+
+    assert set(refused.value.fields) == {"event_id"}
+
+
+def test_a_message_of_another_schema_version_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(accepted_message(schema_version=SCHEMA_VERSION + 1))
+
+    assert set(refused.value.fields) == {"schema_version"}
+
+
+def test_a_message_with_a_naive_timestamp_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(accepted_message(occurred_at="2025-03-03T01:30:00"))
+
+    assert set(refused.value.fields) == {"occurred_at"}
+
+
+def test_a_message_of_an_unknown_event_type_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(accepted_message(event_type="case.reopened"))
+
+    assert set(refused.value.fields) == {"event_type"}
+
+
+def test_a_message_with_a_bad_payload_field_is_refused_naming_that_field() -> None:
+    body = accepted_message()
+    body["payload"]["applicant"]["mobile"] = "12345"
+    body["payload"]["promised_date"] = "next tuesday"
+
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(body)
+
+    assert set(refused.value.fields) == {"applicant", "promised_date"}
+    assert set(refused.value.fields["applicant"]) == {"mobile"}
+
+
+def test_a_message_with_an_unexpected_payload_field_is_refused() -> None:
+    body = accepted_message()
+    body["payload"]["id_number"] = "110101199001011234"
+
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(body)
+
+    assert set(refused.value.fields) == {"id_number"}
+
+
+@pytest.mark.parametrize("body", [None, "application.accepted", ["event_id"]])
+def test_a_body_that_is_not_an_object_is_refused(body: Any) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        Event.from_message(body)
+
+    assert "_schema" in refused.value.fields
+
+
+@pytest.mark.parametrize("event_type", sorted(PAYLOAD_SCHEMAS))
+def test_each_sample_payload_is_valid(event_type: str) -> None:
+    schema = PAYLOAD_SCHEMAS[event_type]()
+
+    assert schema.validate(schema.dump(PAYLOADS[event_type])) == {}
+
+
+@pytest.mark.parametrize(("event_type", "missing"), REQUIRED_FIELDS)
+def test_each_payload_schema_refuses_a_missing_required_field(event_type: str, missing: str) -> None:
+    schema = PAYLOAD_SCHEMAS[event_type]()
+    payload = schema.dump(PAYLOADS[event_type])
+    del payload[missing]
+
+    with pytest.raises(ValidationFailed) as refused:
+        load_or_fail(schema, payload, event_type)
+
+    assert set(refused.value.fields) == {missing}
+
+
+def test_load_or_fail_names_every_bad_field_at_once() -> None:
+    schema = PAYLOAD_SCHEMAS[TASK_COMPLETED]()
+    payload = schema.dump(PAYLOADS[TASK_COMPLETED])
+    del payload["actor"]
+    payload["decision"] = "maybe"
+    payload["stage"] = 42
+
+    with pytest.raises(ValidationFailed) as refused:
+        load_or_fail(schema, payload, "task completion")
+
+    assert set(refused.value.fields) == {"actor", "decision", "stage"}
+    assert refused.value.message == "invalid task completion"
+    assert refused.value.to_dict()["error"] == "validation_failed"
+
+
+def test_load_or_fail_hands_back_the_loaded_values() -> None:
+    loaded = load_or_fail(ApplicantContact(), {"name": "李四", "mobile": "13912345678"}, "contact")
+
+    assert loaded == {"name": "李四", "mobile": "13912345678"}
+
+
+@pytest.mark.parametrize("mobile", ["12800000000", "1380000000", "138000000001", "138-0000-000"])
+def test_a_contact_with_an_impossible_mobile_is_refused(mobile: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        load_or_fail(ApplicantContact(), {"name": "李四", "mobile": mobile}, "contact")
+
+    assert set(refused.value.fields) == {"mobile"}
+
+
+@pytest.mark.parametrize(
+    ("mobile", "shown"),
+    [("13800000000", "138****0000"), ("13912345678", "139****5678"), ("1234567", "123****4567"), ("123", "***")],
+)
+def test_mask_mobile_shows_only_the_first_three_and_last_four_digits(mobile: str, shown: str) -> None:
+    assert mask_mobile(mobile) == shown
+
+
+def test_an_occurred_at_in_another_zone_is_the_same_instant_after_the_trip() -> None:
+    event = new_event(CASE_OPENED, "A", PAYLOADS[CASE_OPENED], NOW)
+
+    received = Event.from_message(wire(event.to_message()))
+
+    assert received.occurred_at == NOW
+    assert received.occurred_at.astimezone(UTC).hour == 1
