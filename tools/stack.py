@@ -127,13 +127,23 @@ class Stack:
         env.update(extra or {})
         return env
 
-    def start(self, service: str, extra_env: dict[str, str] | None = None) -> None:
-        log = open(self.run_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the process
-        self.processes[service] = subprocess.Popen(
+    def start(self, service: str, extra_env: dict[str, str] | None = None, *, replica: int = 1) -> str:
+        """Start one replica of a service; replicas after the first share its database and queues.
+
+        Returns the replica's key in ``processes`` and ``metrics_ports``: the service name for the
+        first replica, ``workflow#2`` for the second, and so on.
+        """
+        key = service if replica == 1 else f"{service}#{replica}"
+        if key not in self.metrics_ports:
+            self.metrics_ports[key] = free_port()
+            self.db_uris[key] = self.db_uris[service]
+        log = open(self.run_dir / f"{key}.log", "ab")  # noqa: SIM115 - owned by the process
+        self.processes[key] = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config",
              str(ROOT / "services" / service / "config.yml"), f"{service}.service"],
-            cwd=ROOT, env=self.env_for(service, extra_env), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env_for(key, extra_env), stdout=log, stderr=subprocess.STDOUT,
         )
+        return key
 
     def wait_healthy(self, timeout: float = 90) -> None:
         """Block until every started service answers /healthz (and so has migrated and bound)."""

@@ -12,16 +12,12 @@ from typing import Any
 import pytest
 
 from sunlight.errors import IncompleteApplication, ValidationFailed
-from tests.integration.support import metric, publish_raw, query
+from tests.integration.support import EXPECTED_TRAIL, metric, publish_raw, query
 from tools.drive import drive_one, sample_application, wait_for
 from tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-EXPECTED_TRAIL = [
-    "application.accepted", "case.opened", "task.created", "task.completed", "task.created",
-    "task.completed", "case.approved", "certificate.issued", "sms.sent",
-]
 
 
 def test_an_application_travels_from_the_window_to_the_applicants_phone(stack: Stack, rpc: Any) -> None:
