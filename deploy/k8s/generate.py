@@ -57,6 +57,7 @@ def config_map(service: str, spec: dict[str, Any]) -> dict[str, Any]:
             "EVENT_MAX_ATTEMPTS": "5",
             "EVENT_RETRY_DELAY_MS": "500",
             "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
         },
     }
 
