@@ -24,7 +24,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("intake", "workflow", "registry", "notify", "supervision")
+SERVICES = ("intake", "workflow", "registry", "notify", "supervision", "gateway")
 BROKERS = ("rabbitmq", "redis", "postgres")
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEPLOY = ROOT / "deploy"

@@ -85,7 +85,7 @@ def operations() -> dict[str, Any]:
          stat("Unexpected failures /s", f'sum(rate(sunlight_entrypoint_errors_total{{{s},kind!="timer"}}{RATE}))',
               "ops", red_above=0),
          stat("Outbox pending", f"sum(sunlight_outbox_pending{{{s}}})", "none", red_above=0),
-         stat("Dead letters waiting", f'sum(rabbitmq_detailed_queue_messages{{queue="dlq.$service"}})', "none",
+         stat("Dead letters waiting", 'sum(rabbitmq_detailed_queue_messages{queue="dlq.$service"})', "none",
               "Parked messages: python -m sunlight.deadletters list $service", red_above=0)],
         [timeseries("Calls /s by entrypoint",
                     [(f"sum by (entrypoint, kind) (rate(sunlight_entrypoint_calls_total{{{s}}}{RATE}))",
