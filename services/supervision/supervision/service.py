@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
 from sunlight.contracts import AUDITED_SERVICES, Event
 from sunlight.db import Database
 from sunlight.messaging import every_event_handler
-from supervision import domain
-from supervision.models import AuditRecord, ChainHead, metadata
+from supervision import audit_log
+from supervision.models import AuditRecord, metadata
 from supervision.settings import MIGRATIONS
 
 
@@ -33,19 +31,14 @@ class SupervisionService(base.ServiceBase):
             if not uow.first_delivery(event.event_id, "supervision.record_event"):
                 metrics.EVENTS_DUPLICATE.labels("supervision", "record_event").inc()
                 return
-            head = _lock_head(uow.session)
-            entry = domain.append(body, seq=head.last_seq + 1, prev_hash=head.last_hash)
-            uow.session.add(AuditRecord(recorded_at=datetime.now(UTC), **asdict(entry)))
-            head.last_seq, head.last_hash = entry.seq, entry.hash
+            audit_log.append_event(uow.session, body)
         metrics.AUDIT_RECORDS.labels(event.source).inc()
 
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:
         """Recompute the whole chain; name the first broken record if any."""
         with self.db.read() as session:
-            rows = session.scalars(select(AuditRecord).order_by(AuditRecord.seq)).yield_per(1000)
-            result = domain.verify(_entry(row) for row in rows)
-        return asdict(result)
+            return asdict(audit_log.verify_chain(session))
 
     @rpc  # type: ignore[untyped-decorator]
     def case_audit_trail(self, case_number: str) -> list[dict[str, Any]]:
@@ -57,19 +50,3 @@ class SupervisionService(base.ServiceBase):
             return [{"seq": r.seq, "event_type": r.event_type, "source": r.source,
                      "occurred_at": r.occurred_at, "hash": r.hash} for r in rows]
 
-
-def _lock_head(session: Session) -> ChainHead:
-    head = session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = ChainHead(id=1, last_seq=0, last_hash=domain.GENESIS)
-        session.add(head)
-        session.flush()
-    return head
-
-
-def _entry(row: AuditRecord) -> domain.AuditEntry:
-    return domain.AuditEntry(
-        seq=row.seq, event_id=row.event_id, event_type=row.event_type, source=row.source,
-        case_number=row.case_number, occurred_at=row.occurred_at, body=row.body,
-        prev_hash=row.prev_hash, hash=row.hash,
-    )
