@@ -177,3 +177,9 @@ def replace_reason(original: dict[str, Any], reason: str, when: datetime) -> dic
 def test_each_stage_keeps_who_finished_it() -> None:
     clock = clocks.replay(CASE, STORY)
     assert [(s.stage, s.completed_by) for s in clock.stages] == [("review", "王强"), ("approve", "陈刚")]
+
+
+def test_a_case_limit_shorter_than_the_prompt_lead_gets_no_case_prompt() -> None:
+    quick = [{**STORY[0], "payload": {**STORY[0]["payload"], "promised_date": "2026-02-09"}}]  # on the spot
+    due = {(t.target, t.level) for t in lights.thresholds(clocks.replay(CASE, quick), CAL, LIMITS)}
+    assert due == {(lights.CASE_TARGET, YELLOW)}

@@ -75,8 +75,10 @@ def thresholds(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds,
     if deadline is not None:
         prompt_day = _previous_working_day(deadline.date(), limits.prompt_lead_working_days, calendar)
         prompt_at = datetime.combine(prompt_day, calendar.office_hours[-1][1], tzinfo=calendar.tz)
-        found += [Threshold(CASE_TARGET, PROMPT, max(prompt_at, clock.accepted_at or prompt_at)),
-                  Threshold(CASE_TARGET, YELLOW, deadline)]
+        if clock.accepted_at is not None and prompt_at > clock.accepted_at:
+            # a limit shorter than the lead gets no case prompt: its stages are prompted on their own
+            found.append(Threshold(CASE_TARGET, PROMPT, prompt_at))
+        found.append(Threshold(CASE_TARGET, YELLOW, deadline))
     for stage in clock.stages:
         due = stage_deadline(stage, clock.stops, calendar)
         if due is None:
@@ -111,11 +113,13 @@ def lights_due(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds, 
 
 
 def next_light_at(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds,
-                  raised: set[tuple[str, str]], urgings: Iterable[Urging] = ()) -> datetime | None:
-    """The earliest light still to come on a target that is open: when the tick must look at this case."""
+                  raised: set[tuple[str, str]], urgings: Iterable[Urging] = (),
+                  after: datetime | None = None) -> datetime | None:
+    """The earliest light still to come (after ``after``) on an open target: when to look at this case again."""
     ends = _ends(clock)
     pending = [t.at for t in thresholds(clock, calendar, limits, urgings)
-               if (t.target, t.level) not in raised and ends.get(t.target) is None]
+               if (t.target, t.level) not in raised and ends.get(t.target) is None
+               and (after is None or t.at > after)]
     return min(pending, default=None)
 
 
