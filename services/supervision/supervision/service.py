@@ -19,7 +19,7 @@ from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import every_event_handler
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, duties, lights
+from supervision.domain import clocks, duties, lights, status
 from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, UrgingRow, metadata
 from supervision.schemas import DelayReasonRequest, UrgeRequest
 from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
@@ -128,6 +128,17 @@ class SupervisionService(base.ServiceBase):
                 "delay_reasons": [{"target": r.target, "post": r.post, "reason": r.reason} for r in session.scalars(
                     select(DelayReasonRow).where(DelayReasonRow.case_number == case_number))],
             }
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def public_status(self, application_number: str, query_code: str) -> dict[str, Any]:
+        """What the public sees of one application, given its number and the query code on its receipt."""
+        rules = _rules()
+        with self.db.read() as session:
+            clock = watch.load_clock(session, str(application_number))
+            reasons = {r.target: r.reason for r in session.scalars(
+                select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
+        limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
+        return status.public_status(clock, str(query_code), rules.calendar, limits, datetime.now(UTC), reasons)
 
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:
