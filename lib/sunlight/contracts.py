@@ -28,6 +28,12 @@ CASE_REJECTED = "case.rejected"
 CERTIFICATE_ISSUED = "certificate.issued"
 SMS_SENT = "sms.sent"
 
+# supervision (电子监察): lights on deadlines and urging
+DEADLINE_PROMPTED = "deadline.prompted"
+DEADLINE_YELLOW = "deadline.yellow"
+DEADLINE_RED = "deadline.red"
+CASE_URGED = "case.urged"
+
 #: which service publishes each event (the exchange is ``<service>.events``)
 PUBLISHERS: dict[str, str] = {
     APPLICATION_ACCEPTED: "intake",
@@ -38,6 +44,10 @@ PUBLISHERS: dict[str, str] = {
     CASE_REJECTED: "workflow",
     CERTIFICATE_ISSUED: "registry",
     SMS_SENT: "notify",
+    DEADLINE_PROMPTED: "supervision",
+    DEADLINE_YELLOW: "supervision",
+    DEADLINE_RED: "supervision",
+    CASE_URGED: "supervision",
 }
 
 #: services whose events supervision audits
@@ -118,6 +128,31 @@ class SmsSent(_Strict):
     provider = fields.String(required=True)
 
 
+class DeadlineLight(_Strict):
+    """A prompt, yellow or red light on a case (``target`` "case") or on one stage (``target`` its task id)."""
+
+    target = fields.String(required=True)
+    stage = fields.String(load_default="")  # empty for the case as a whole
+    post = fields.String(load_default="")  # the post that owns the stage (who the staff SMS goes to)
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)  # when the light fell due
+    urging_deadline = fields.AwareDateTime(load_default=None, allow_none=True)  # red: the deadline missed
+
+
+class CaseUrged(_Strict):
+    """The supervising post (督办岗) orders a case or stage finished by a new deadline."""
+
+    target = fields.String(required=True)
+    stage = fields.String(load_default="")
+    post = fields.String(load_default="")
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    urged_by = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     APPLICATION_ACCEPTED: ApplicationAccepted,
     CASE_OPENED: CaseOpened,
@@ -127,6 +162,10 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     CASE_REJECTED: CaseDecided,
     CERTIFICATE_ISSUED: CertificateIssued,
     SMS_SENT: SmsSent,
+    DEADLINE_PROMPTED: DeadlineLight,
+    DEADLINE_YELLOW: DeadlineLight,
+    DEADLINE_RED: DeadlineLight,
+    CASE_URGED: CaseUrged,
 }
 
 
