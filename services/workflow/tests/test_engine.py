@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from casekit import CALENDAR, SHIPPED, approve, at, finish, open_on
+
 from sunlight.contracts import (
     CASE_APPROVED,
     CASE_REJECTED,

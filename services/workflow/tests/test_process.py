@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
+from casekit import SHIPPED
 from marshmallow import ValidationError
 
 from workflow.process import END, mermaid
 from workflow.schemas import DefinitionSchema
-
-from casekit import SHIPPED
 
 AGREED = {"handle-approve", "fast-track-registration", "construction-land-approval", "land-supply-approval",
           "shop-sign-approval", "muck-disposal-permit", "city-works-approval", "site-selection-pre-review"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from casekit import CALENDAR, SHIPPED, approve, at, open_on
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casekit import CALENDAR, SHIPPED, approve, at, open_on
 from sunlight.errors import Conflict
 from workflow import domain
 from workflow.schemas import DefinitionSchema

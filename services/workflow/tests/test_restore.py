@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from casekit import SHIPPED, approve, finish, open_on
+
 from workflow import domain
 
 
