@@ -149,3 +149,60 @@ class TaskSchema(Schema):
     status = fields.String()
     opened_at = fields.AwareDateTime()
     due_at = fields.AwareDateTime()
+
+
+# --- actions on tasks and cases ---------------------------------------------------------------
+
+TEXT = validate.Length(max=2000)
+ID = validate.Length(min=1, max=128)
+
+
+class TaskActionSchema(_Strict):
+    """Who acts on which task: the post they hold and their name."""
+
+    task_id = fields.String(required=True, validate=ID)
+    post = fields.String(required=True, validate=ID)
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class TransferSchema(TaskActionSchema):
+    to_post = fields.String(required=True, validate=ID)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ReturnSchema(TaskActionSchema):
+    missing = fields.List(fields.String(validate=validate.Length(min=1)), required=True,
+                          validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class SuspendSchema(TaskActionSchema):
+    cause = fields.String(required=True, validate=validate.OneOf(["hearing", "testing", "expert-review",
+                                                                  "public-notice"]))
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class DelegateSchema(_Strict):
+    task_id = fields.String(required=True, validate=ID)
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class CaseActionSchema(_Strict):
+    case_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="", validate=TEXT)
+
+
+class CoReviewerSchema(_Strict):
+    case_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    department = fields.String(required=True, validate=KEY)
+    role = fields.String(required=True, validate=KEY)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class AbsenceSchema(_Strict):
+    post = fields.String(required=True, validate=ID)
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    absent = fields.Boolean(required=True)
