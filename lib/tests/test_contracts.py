@@ -50,9 +50,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "promised_date": date(2025, 3, 14),
         "certificate_kind": "permit",
         "fees_due": [{"name": "工本费", "amount": "0"}],
+        "form": {"area_mu": 12.5},
     },
     CASE_OPENED: {"item_code": "shop-sign", "tenant": "xz", "definition": "two-stage", "definition_version": 1},
-    TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3)},
+    TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3),
+                   "branch": "commerce", "added_by": ""},
     TASK_COMPLETED: {
         "task_id": "t-1",
         "stage": "review",
@@ -60,6 +62,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "actor": "li.si",
         "decision": "approve",
         "opinion": "材料齐全",
+        "branch": "",
+        "due_at": NOW + timedelta(days=3),
+        "working_seconds": 3600.0,
+        "overdue": False,
+        "case_working_seconds": 7200.0,
     },
     CASE_APPROVED: {
         "item_code": "shop-sign",
@@ -89,6 +96,21 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     SMS_SENT: {"message_id": 7, "template": "accepted", "recipient": "138****0000", "provider": "fake"},
 }
+
+# --- workflow actions (issue 5) -------------------------------------------------------------------
+_MOVED = {"task_id": "t-1", "stage": "review", "from_post": "xz/a/reviewer", "to_post": "xz/a/reviewer-b",
+          "actor": "li.si", "reason": "出差"}
+PAYLOADS.update({
+    "case.returned": {"task_id": "t-1", "stage": "review", "post": "reviewer", "actor": "li.si",
+                      "missing": ["design-drawing"], "reason": "效果图缺尺寸", "applicant": APPLICANT},
+    "case.suspended": {"stage": "review", "actor": "li.si", "cause": "expert-review", "reason": "专家论证"},
+    "case.resumed": {"stage": "review", "actor": "applicant", "after": "returned", "stopped_working_seconds": 27000.0},
+    "case.withdrawn": {"actor": "applicant", "reason": "不再设置", "stage": "review"},
+    "task.claimed": {"task_id": "t-1", "stage": "review", "post": "reviewer", "actor": "li.si"},
+    "task.transferred": _MOVED,
+    "task.delegated": _MOVED,
+    "application.corrected": {"application_number": "XZ-2025-000001", "materials": ["design-drawing"]},
+})
 
 REQUIRED_FIELDS = [
     (event_type, name)

@@ -1,6 +1,0 @@
-"""Let workflow's test modules share ``casekit`` (pytest runs with --import-mode=importlib)."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
