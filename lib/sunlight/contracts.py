@@ -67,7 +67,6 @@ class ApplicationAccepted(_Strict):
     promised_date = fields.Date(required=True)
     certificate_kind = fields.String(required=True)
     fees_due = fields.List(fields.Dict(), load_default=list)
-    form = fields.Dict(load_default=dict)  # form fields a process may branch on (e.g. area_mu)
 
 
 class CaseOpened(_Strict):

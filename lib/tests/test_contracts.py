@@ -50,7 +50,6 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "promised_date": date(2025, 3, 14),
         "certificate_kind": "permit",
         "fees_due": [{"name": "工本费", "amount": "0"}],
-        "form": {"area_mu": 12.5},
     },
     CASE_OPENED: {"item_code": "shop-sign", "tenant": "xz", "definition": "two-stage", "definition_version": 1},
     TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3),
