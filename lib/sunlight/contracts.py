@@ -91,6 +91,8 @@ class TaskCreated(_Strict):
     stage = fields.String(required=True)
     post = fields.String(required=True)
     due_at = fields.AwareDateTime(required=True)
+    branch = fields.String(load_default="")  # the department of a parallel stage, the leader of a chain
+    added_by = fields.String(load_default="")  # a co-reviewing department added mid-case
 
 
 class TaskCompleted(_Strict):
@@ -100,6 +102,11 @@ class TaskCompleted(_Strict):
     actor = fields.String(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     opinion = fields.String(load_default="")
+    branch = fields.String(load_default="")
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    working_seconds = fields.Float(load_default=None, allow_none=True)  # office time the task took
+    overdue = fields.Boolean(load_default=False)
+    case_working_seconds = fields.Float(load_default=None, allow_none=True)  # clock stops excluded
 
 
 class CaseDecided(_Strict):
@@ -167,6 +174,98 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     DEADLINE_RED: DeadlineLight,
     CASE_URGED: CaseUrged,
 }
+
+
+# --- workflow: actions on cases and tasks (issue 5) ------------------------------------------
+CASE_RETURNED = "case.returned"
+CASE_RESUMED = "case.resumed"
+CASE_SUSPENDED = "case.suspended"
+CASE_WITHDRAWN = "case.withdrawn"
+TASK_CLAIMED = "task.claimed"
+TASK_TRANSFERRED = "task.transferred"
+TASK_DELEGATED = "task.delegated"
+#: intake's, agreed by name; workflow resumes a returned case when it arrives
+APPLICATION_CORRECTED = "application.corrected"
+
+
+class CaseReturned(_Strict):
+    """补正: returned to the applicant for correction; the clock stops until they re-submit."""
+
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+    missing = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    applicant = fields.Nested(ApplicantContact, load_default=None, allow_none=True)
+
+
+class CaseSuspended(_Strict):
+    """Time the law excludes from the limit: hearing, testing, expert review, public notice."""
+
+    stage = fields.String(required=True)
+    actor = fields.String(required=True)
+    cause = fields.String(required=True, validate=validate.OneOf(
+        ["hearing", "testing", "expert-review", "public-notice"]))
+    reason = fields.String(load_default="")
+
+
+class CaseResumed(_Strict):
+    stage = fields.String(required=True)
+    actor = fields.String(required=True)
+    after = fields.String(required=True, validate=validate.OneOf(["returned", "suspended"]))
+    stopped_working_seconds = fields.Float(required=True)
+
+
+class CaseWithdrawn(_Strict):
+    actor = fields.String(required=True)
+    reason = fields.String(load_default="")
+    stage = fields.String(load_default="")
+
+
+class TaskClaimed(_Strict):
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+
+
+class TaskMoved(_Strict):
+    """A task moved to another post: transferred by hand, or delegated to the B backup (AB岗)."""
+
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    from_post = fields.String(required=True)
+    to_post = fields.String(required=True)
+    actor = fields.String(required=True)
+    reason = fields.String(load_default="")
+
+
+class ApplicationCorrected(_Strict):
+    application_number = fields.String(required=True)
+    materials = fields.List(fields.String(), required=True)
+
+
+PUBLISHERS.update({
+    CASE_RETURNED: "workflow",
+    CASE_RESUMED: "workflow",
+    CASE_SUSPENDED: "workflow",
+    CASE_WITHDRAWN: "workflow",
+    TASK_CLAIMED: "workflow",
+    TASK_TRANSFERRED: "workflow",
+    TASK_DELEGATED: "workflow",
+    APPLICATION_CORRECTED: "intake",
+})
+PAYLOAD_SCHEMAS.update({
+    CASE_RETURNED: CaseReturned,
+    CASE_RESUMED: CaseResumed,
+    CASE_SUSPENDED: CaseSuspended,
+    CASE_WITHDRAWN: CaseWithdrawn,
+    TASK_CLAIMED: TaskClaimed,
+    TASK_TRANSFERRED: TaskMoved,
+    TASK_DELEGATED: TaskMoved,
+    APPLICATION_CORRECTED: ApplicationCorrected,
+})
 
 
 class Envelope(_Strict):

@@ -53,7 +53,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "fees_due": [{"name": "工本费", "amount": "0"}],
     },
     CASE_OPENED: {"item_code": "shop-sign", "tenant": "xz", "definition": "two-stage", "definition_version": 1},
-    TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3)},
+    TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3),
+                   "branch": "commerce", "added_by": ""},
     TASK_COMPLETED: {
         "task_id": "t-1",
         "stage": "review",
@@ -61,6 +62,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "actor": "li.si",
         "decision": "approve",
         "opinion": "材料齐全",
+        "branch": "",
+        "due_at": NOW + timedelta(days=3),
+        "working_seconds": 3600.0,
+        "overdue": False,
+        "case_working_seconds": 7200.0,
     },
     CASE_APPROVED: {
         "item_code": "shop-sign",
@@ -99,6 +105,21 @@ PAYLOADS.update({
     contracts.DEADLINE_YELLOW: {**_STAGE, "due_at": NOW, "urging_deadline": None},
     contracts.DEADLINE_RED: {**_STAGE, "due_at": NOW, "urging_deadline": NOW},
     contracts.CASE_URGED: {**_STAGE, "urged_by": "hz-land/supervision/supervisor", "deadline": NOW, "note": "请加快"},
+})
+
+# --- workflow actions (issue 5) -------------------------------------------------------------------
+_MOVED = {"task_id": "t-1", "stage": "review", "from_post": "xz/a/reviewer", "to_post": "xz/a/reviewer-b",
+          "actor": "li.si", "reason": "出差"}
+PAYLOADS.update({
+    "case.returned": {"task_id": "t-1", "stage": "review", "post": "reviewer", "actor": "li.si",
+                      "missing": ["design-drawing"], "reason": "效果图缺尺寸", "applicant": APPLICANT},
+    "case.suspended": {"stage": "review", "actor": "li.si", "cause": "expert-review", "reason": "专家论证"},
+    "case.resumed": {"stage": "review", "actor": "applicant", "after": "returned", "stopped_working_seconds": 27000.0},
+    "case.withdrawn": {"actor": "applicant", "reason": "不再设置", "stage": "review"},
+    "task.claimed": {"task_id": "t-1", "stage": "review", "post": "reviewer", "actor": "li.si"},
+    "task.transferred": _MOVED,
+    "task.delegated": _MOVED,
+    "application.corrected": {"application_number": "XZ-2025-000001", "materials": ["design-drawing"]},
 })
 
 REQUIRED_FIELDS = [

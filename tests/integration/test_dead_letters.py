@@ -57,13 +57,13 @@ def test_a_handler_that_keeps_failing_is_retried_a_bounded_number_of_times_then_
     event = json.loads(audited(stack, receipt["application_number"], "application.accepted"))
     event["event_id"] = str(uuid.uuid4())
     event["case_number"] = event["payload"]["application_number"] = "GS-2026-900001"
-    event["payload"]["process"] = "land-supply-approval"  # a process workflow has not been given yet
+    event["payload"]["process"] = "harbour-dredging-permit"  # a process workflow has not been given
 
     publish_raw(stack, "intake", "application.accepted", event)
 
     [letter] = [d for d in parked(stack, "workflow", 2) if d.event_id == event["event_id"]]
     assert letter.attempts == 5  # EVENT_MAX_ATTEMPTS
-    assert "land-supply-approval" in letter.reason
+    assert "harbour-dredging-permit" in letter.reason
     assert metric(stack, "workflow", "sunlight_events_retried_total", queue=WORKFLOW_INTAKE_QUEUE) == 4
     assert query(stack, "workflow", "SELECT 1 FROM cases WHERE case_number = 'GS-2026-900001'") == []
 

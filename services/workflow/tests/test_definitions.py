@@ -57,12 +57,14 @@ def accepted(number: str) -> dict[str, object]:
 def test_the_shipped_handle_approve_definition_has_a_reviewer_stage_and_a_leader_stage() -> None:
     assert DEFINITIONS.is_dir()
     definitions = load_definitions()
-    assert list(definitions) == [("handle-approve", 1)]
+    assert ("handle-approve", 1) in definitions
     definition = definitions[("handle-approve", 1)]
     assert definition.name == "承办—审批"
     assert definition.stages == (
-        domain.Stage(key="handle", name="承办", department="approval-section", role="reviewer", limit_working_days=2),
-        domain.Stage(key="approve", name="审批", department="leadership", role="leader", limit_working_days=1),
+        domain.Stage(key="handle", name="承办", department="approval-section", role="reviewer",
+                     limit=domain.Limit(working_days=2), next="approve"),
+        domain.Stage(key="approve", name="审批", department="leadership", role="leader",
+                     limit=domain.Limit(working_days=1)),
     )
 
 

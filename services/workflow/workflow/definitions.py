@@ -8,7 +8,7 @@ import yaml
 from marshmallow import ValidationError
 
 from sunlight.errors import NotFound, ValidationFailed
-from workflow.domain import Definition
+from workflow.process import Definition
 from workflow.schemas import DefinitionSchema
 
 DEFINITIONS = Path(__file__).resolve().parent.parent / "definitions"

@@ -1,61 +1,51 @@
 """The routing engine: pure functions from (definition, case state, command) to (state, events).
 
 No nameko, no database, no clock: ``now`` and the calendar come in as arguments. Case state is a
-plain dataclass that serializes to versioned JSON (``STATE_VERSION``), so a case saved today can be
-restored and finished by a later release.
+plain dataclass that serializes to versioned JSON (``STATE_VERSION``; version 1 states are migrated
+on read), so a case saved today can be restored and finished by a later release.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sunlight.contracts import (
     CASE_APPROVED,
     CASE_OPENED,
     CASE_REJECTED,
+    CASE_RESUMED,
+    CASE_RETURNED,
+    CASE_SUSPENDED,
+    CASE_WITHDRAWN,
+    TASK_CLAIMED,
     TASK_COMPLETED,
     TASK_CREATED,
+    TASK_DELEGATED,
+    TASK_TRANSFERRED,
     Event,
     new_event,
 )
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.process import END, PARALLEL, Branch, Definition, Limit, Stage
 
-STATE_VERSION = 1
+__all__ = ["Branch", "Case", "Decision", "Definition", "Limit", "Stage", "Task"]
+
+STATE_VERSION = 2
 DECISIONS = ("approve", "reject")
+CLOSED = ("approved", "rejected", "withdrawn")
+STOPPED = ("returned", "suspended")
+EXCLUDED_CAUSES = ("hearing", "testing", "expert-review", "public-notice")
 
 
 class Deadlines(Protocol):
     def deadline(self, start: datetime, working_days: int) -> datetime: ...
 
+    def add_working_hours(self, start: datetime, hours: timedelta) -> datetime: ...
 
-@dataclass(frozen=True)
-class Stage:
-    key: str
-    name: str
-    department: str
-    role: str
-    limit_working_days: int
-
-
-@dataclass(frozen=True)
-class Definition:
-    key: str
-    version: int
-    name: str
-    stages: tuple[Stage, ...]
-
-    def stage(self, key: str) -> Stage:
-        for stage in self.stages:
-            if stage.key == key:
-                return stage
-        raise NotFound(f"definition {self.key} v{self.version} has no stage {key!r}")
-
-    def after(self, key: str) -> Stage | None:
-        keys = [stage.key for stage in self.stages]
-        index = keys.index(key)
-        return self.stages[index + 1] if index + 1 < len(self.stages) else None
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
 
 
 @dataclass(frozen=True)
@@ -65,11 +55,26 @@ class Task:
     post: str
     opened_at: datetime
     due_at: datetime
-    status: str = "open"  # open | completed
+    status: str = "open"  # open | completed | cancelled
     actor: str = ""
     decision: str = ""
     opinion: str = ""
     completed_at: datetime | None = None
+    branch: str = ""
+    claimed_by: str = ""
+    delegated_from: str = ""
+
+
+@dataclass(frozen=True)
+class AddedBranch:
+    """A co-reviewing department added to a parallel stage mid-case."""
+
+    stage: str
+    key: str
+    name: str
+    department: str
+    role: str
+    added_by: str
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,15 @@ class Case:
     certificate_kind: str
     promised_date: date
     opened_at: datetime
-    status: str = "open"  # open | approved | rejected
+    status: str = "open"  # open | returned | suspended | approved | rejected | withdrawn
     tasks: tuple[Task, ...] = field(default_factory=tuple)
     closed_at: datetime | None = None
+    form: dict[str, Any] = field(default_factory=dict)
+    position: str = ""  # the stage the case is at ("" once closed)
+    visit: int = 0  # index of the first task of the current visit to ``position``
+    paused_at: datetime | None = None
+    stopped_seconds: float = 0.0  # office time the clock stood still (补正, excluded steps)
+    added: tuple[AddedBranch, ...] = ()
 
     def task(self, task_id: str) -> Task:
         for task in self.tasks:
@@ -98,6 +109,11 @@ class Case:
     def open_tasks(self) -> tuple[Task, ...]:
         return tuple(task for task in self.tasks if task.status == "open")
 
+    @property
+    def current_tasks(self) -> tuple[Task, ...]:
+        """Tasks of this visit to the current stage (a loop back starts a fresh visit)."""
+        return tuple(t for t in self.tasks[self.visit:] if t.stage == self.position)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -107,134 +123,386 @@ class Decision:
     events: tuple[Event, ...]
 
 
-def post_of(tenant: str, stage: Stage) -> str:
+def post_of(tenant: str, holder: Stage | Branch | AddedBranch) -> str:
     """A post is a role in a department of a tenant: ``gs-city/approval-section/reviewer``."""
-    return f"{tenant}/{stage.department}/{stage.role}"
+    return f"{tenant}/{holder.department}/{holder.role}"
 
 
-def open_case(definition: Definition, accepted: dict[str, Any], now: datetime, calendar: Deadlines) -> Decision:
-    """Open a case for an accepted application and a task for the first stage."""
+def backup_post(definition: Definition, case: Case, task: Task) -> str:
+    """The B post (AB岗) that stands in for a task's post: the stage's ``backup_role`` or ``<role>-b``."""
+    stage = definition.stage(task.stage)
+    base = task.delegated_from or task.post
+    if stage.kind == "task" and stage.backup_role and base == post_of(case.tenant, stage):
+        return f"{case.tenant}/{stage.department}/{stage.backup_role}"
+    return f"{base}-b"
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def open_case(definition: Definition, accepted: Mapping[str, Any], now: datetime, calendar: Deadlines,
+              absent: frozenset[str] = frozenset()) -> Decision:
+    """Open a case for an accepted application at the first stage of its process."""
     number = accepted["application_number"]
     case = Case(
-        case_number=number,
-        item_code=accepted["item_code"],
-        item_name=accepted["item_name"],
-        tenant=accepted["tenant"],
-        definition_key=definition.key,
-        definition_version=definition.version,
-        applicant=dict(accepted["applicant"]),
-        certificate_kind=accepted["certificate_kind"],
-        promised_date=accepted["promised_date"],
-        opened_at=now,
+        case_number=number, item_code=accepted["item_code"], item_name=accepted["item_name"],
+        tenant=accepted["tenant"], definition_key=definition.key, definition_version=definition.version,
+        applicant=dict(accepted["applicant"]), certificate_kind=accepted["certificate_kind"],
+        promised_date=accepted["promised_date"], opened_at=now, form=dict(accepted.get("form") or {}),
     )
     opened = new_event(
-        CASE_OPENED,
-        number,
+        CASE_OPENED, number,
         {"item_code": case.item_code, "tenant": case.tenant, "definition": definition.key,
          "definition_version": definition.version},
         now,
     )
-    case, created = _open_task(case, definition.stages[0], now, calendar)
-    return Decision(case, (opened, created))
+    return _enter(definition, case, definition.stages[0].key, now, calendar, absent, (opened,))
 
 
-def complete_task(
-    definition: Definition,
-    case: Case,
-    *,
-    task_id: str,
-    post: str,
-    actor: str,
-    decision: str,
-    opinion: str,
-    now: datetime,
-    calendar: Deadlines,
-) -> Decision:
-    """A post completes its task: move to the next stage, or close the case."""
+def complete_task(definition: Definition, case: Case, *, task_id: str, post: str, actor: str,
+                  decision: str, opinion: str, now: datetime, calendar: Deadlines,
+                  absent: frozenset[str] = frozenset()) -> Decision:
+    """A post completes its task with a decision; the stage joins, moves on or closes the case."""
+    task = _actionable(case, task_id, post, actor)
     if decision not in DECISIONS:
-        raise ValidationFailed(f"decision must be one of {DECISIONS}", {"decision": ["not allowed"]})
+        raise ValidationFailed(f"stage {task.stage} of task {task_id} allows only {', '.join(DECISIONS)}",
+                               {"decision": ["not allowed"]})
+    if decision == "reject" and not opinion.strip():
+        raise ValidationFailed(f"rejecting task {task_id} needs a reason", {"opinion": ["required when rejecting"]})
+    done = replace(task, status="completed", actor=actor, decision=decision, opinion=opinion, completed_at=now)
+    case = _put(case, done)
+    completed = new_event(TASK_COMPLETED, case.case_number, {
+        "task_id": task_id, "stage": task.stage, "post": task.post, "actor": actor, "decision": decision,
+        "opinion": opinion, "branch": task.branch, "due_at": task.due_at,
+        "working_seconds": calendar.working_time_between(task.opened_at, now).total_seconds(),
+        "overdue": now > task.due_at, "case_working_seconds": case_working_seconds(case, now, calendar),
+    }, now)
+    return _settle(definition, case, now, calendar, absent, (completed,))
+
+
+def claim(case: Case, *, task_id: str, post: str, actor: str, now: datetime) -> Decision:
+    """A person holding the post takes the task, so colleagues on the same post leave it alone."""
+    task = _actionable(case, task_id, post, actor)
+    if task.claimed_by == actor:
+        return Decision(case, ())
+    case = _put(case, replace(task, claimed_by=actor))
+    return Decision(case, (new_event(TASK_CLAIMED, case.case_number, {
+        "task_id": task_id, "stage": task.stage, "post": task.post, "actor": actor}, now),))
+
+
+def transfer(case: Case, *, task_id: str, post: str, actor: str, to_post: str, reason: str,
+             now: datetime) -> Decision:
+    """Hand a task to another post (with a reason)."""
+    task = _actionable(case, task_id, post, actor)
+    if not reason.strip():
+        raise ValidationFailed(f"transferring task {task_id} needs a reason", {"reason": ["required"]})
+    if to_post == task.post:
+        raise ValidationFailed(f"task {task_id} is already with {to_post}", {"to_post": ["same post"]})
+    return _move(case, task, to_post, actor, reason, TASK_TRANSFERRED, now, delegated=False)
+
+
+def delegate(definition: Definition, case: Case, *, task_id: str, actor: str, reason: str,
+             now: datetime) -> Decision:
+    """Give a task to its post's B backup (AB岗) while the A holder is away."""
+    task = _live_task(case, task_id)
+    if task.delegated_from:
+        raise Conflict(f"task {task_id} is already delegated to {task.post}", {"task_id": ["already delegated"]})
+    return _move(case, task, backup_post(definition, case, task), actor, reason, TASK_DELEGATED, now,
+                 delegated=True)
+
+
+def return_for_correction(case: Case, *, task_id: str, post: str, actor: str, missing: list[str],
+                          reason: str, now: datetime) -> Decision:
+    """补正: send the case back to the applicant; the clock stops until intake says it is corrected."""
+    task = _actionable(case, task_id, post, actor)
+    problems: dict[str, list[str]] = {}
+    if not [m for m in missing if m.strip()]:
+        problems["missing"] = ["name at least one missing or wrong material"]
+    if not reason.strip():
+        problems["reason"] = ["required"]
+    if problems:
+        raise ValidationFailed(f"returning task {task_id} needs what is missing and why", problems)
+    case = replace(case, status="returned", paused_at=now)
+    return Decision(case, (new_event(CASE_RETURNED, case.case_number, {
+        "task_id": task_id, "stage": task.stage, "post": task.post, "actor": actor, "missing": missing,
+        "reason": reason, "applicant": case.applicant}, now),))
+
+
+def suspend(case: Case, *, task_id: str, post: str, actor: str, cause: str, reason: str,
+            now: datetime) -> Decision:
+    """Stop the clock for a step the law excludes (hearing, testing, expert review, public notice)."""
+    task = _actionable(case, task_id, post, actor)
+    if cause not in EXCLUDED_CAUSES:
+        raise ValidationFailed(f"{cause!r} does not stop the clock", {"cause": [f"one of {EXCLUDED_CAUSES}"]})
+    case = replace(case, status="suspended", paused_at=now)
+    return Decision(case, (new_event(CASE_SUSPENDED, case.case_number, {
+        "stage": task.stage, "actor": actor, "cause": cause, "reason": reason}, now),))
+
+
+def resume(case: Case, *, actor: str, now: datetime, calendar: Deadlines, after: str) -> Decision:
+    """Restart the clock at the stage the case left; every open task's due time moves by the pause."""
+    if case.status != after or case.paused_at is None:
+        raise Conflict(f"case {case.case_number} is {case.status}, not {after}", {"case_number": [case.status]})
+    stopped = calendar.working_time_between(case.paused_at, now)
+    tasks = tuple(replace(t, due_at=calendar.add_working_hours(t.due_at, stopped)) if t.status == "open" else t
+                  for t in case.tasks)
+    case = replace(case, status="open", paused_at=None, tasks=tasks,
+                   stopped_seconds=case.stopped_seconds + stopped.total_seconds())
+    return Decision(case, (new_event(CASE_RESUMED, case.case_number, {
+        "stage": case.position, "actor": actor, "after": after,
+        "stopped_working_seconds": stopped.total_seconds()}, now),))
+
+
+def withdraw(case: Case, *, actor: str, reason: str, now: datetime) -> Decision:
+    """The applicant withdraws: every open task is cancelled and the case closes."""
+    if case.status in CLOSED:
+        raise Conflict(f"case {case.case_number} is closed ({case.status})", {"case_number": [case.status]})
+    stage = case.position
+    case = replace(_cancel_open(case), status="withdrawn", closed_at=now, position="", paused_at=None)
+    return Decision(case, (new_event(CASE_WITHDRAWN, case.case_number, {
+        "actor": actor, "reason": reason, "stage": stage}, now),))
+
+
+def add_co_reviewer(definition: Definition, case: Case, *, department: str, role: str, name: str,
+                    actor: str, now: datetime, calendar: Deadlines,
+                    absent: frozenset[str] = frozenset()) -> Decision:
+    """Bring one more department into the parallel stage the case is at."""
     if case.status != "open":
+        raise Conflict(f"case {case.case_number} is {case.status}", {"case_number": [case.status]})
+    stage = definition.stage(case.position)
+    if stage.kind not in PARALLEL:
+        raise Conflict(f"stage {stage.key} of case {case.case_number} is not a parallel review",
+                       {"stage": [stage.kind]})
+    if department in {b.key for b in _branches(stage, case)}:
+        raise Conflict(f"{department} already reviews stage {stage.key}", {"department": ["already reviewing"]})
+    added = AddedBranch(stage.key, department, name, department, role, actor)
+    case = replace(case, added=(*case.added, added))
+    branch = Branch(added.key, name, department, role)
+    return _open_task(case, stage, branch, now, calendar, absent, (), added_by=actor)
+
+
+def case_working_seconds(case: Case, now: datetime, calendar: Deadlines) -> float:
+    """Office time the case has run, without the time its clock stood still."""
+    end = case.paused_at or case.closed_at or now
+    return calendar.working_time_between(case.opened_at, end).total_seconds() - case.stopped_seconds
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+def _enter(definition: Definition, case: Case, key: str, now: datetime, calendar: Deadlines,
+           absent: frozenset[str], before: tuple[Event, ...]) -> Decision:
+    """Arrive at a stage: pass through choices, open its tasks, or close the case approved at the end."""
+    for _ in range(len(definition.stages) + 1):  # a choice chain longer than this would be a loop
+        if key == END:  # the last approver's opinion is what the approval says
+            said = [t.opinion for t in case.tasks if t.status == "completed"]
+            return _close(case, "approved", CASE_APPROVED, said[-1] if said else "", now, before)
+        stage = definition.stage(key)
+        if stage.kind != "choice":
+            break
+        key = _choose(stage, case)
+    else:
+        raise ValidationFailed(f"choices of {definition.key} loop at {key}", {"stage": [key]})
+    case = replace(case, position=stage.key, visit=len(case.tasks))
+    if stage.kind in PARALLEL:
+        events = before
+        for branch in stage.branches:
+            decision = _open_task(case, stage, branch, now, calendar, absent, events)
+            case, events = decision.case, decision.events
+        return Decision(case, events)
+    if stage.kind == "signing":
+        return _open_task(case, stage, stage.branches[0], now, calendar, absent, before)
+    return _open_task(case, stage, None, now, calendar, absent, before)
+
+
+def _choose(stage: Stage, case: Case) -> str:
+    for rule in stage.rules:
+        if rule.field not in case.form:
+            raise ValidationFailed(f"stage {stage.key} routes on form field {rule.field!r}, which is missing",
+                                   {f"form.{rule.field}": ["required by the process"]})
+        if _holds(case.form[rule.field], rule.op, rule.value):
+            return rule.goto
+    return stage.otherwise
+
+
+def _holds(actual: Any, op: str, expected: float | str) -> bool:
+    left: Any = actual
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        try:
+            left = float(actual)
+        except (TypeError, ValueError):
+            return False
+    comparisons = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
+                   "le": lambda a, b: a <= b, "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}
+    return bool(comparisons[op](left, expected))
+
+
+def _settle(definition: Definition, case: Case, now: datetime, calendar: Deadlines,
+            absent: frozenset[str], before: tuple[Event, ...]) -> Decision:
+    """After a task completes: decide what the stage does next."""
+    stage = definition.stage(case.position)
+    answered = [t for t in case.current_tasks if t.status == "completed"]
+    latest = answered[-1]
+    if stage.kind == "task":
+        if latest.decision == "reject":
+            return _close(case, "rejected", CASE_REJECTED, latest.opinion, now, before)
+        return _enter(definition, case, stage.next, now, calendar, absent, before)
+    if stage.kind == "signing":
+        if latest.decision == "reject":
+            return _close(case, "rejected", CASE_REJECTED, latest.opinion, now, before)
+        if len(answered) < len(stage.branches):
+            return _open_task(case, stage, stage.branches[len(answered)], now, calendar, absent, before)
+        return _enter(definition, case, stage.next, now, calendar, absent, before)
+    return _join(definition, stage, case, now, calendar, absent, before)
+
+
+def _join(definition: Definition, stage: Stage, case: Case, now: datetime, calendar: Deadlines,
+          absent: frozenset[str], before: tuple[Event, ...]) -> Decision:
+    branches = _branches(stage, case)
+    answers = {t.branch: t.decision for t in case.current_tasks if t.status == "completed"}
+    approvals = sum(1 for d in answers.values() if d == "approve")
+    rejections = len(answers) - approvals
+    needed = stage.needed(len(branches))
+    if stage.kind == "meeting":
+        if len(answers) < len(branches):
+            return Decision(case, before)
+        target = stage.next if rejections == 0 else stage.on_disagreement
+        return _enter(definition, case, target, now, calendar, absent, before)
+    must = all(b.key in answers for b in branches if isinstance(b, Branch) and b.must_answer)
+    if approvals >= needed and must:
+        return _enter(definition, _cancel_open(case), stage.next, now, calendar, absent, before)
+    if len(branches) - rejections < needed:  # the rule can no longer be met
+        case = _cancel_open(case)
+        if stage.on_disagreement:
+            return _enter(definition, case, stage.on_disagreement, now, calendar, absent, before)
+        reasons = "；".join(t.opinion for t in case.current_tasks if t.decision == "reject")
+        return _close(case, "rejected", CASE_REJECTED, reasons, now, before)
+    return Decision(case, before)
+
+
+def _branches(stage: Stage, case: Case) -> list[Branch | AddedBranch]:
+    return [*stage.branches, *(a for a in case.added if a.stage == stage.key)]
+
+
+def _open_task(case: Case, stage: Stage, branch: Branch | None, now: datetime, calendar: Deadlines,
+               absent: frozenset[str], before: tuple[Event, ...], added_by: str = "") -> Decision:
+    holder: Stage | Branch = branch or stage
+    limit = (branch.limit if branch and branch.limit else None) or stage.limit
+    suffix = f".{branch.key}" if branch else ""
+    task = Task(
+        task_id=f"{case.case_number}.{stage.key}{suffix}.{len(case.tasks) + 1}",
+        stage=stage.key, post=post_of(case.tenant, holder), opened_at=now, due_at=due(limit, now, calendar),
+        branch=branch.key if branch else "",
+    )
+    created = new_event(TASK_CREATED, case.case_number, {
+        "task_id": task.task_id, "stage": stage.key, "post": task.post, "due_at": task.due_at,
+        "branch": task.branch, "added_by": added_by}, now)
+    case = replace(case, tasks=(*case.tasks, task))
+    if task.post in absent:  # the A holder is away: the B backup gets it straight away
+        moved = _move(case, task, f"{task.post}-b", "system", "A post marked absent", TASK_DELEGATED, now,
+                      delegated=True)
+        return Decision(moved.case, (*before, created, *moved.events))
+    return Decision(case, (*before, created))
+
+
+def due(limit: Limit, start: datetime, calendar: Deadlines) -> datetime:
+    """When a task opened at ``start`` with this limit falls due."""
+    if limit.working_hours is not None:
+        return calendar.add_working_hours(start, timedelta(hours=limit.working_hours))
+    return calendar.deadline(start, limit.working_days or 0)
+
+
+def _move(case: Case, task: Task, to_post: str, actor: str, reason: str, event_type: str, now: datetime,
+          *, delegated: bool) -> Decision:
+    moved = replace(task, post=to_post, claimed_by="",
+                    delegated_from=(task.delegated_from or task.post) if delegated else task.delegated_from)
+    return Decision(_put(case, moved), (new_event(event_type, case.case_number, {
+        "task_id": task.task_id, "stage": task.stage, "from_post": task.post, "to_post": to_post,
+        "actor": actor, "reason": reason}, now),))
+
+
+def _live_task(case: Case, task_id: str) -> Task:
+    if case.status in CLOSED:
         raise Conflict(f"case {case.case_number} is closed ({case.status})", {"task_id": [task_id]})
     task = case.task(task_id)
     if task.status != "open":
-        raise Conflict(f"task {task_id} is already completed", {"task_id": ["already completed"]})
+        raise Conflict(f"task {task_id} is already {task.status}", {"task_id": [f"already {task.status}"]})
+    return task
+
+
+def _actionable(case: Case, task_id: str, post: str, actor: str) -> Task:
+    """The open task, checked: case open and running, the caller's post, not claimed by someone else."""
+    task = _live_task(case, task_id)
+    if case.status in STOPPED:
+        raise Conflict(f"case {case.case_number} is {case.status}: its clock is stopped",
+                       {"task_id": [f"case {case.status}"]})
     if task.post != post:
         raise Forbidden(f"task {task_id} belongs to post {task.post}, not {post}", {"post": ["not assigned"]})
-    if decision == "reject" and not opinion.strip():
-        raise ValidationFailed("a rejection needs a reason", {"opinion": ["required when rejecting"]})
-    done = replace(task, status="completed", actor=actor, decision=decision, opinion=opinion, completed_at=now)
-    case = replace(case, tasks=tuple(done if t.task_id == task_id else t for t in case.tasks))
-    completed = new_event(
-        TASK_COMPLETED,
-        case.case_number,
-        {"task_id": task_id, "stage": task.stage, "post": post, "actor": actor, "decision": decision,
-         "opinion": opinion},
-        now,
-    )
-    if decision == "reject":
-        return _close(case, "rejected", CASE_REJECTED, opinion, now, (completed,))
-    following = definition.after(task.stage)
-    if following is None:
-        return _close(case, "approved", CASE_APPROVED, opinion, now, (completed,))
-    case, created = _open_task(case, following, now, calendar)
-    return Decision(case, (completed, created))
+    if task.claimed_by and task.claimed_by != actor:
+        raise Forbidden(f"task {task_id} is claimed by {task.claimed_by}", {"actor": ["claimed by another"]})
+    return task
 
 
-def _open_task(case: Case, stage: Stage, now: datetime, calendar: Deadlines) -> tuple[Case, Event]:
-    task = Task(
-        task_id=f"{case.case_number}.{stage.key}.{len(case.tasks) + 1}",
-        stage=stage.key,
-        post=post_of(case.tenant, stage),
-        opened_at=now,
-        due_at=calendar.deadline(now, stage.limit_working_days),
-    )
-    event = new_event(
-        TASK_CREATED,
-        case.case_number,
-        {"task_id": task.task_id, "stage": stage.key, "post": task.post, "due_at": task.due_at},
-        now,
-    )
-    return replace(case, tasks=(*case.tasks, task)), event
+def _put(case: Case, task: Task) -> Case:
+    return replace(case, tasks=tuple(task if t.task_id == task.task_id else t for t in case.tasks))
+
+
+def _cancel_open(case: Case) -> Case:
+    return replace(case, tasks=tuple(replace(t, status="cancelled") if t.status == "open" else t
+                                     for t in case.tasks))
 
 
 def _close(case: Case, status: str, event_type: str, reason: str, now: datetime,
            before: tuple[Event, ...]) -> Decision:
-    case = replace(case, status=status, closed_at=now)
-    decided = new_event(
-        event_type,
-        case.case_number,
-        {"item_code": case.item_code, "item_name": case.item_name, "tenant": case.tenant,
-         "applicant": case.applicant, "certificate_kind": case.certificate_kind, "decided_at": now,
-         "reason": reason},
-        now,
-    )
+    case = replace(_cancel_open(case), status=status, closed_at=now, position="")
+    decided = new_event(event_type, case.case_number, {
+        "item_code": case.item_code, "item_name": case.item_name, "tenant": case.tenant,
+        "applicant": case.applicant, "certificate_kind": case.certificate_kind, "decided_at": now,
+        "reason": reason}, now)
     return Decision(case, (*before, decided))
+
+
+# --- versioned state --------------------------------------------------------------------------
+
+_INSTANTS = ("opened_at", "closed_at", "paused_at")
+_TASK_INSTANTS = ("opened_at", "due_at", "completed_at")
 
 
 def to_state(case: Case) -> dict[str, Any]:
     """Versioned, JSON-ready case state."""
     raw = asdict(case)
     raw["promised_date"] = case.promised_date.isoformat()
-    for key in ("opened_at", "closed_at"):
+    for key in _INSTANTS:
         raw[key] = raw[key].isoformat() if raw[key] else None
     for task in raw["tasks"]:
-        for key in ("opened_at", "due_at", "completed_at"):
+        for key in _TASK_INSTANTS:
             task[key] = task[key].isoformat() if task[key] else None
     return {"state_version": STATE_VERSION, "case": raw}
 
 
-def from_state(state: dict[str, Any]) -> Case:
-    """Restore a case saved by ``to_state``."""
-    if state.get("state_version") != STATE_VERSION:
-        raise ValidationFailed(f"unknown case state version {state.get('state_version')!r}")
+def from_state(state: Mapping[str, Any]) -> Case:
+    """Restore a case saved by ``to_state`` (this version, or version 1 migrated)."""
+    version = state.get("state_version")
+    if version == 1:
+        state = _migrate_v1(state)
+    elif version != STATE_VERSION:
+        raise ValidationFailed(f"unknown case state version {version!r}", {"state_version": [repr(version)]})
     raw = dict(state["case"])
-    tasks = tuple(
-        Task(**{**t, "opened_at": _instant(t["opened_at"]), "due_at": _instant(t["due_at"]),
-                "completed_at": _instant(t["completed_at"])})
-        for t in raw.pop("tasks")
-    )
-    return Case(**{**raw, "tasks": tasks, "promised_date": date.fromisoformat(raw["promised_date"]),
-                   "opened_at": _instant(raw["opened_at"]), "closed_at": _instant(raw["closed_at"])})
+    tasks = tuple(Task(**{**t, **{k: _instant(t[k]) for k in _TASK_INSTANTS}}) for t in raw.pop("tasks"))
+    added = tuple(AddedBranch(**a) for a in raw.pop("added"))
+    return Case(**{**raw, "tasks": tasks, "added": added, "promised_date": date.fromisoformat(raw["promised_date"]),
+                   **{k: _instant(raw[k]) for k in _INSTANTS}})
+
+
+def _migrate_v1(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 1 (the walking skeleton): strictly sequential stages, one open task at most."""
+    raw = dict(state["case"])
+    tasks = [dict(t) for t in raw["tasks"]]
+    open_at = [i for i, t in enumerate(tasks) if t["status"] == "open"]
+    raw.update(form={}, paused_at=None, stopped_seconds=0.0, added=[], tasks=tasks,
+               position=tasks[open_at[0]]["stage"] if open_at else "",
+               visit=open_at[0] if open_at else len(tasks))
+    return {"state_version": STATE_VERSION, "case": raw}
 
 
 def _instant(text: str | None) -> Any:

@@ -47,3 +47,13 @@ class TaskRow(Base):
 
 
 outbox, processed_events = infrastructure_tables(metadata)
+
+
+class AbsenceRow(Base):
+    """An A post whose holder is away: its tasks go to the B backup (AB岗) until they are back."""
+
+    __tablename__ = "absences"
+
+    post: Mapped[str] = mapped_column(String(128), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)

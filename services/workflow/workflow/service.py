@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,16 +14,29 @@ from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
-from sunlight.contracts import APPLICATION_ACCEPTED, Event, load_or_fail
+from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, Event, load_or_fail
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
 from workflow import domain
 from workflow.definitions import latest, load_definitions
-from workflow.models import CaseRow, TaskRow, metadata
-from workflow.schemas import CompleteTaskSchema, TaskSchema
+from workflow.models import AbsenceRow, CaseRow, TaskRow, metadata
+from workflow.process import Definition
+from workflow.schemas import (
+    AbsenceSchema,
+    CaseActionSchema,
+    CompleteTaskSchema,
+    CoReviewerSchema,
+    DelegateSchema,
+    ReturnSchema,
+    SuspendSchema,
+    TaskActionSchema,
+    TaskSchema,
+    TransferSchema,
+)
 from workflow.settings import MIGRATIONS
 
+LOG = logging.getLogger(__name__)
 DEFINITIONS = load_definitions()
 CALENDAR = WorkingCalendar.default()
 TENANTS_REPORTED: set[str] = set()  # per process: nameko builds a new service instance per worker
@@ -42,7 +57,8 @@ class WorkflowService(base.ServiceBase):
             if not uow.first_delivery(event.event_id, "workflow.on_application_accepted"):
                 metrics.EVENTS_DUPLICATE.labels("workflow", "on_application_accepted").inc()
                 return
-            decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR)
+            absent = frozenset(uow.session.scalars(select(AbsenceRow.post)).all())
+            decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR, absent)
             _save(uow.session, decision.case, new=True)
             for outgoing in decision.events:
                 uow.emit(outgoing)
@@ -52,26 +68,131 @@ class WorkflowService(base.ServiceBase):
     def complete_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """A person holding the post completes a task with a decision and an opinion."""
         data = load_or_fail(CompleteTaskSchema(), command, "task completion")
+        decision = self._on_task(data["task_id"], lambda d, c, now, absent: domain.complete_task(
+            d, c, now=now, calendar=CALENDAR, absent=absent, **data))
+        metrics.TASKS_COMPLETED.labels(decision.case.task(data["task_id"]).stage, data["decision"]).inc()
+        if decision.case.status != "open":
+            metrics.CASES_CLOSED.labels(decision.case.tenant, decision.case.item_code, decision.case.status).inc()
+        return _summary(decision.case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def claim_task(self, command: dict[str, Any]) -> dict[str, Any]:
+        """A person holding the post takes the task for themselves."""
+        data = load_or_fail(TaskActionSchema(), command, "claim")
+        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: domain.claim(c, now=now, **data)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def transfer_task(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Hand a task to another post, with a reason."""
+        data = load_or_fail(TransferSchema(), command, "transfer")
+        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: domain.transfer(c, now=now, **data)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def delegate_task(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Give a task to its post's B backup (AB岗)."""
+        data = load_or_fail(DelegateSchema(), command, "delegation")
+        return _summary(self._on_task(data["task_id"],
+                                      lambda d, c, now, _: domain.delegate(d, c, now=now, **data)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def return_for_correction(self, command: dict[str, Any]) -> dict[str, Any]:
+        """补正: back to the applicant, clock stopped, until intake reports the correction."""
+        data = load_or_fail(ReturnSchema(), command, "return for correction")
+        return _summary(self._on_task(data["task_id"],
+                                      lambda d, c, now, _: domain.return_for_correction(c, now=now, **data)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def suspend_case(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Stop the clock for a hearing, testing, expert review or public notice."""
+        data = load_or_fail(SuspendSchema(), command, "suspension")
+        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: domain.suspend(c, now=now, **data)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def resume_case(self, command: dict[str, Any]) -> dict[str, Any]:
+        """The excluded step is over: restart the clock where the case left off."""
+        data = load_or_fail(CaseActionSchema(), command, "resumption")
+        return _summary(self._on_case(data["case_number"], lambda d, c, now, _: domain.resume(
+            c, actor=data["actor"], now=now, calendar=CALENDAR, after="suspended")).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def withdraw_case(self, command: dict[str, Any]) -> dict[str, Any]:
+        """The applicant withdraws the application."""
+        data = load_or_fail(CaseActionSchema(), command, "withdrawal")
+        return _summary(self._on_case(data["case_number"], lambda d, c, now, _: domain.withdraw(
+            c, actor=data["actor"], reason=data["reason"], now=now)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def add_co_reviewer(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Bring one more department into the parallel review the case is at."""
+        data = load_or_fail(CoReviewerSchema(), command, "co-reviewer")
+        number = data.pop("case_number")
+        return _summary(self._on_case(number, lambda d, c, now, absent: domain.add_co_reviewer(
+            d, c, now=now, calendar=CALENDAR, absent=absent, **data)).case)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def mark_absent(self, command: dict[str, Any]) -> dict[str, Any]:
+        """An A post's holder is away (or back): while away, its open and new tasks go to the B post."""
+        data = load_or_fail(AbsenceSchema(), command, "absence")
+        now = datetime.now(UTC)
         with self.db.unit_of_work() as uow:
-            task = uow.session.get(TaskRow, data["task_id"])
-            if task is None:
-                raise NotFound(f"no task {data['task_id']!r}", {"task_id": ["unknown task"]})
-            row = uow.session.execute(
-                select(CaseRow).where(CaseRow.case_number == task.case_number).with_for_update()
-            ).scalar_one()
-            case = domain.from_state(row.state)
-            definition = DEFINITIONS[(case.definition_key, case.definition_version)]
-            decision = domain.complete_task(
-                definition, case, now=datetime.now(UTC), calendar=CALENDAR, **data
-            )
+            row = uow.session.get(AbsenceRow, data["post"])
+            if not data["absent"]:
+                if row is not None:
+                    uow.session.delete(row)
+                return {"post": data["post"], "absent": False, "delegated": []}
+            if row is None:
+                uow.session.add(AbsenceRow(post=data["post"], actor=data["actor"], since=now))
+            open_tasks = uow.session.scalars(select(TaskRow).where(
+                TaskRow.post == data["post"], TaskRow.status == "open").order_by(TaskRow.case_number)).all()
+            delegated = []
+            for task in open_tasks:
+                case, definition = _locked(uow.session, task.case_number)
+                decision = domain.delegate(definition, case, task_id=task.task_id, actor=data["actor"],
+                                           reason="A post marked absent", now=now)
+                _save(uow.session, decision.case, new=False)
+                for outgoing in decision.events:
+                    uow.emit(outgoing)
+                delegated.append(task.task_id)
+        return {"post": data["post"], "absent": True, "delegated": delegated}
+
+    @event_handler("intake", APPLICATION_CORRECTED)  # type: ignore[untyped-decorator]
+    def on_application_corrected(self, body: dict[str, Any]) -> None:
+        """The applicant re-submitted what was missing: the returned case resumes where it left."""
+        event = Event.from_message(body)
+        number = event.payload["application_number"]
+        with self.db.unit_of_work() as uow:
+            if not uow.first_delivery(event.event_id, "workflow.on_application_corrected"):
+                metrics.EVENTS_DUPLICATE.labels("workflow", "on_application_corrected").inc()
+                return
+            row = uow.session.get(CaseRow, number)
+            if row is None or row.status != "returned":
+                LOG.warning("correction of %s ignored: case is %s", number, row.status if row else "unknown")
+                return
+            case, _ = _locked(uow.session, number)
+            decision = domain.resume(case, actor="applicant", now=datetime.now(UTC), calendar=CALENDAR,
+                                     after="returned")
             _save(uow.session, decision.case, new=False)
             for outgoing in decision.events:
                 uow.emit(outgoing)
-        metrics.TASKS_COMPLETED.labels(task.stage, data["decision"]).inc()
-        if decision.case.status != "open":
-            metrics.CASES_CLOSED.labels(case.tenant, case.item_code, decision.case.status).inc()
-        return {"case_number": decision.case.case_number, "status": decision.case.status,
-                "open_tasks": [t.task_id for t in decision.case.open_tasks]}
+
+    def _on_task(self, task_id: str, change: Change) -> domain.Decision:
+        with self.db.read() as session:
+            task = session.get(TaskRow, task_id)
+            if task is None:
+                raise NotFound(f"no task {task_id!r}", {"task_id": ["unknown task"]})
+            number = task.case_number
+        return self._on_case(number, change)
+
+    def _on_case(self, case_number: str, change: Change) -> domain.Decision:
+        """Lock the case, let the engine decide, save the new state and its events in one transaction."""
+        with self.db.unit_of_work() as uow:
+            case, definition = _locked(uow.session, case_number)
+            absent = frozenset(uow.session.scalars(select(AbsenceRow.post)).all())
+            decision = change(definition, case, datetime.now(UTC), absent)
+            _save(uow.session, decision.case, new=False)
+            for outgoing in decision.events:
+                uow.emit(outgoing)
+        return decision
 
     @timer(interval=15)  # type: ignore[untyped-decorator]
     def count_open_cases(self) -> None:
@@ -86,12 +207,13 @@ class WorkflowService(base.ServiceBase):
 
     @rpc  # type: ignore[untyped-decorator]
     def list_tasks(self, post: str) -> list[dict[str, Any]]:
-        """A post's inbox: open tasks, the nearest deadline first."""
+        """A post's inbox: open tasks, the nearest deadline first, with the working time left."""
+        now = datetime.now(UTC)
         with self.db.read() as session:
             rows = session.scalars(
                 select(TaskRow).where(TaskRow.post == post, TaskRow.status == "open").order_by(TaskRow.due_at)
             ).all()
-            return [dict(TaskSchema().dump(row)) for row in rows]
+            return [{**TaskSchema().dump(row), **_remaining(row.due_at, now)} for row in rows]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_case(self, case_number: str) -> dict[str, Any]:
@@ -101,6 +223,34 @@ class WorkflowService(base.ServiceBase):
             if row is None:
                 raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
             return dict(row.state["case"])
+
+
+Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.Decision]
+
+
+def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition]:
+    """The case, locked for this transaction, and the definition version it started on."""
+    row = session.execute(
+        select(CaseRow).where(CaseRow.case_number == case_number).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
+    case = domain.from_state(row.state)
+    return case, DEFINITIONS[(case.definition_key, case.definition_version)]
+
+
+def _summary(case: domain.Case) -> dict[str, Any]:
+    return {"case_number": case.case_number, "status": case.status, "stage": case.position,
+            "open_tasks": [t.task_id for t in case.open_tasks]}
+
+
+def _remaining(due_at: datetime, now: datetime) -> dict[str, Any]:
+    """Working time left before the due time (negative once overdue)."""
+    if due_at >= now:
+        return {"remaining_working_seconds": CALENDAR.working_time_between(now, due_at).total_seconds(),
+                "overdue": False}
+    return {"remaining_working_seconds": -CALENDAR.working_time_between(due_at, now).total_seconds(),
+            "overdue": True}
 
 
 def _save(session: Session, case: domain.Case, *, new: bool) -> None:
@@ -126,3 +276,4 @@ def _save(session: Session, case: domain.Case, *, new: bool) -> None:
             ))
         else:
             existing.status, existing.completed_at = task.status, task.completed_at
+            existing.post, existing.due_at = task.post, task.due_at
