@@ -122,12 +122,17 @@ def finish(rpc: Any, outcome: Outcome, *, timeout: float = 30) -> Outcome:
     outcome.certificate = wait_for(lambda: rpc.registry.certificate_for_case(number),
                                    timeout=timeout, what=f"the certificate of {number}")
     outcome.messages = wait_for(
-        lambda: [m for m in rpc.notify.messages_for_case(number) if m["status"] == "sent"] or None,
-        timeout=timeout, what=f"the SMS of {number}",
+        lambda: [m for m in rpc.notify.messages_for_case(number)
+                 if m["status"] in ("sent", "delivered") and m["template"] == "certificate_issued"] or None,
+        timeout=timeout, what=f"the completion SMS of {number}",
     )
+
     def whole_trail() -> list[dict[str, Any]] | None:
+        # every SMS notify has sent about the case so far (acceptance, staff tasks, completion) is audited
+        sent = [m for m in rpc.notify.messages_for_case(number) if m["status"] in ("sent", "delivered")]
         trail: list[dict[str, Any]] = rpc.supervision.case_audit_trail(number)
-        return trail if any(e["event_type"] == "sms.sent" for e in trail) else None
+        audited = [e for e in trail if e["event_type"] == "sms.sent"]
+        return trail if audited and len(audited) >= len(sent) else None
 
     outcome.trail = wait_for(whole_trail, timeout=timeout, what=f"the audit trail of {number}")
     outcome.case = rpc.workflow.get_case(number)

@@ -28,6 +28,10 @@ CASE_REJECTED = "case.rejected"
 CERTIFICATE_ISSUED = "certificate.issued"
 SMS_SENT = "sms.sent"
 
+# notify: what became of an SMS after it was handed to the SMSC (issue 7)
+SMS_DELIVERED = "sms.delivered"
+SMS_FAILED = "sms.failed"
+
 #: which service publishes each event (the exchange is ``<service>.events``)
 PUBLISHERS: dict[str, str] = {
     APPLICATION_ACCEPTED: "intake",
@@ -38,6 +42,8 @@ PUBLISHERS: dict[str, str] = {
     CASE_REJECTED: "workflow",
     CERTIFICATE_ISSUED: "registry",
     SMS_SENT: "notify",
+    SMS_DELIVERED: "notify",
+    SMS_FAILED: "notify",
 }
 
 #: services whose events supervision audits
@@ -118,6 +124,26 @@ class SmsSent(_Strict):
     provider = fields.String(required=True)
 
 
+class SmsDelivered(_Strict):
+    """The phone got it: the SMSC's delivery receipt said DELIVRD for every part."""
+
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+
+
+class SmsFailed(_Strict):
+    """The SMS will not arrive: refused for good at submit, or a failed receipt; the reason says why."""
+
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+    reason = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(["submit", "receipt"]))
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     APPLICATION_ACCEPTED: ApplicationAccepted,
     CASE_OPENED: CaseOpened,
@@ -127,6 +153,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     CASE_REJECTED: CaseDecided,
     CERTIFICATE_ISSUED: CertificateIssued,
     SMS_SENT: SmsSent,
+    SMS_DELIVERED: SmsDelivered,
+    SMS_FAILED: SmsFailed,
 }
 
 

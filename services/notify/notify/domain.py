@@ -22,6 +22,7 @@ class Template:
     audience: str
     fields: frozenset[str]
     text: str
+    essential: bool = True  # an opted-out recipient still gets essential messages
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def parse_templates(raw: Mapping[str, Mapping[str, object]]) -> dict[str, Templa
             errors.setdefault(key, []).append(f"names undeclared field(s): {', '.join(unknown)}")
         if not text.strip():
             errors.setdefault(key, []).append("empty text")
-        templates[key] = Template(key, str(spec.get("audience", "applicant")), declared, text)
+        templates[key] = Template(key, str(spec.get("audience", "applicant")), declared, text,
+                                  essential=bool(spec.get("essential", True)))
     if errors:
         raise ValidationFailed("SMS templates are invalid", errors)
     return templates

@@ -237,7 +237,7 @@ def provider_from(settings: dict[str, Any], on_receipt: ReceiptSink) -> SmsProvi
         return SmppProvider(
             host=str(settings.get("SMPP_HOST", "127.0.0.1")), port=int(settings.get("SMPP_PORT", 2775)),
             system_id=str(settings.get("SMPP_SYSTEM_ID", "sunlight")),
-            password=str(settings.get("SMPP_PASSWORD", "")),
+            password=str(settings.get("SMPP_PASSWORD") or ""),
             source_addr=str(settings.get("SMPP_SOURCE_ADDR", "106900")),
             on_receipt=on_receipt,
         )

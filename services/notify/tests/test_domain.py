@@ -32,8 +32,19 @@ def refusal(raw: dict[str, Any]) -> dict[str, Any]:
     return refused.value.fields
 
 
+def test_the_shipped_templates_cover_applicants_and_staff_and_only_news_can_be_opted_out_of() -> None:
+    applicant = {"application_received", "application_received_with_code", "correction_needed",
+                 "application_approved", "application_refused", "certificate_issued"}
+    staff = {"task_created", "deadline_prompt", "deadline_yellow", "deadline_red", "case_urged"}
+    assert {k for k, t in SHIPPED.items() if t.audience == "applicant"} == applicant
+    assert {k for k, t in SHIPPED.items() if t.audience == "staff"} == staff
+    assert {k for k, t in SHIPPED.items() if not t.essential} == {
+        "application_received", "application_received_with_code", "application_approved"}
+    assert "query_code" in SHIPPED["application_received_with_code"].fields
+    assert "query_code" not in SHIPPED["application_received"].fields
+
+
 def test_the_shipped_completion_template_declares_the_four_fields_it_names() -> None:
-    assert set(SHIPPED) == {"certificate_issued"}
     assert COMPLETED.audience == "applicant"
     assert COMPLETED.fields == {"holder_name", "item_name", "certificate_number", "window"}
 
