@@ -3,9 +3,12 @@
 Run as its own process (``python -m tests.fake_smsc --port P --journal FILE``) so a test can kill
 it mid-run and start it again. It answers bind_transceiver, submit_sm (with a message id),
 enquire_link and unbind; it sends a deliver_sm delivery receipt for every accepted submit_sm that
-asks for one; it refuses with ESME_RTHROTTLED (the first ``--throttle`` submits) and
-ESME_RINVDSTADR (a destination that is not a mainland mobile, or starts with ``--invalid-prefix``);
-a destination starting with ``--undeliverable-prefix`` is accepted but its receipt says UNDELIV.
+asks for one. A resubmission carrying the same ``user_message_reference``, destination and octets
+as one it already took is answered with the first message id and not taken again: the SMSC-side
+idempotency notify relies on after a lost submit_sm_resp (not every real SMSC offers it).
+It refuses with ESME_RTHROTTLED (the first ``--throttle`` submits) and ESME_RINVDSTADR (a
+destination that is not a mainland mobile, or starts with ``--invalid-prefix``); a destination
+starting with ``--undeliverable-prefix`` is accepted but its receipt says UNDELIV.
 
 Every accepted submit_sm is appended to the journal (JSON lines, flushed before the answer), so a
 test can count what really reached the SMSC, across restarts.
@@ -61,6 +64,15 @@ class Smsc(socketserver.ThreadingTCPServer):
         self.options = options
         self.throttle_left = options.throttle
         self.lock = threading.Lock()
+        # what this SMSC already took, by (destination, user_message_reference, octets): it survives a
+        # restart, so an ESME that resubmits after a lost submit_sm_resp gets the first message id back
+        self.accepted: dict[tuple[str, int, str], str] = {}
+        if Path(options.journal).exists():
+            for line in Path(options.journal).read_text(encoding="utf-8").splitlines():
+                record = json.loads(line)
+                if record.get("reference") is not None:
+                    key = (record["destination"], record["reference"], record["short_message"])
+                    self.accepted[key] = record["message_id"]
 
     def journal(self, record: dict[str, Any]) -> None:
         with self.lock, open(self.options.journal, "a", encoding="utf-8") as journal:
@@ -142,13 +154,21 @@ class Session(socketserver.BaseRequestHandler):
         if throttled:
             self._answer("submit_sm_resp", pdu, status=consts.SMPP_ESME_RTHROTTLED, message_id="")
             return
-        message_id = uuid.uuid4().hex[:16]
         payload = bytes(pdu.short_message or b"")
-        self.server.journal({
-            "message_id": message_id, "destination": destination, "source": _text(pdu.source_addr),
-            "data_coding": pdu.data_coding, "esm_class": pdu.esm_class, "short_message": payload.hex(),
-            "at": datetime.now(UTC).isoformat(),
-        })
+        reference = getattr(pdu, "user_message_reference", None)
+        key = (destination, int(reference), payload.hex()) if reference is not None else None
+        with self.server.lock:
+            message_id = self.server.accepted.get(key) if key else None
+        if message_id is None:
+            message_id = uuid.uuid4().hex[:16]
+            self.server.journal({
+                "message_id": message_id, "destination": destination, "source": _text(pdu.source_addr),
+                "data_coding": pdu.data_coding, "esm_class": pdu.esm_class, "short_message": payload.hex(),
+                "reference": reference, "at": datetime.now(UTC).isoformat(),
+            })
+            if key:
+                with self.server.lock:
+                    self.server.accepted[key] = message_id
         self._answer("submit_sm_resp", pdu, message_id=message_id)
         if pdu.registered_delivery:
             time.sleep(options.receipt_delay)

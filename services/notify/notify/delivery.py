@@ -152,7 +152,7 @@ def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Cl
         if segment.number in done:
             continue
         try:
-            provider_id = provider.submit(recipient, segment)
+            provider_id = provider.submit(recipient, segment, _reference(message_id, segment.number))
         except TransientSendError as exc:
             delay = domain.retry_delay(attempts, base=policy.retry_base, cap=policy.retry_cap)
             return _put_off(store, message_id, attempts, clock() + delay, str(exc), provider.name, _reason(exc))
@@ -235,6 +235,11 @@ def _fail(store: Store, message_id: int, provider: str, reason: str, stage: str)
 def _payload(row: Message) -> dict[str, Any]:
     return {"message_id": int(row.id), "template": row.template, "recipient": mask_mobile(row.recipient),
             "provider": row.provider or ""}
+
+
+def _reference(message_id: int, part: int) -> int:
+    """SMPP user_message_reference (16 bits): the same for every try of one part of one message."""
+    return (message_id * 16 + part) % 65536
 
 
 def _reason(exc: Exception) -> str:

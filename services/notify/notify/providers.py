@@ -35,8 +35,12 @@ class PermanentSendError(Exception):
 class SmsProvider(Protocol):
     name: str
 
-    def submit(self, recipient: str, segment: domain.Segment) -> str:
-        """Hand one segment over; return the provider's message id."""
+    def submit(self, recipient: str, segment: domain.Segment, reference: int) -> str:
+        """Hand one segment over; return the provider's message id.
+
+        ``reference`` is the same on every try of the same segment, so an SMSC that dedupes on
+        SMPP's ``user_message_reference`` takes a resubmission after a lost answer only once.
+        """
 
     def close(self) -> None:
         """Let go of any connection."""
@@ -50,7 +54,7 @@ class LogProvider:
     def __init__(self) -> None:
         self._counter = 0
 
-    def submit(self, recipient: str, segment: domain.Segment) -> str:
+    def submit(self, recipient: str, segment: domain.Segment, reference: int) -> str:
         self._counter += 1
         log.info("SMS to %s (%d/%d): %s", mask_mobile(recipient), segment.number, segment.count, segment.text)
         return f"log-{id(self):x}-{self._counter}"
@@ -81,7 +85,7 @@ class SmppProvider:
         self._waiting: dict[int, GreenEvent] = {}
         self._reader: Any = None
 
-    def submit(self, recipient: str, segment: domain.Segment) -> str:
+    def submit(self, recipient: str, segment: domain.Segment, reference: int) -> str:
         import smpplib.smpp
         from smpplib import consts
 
@@ -94,6 +98,7 @@ class SmppProvider:
             destination_addr=recipient,
             short_message=segment.payload, data_coding=domain.UCS2, esm_class=segment.esm_class,
             registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
+            user_message_reference=reference % 65536,
         )
         answer = GreenEvent()
         self._waiting[pdu.sequence] = answer

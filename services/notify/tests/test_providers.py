@@ -25,7 +25,7 @@ def test_the_log_provider_logs_the_text_with_the_phone_masked(caplog: pytest.Log
     caplog.set_level(logging.INFO, logger="notify.providers")
     provider = LogProvider()
     [part] = domain.segments("【拱墅区城市管理局】您申请的户外招牌设置审批已办结。", reference=1)
-    first, second = provider.submit("13957112345", part), provider.submit("13957112345", part)
+    first, second = provider.submit("13957112345", part, 1), provider.submit("13957112345", part, 2)
     assert first.startswith("log-") and first != second
     assert "139****2345" in caplog.text
     assert "13957112345" not in caplog.text

@@ -43,7 +43,7 @@ def test_a_long_chinese_message_reaches_the_phone_whole_in_ucs2_parts_and_each_p
     sms = provider(smsc, receipts)
     parts = domain.segments(LONG, reference=42)
     try:
-        ids = [sms.submit(PHONE, part) for part in parts]
+        ids = [sms.submit(PHONE, part, 1) for part in parts]
         wait_until(lambda: len(receipts) == len(parts))
     finally:
         sms.close()
@@ -61,8 +61,8 @@ def test_an_invalid_number_is_refused_for_good_and_an_undeliverable_one_gets_a_f
     [part] = domain.segments("【拱墅区城市管理局】您的申请已受理。", reference=1)
     try:
         with pytest.raises(PermanentSendError, match="Invalid Destination Address"):
-            sms.submit("17000000000", part)
-        provider_id = sms.submit("17100000000", part)
+            sms.submit("17000000000", part, 1)
+        provider_id = sms.submit("17100000000", part, 1)
         wait_until(lambda: receipts)
     finally:
         sms.close()
@@ -76,8 +76,8 @@ def test_throttling_is_transient_and_the_next_try_goes_through(tmp_path: Path) -
         [part] = domain.segments("您的申请已受理。", reference=1)
         try:
             with pytest.raises(TransientSendError, match="Throttling"):
-                sms.submit(PHONE, part)
-            assert sms.submit(PHONE, part)
+                sms.submit(PHONE, part, 1)
+            assert sms.submit(PHONE, part, 1)
         finally:
             sms.close()
         assert len(smsc.received()) == 1
@@ -87,20 +87,34 @@ def test_an_smsc_that_is_down_or_dies_mid_session_is_transient_and_the_provider_
     sms = provider(smsc, [])
     [part] = domain.segments("您的申请已受理。", reference=1)
     try:
-        sms.submit(PHONE, part)
+        sms.submit(PHONE, part, 1)
         smsc.kill()
         with pytest.raises(TransientSendError):
-            sms.submit(PHONE, part)
+            sms.submit(PHONE, part, 2)
         smsc.start()
-        sms.submit(PHONE, part)
+        sms.submit(PHONE, part, 2)
     finally:
         sms.close()
     assert len(smsc.received()) == 2
+
+
+def test_a_resubmission_with_the_same_reference_after_a_lost_answer_is_taken_once(smsc: FakeSmsc) -> None:
+    sms = provider(smsc, [])
+    [part] = domain.segments("您的申请已受理。", reference=1)
+    try:
+        first = sms.submit(PHONE, part, 7)
+        smsc.kill()  # as if the answer had been lost with the SMSC
+        smsc.start()
+        again = sms.submit(PHONE, part, 7)
+    finally:
+        sms.close()
+    assert again == first
+    assert len(smsc.received()) == 1
 
 
 def test_a_wrong_password_is_transient_with_the_bind_failure_named(smsc: FakeSmsc) -> None:
     sms = provider(smsc, [], password="wrong")
     [part] = domain.segments("您的申请已受理。", reference=1)
     with pytest.raises(TransientSendError, match="cannot bind"):
-        sms.submit(PHONE, part)
+        sms.submit(PHONE, part, 1)
     assert smsc.received() == []
