@@ -171,3 +171,36 @@ def test_a_held_message_is_not_due_before_its_time_and_a_stuck_one_is_counted(st
     assert delivery.due_messages(store, now, POLICY) == []
     assert delivery.due_messages(store, later, POLICY) == [message_id]
     assert delivery.stuck_count(store, now, POLICY) == 1
+
+
+def test_a_recipient_gets_no_more_than_the_hourly_limit_and_the_rest_waits(store: Store,
+                                                                           guard: delivery.OnceGuard) -> None:
+    from notify.providers import LogProvider
+
+    strict = delivery.Policy(rate_per_hour=1)
+    now = datetime.now(UTC)
+    first, second = (delivery.store_message(store, guard, completion_event(), template, rendered_for, not_before=now,
+                                            now=now)
+                     for template, rendered_for in ((COMPLETED, rendered()), (RECEIVED, domain.render(
+                         RECEIVED, {"applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
+                                    "promised_date": "2026年12月1日"}, signature="", recipient=PHONE))))
+    assert first is not None and second is not None
+    provider = LogProvider()
+    assert delivery.send_message(store, provider, first, lambda: datetime.now(UTC), strict) == "sent"
+    assert delivery.send_message(store, provider, second, lambda: datetime.now(UTC), strict) == "retry"
+    held = row(store, second)
+    assert held.status == "pending" and "rate limit" in (held.error or "") and held.not_before > now
+
+
+def test_a_claim_left_by_a_crashed_sender_is_taken_up_again_after_the_lease(store: Store,
+                                                                           guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(), not_before=now,
+                                        now=now)
+    with store.unit_of_work() as uow:  # what a sender that died mid-submit leaves behind
+        message = uow.session.get(Message, message_id)
+        assert message is not None
+        message.status, message.claimed_at = "sending", now
+    assert delivery.due_messages(store, now + timedelta(seconds=30), POLICY) == []
+    assert delivery.due_messages(store, now + POLICY.claim_lease + timedelta(seconds=1), POLICY) == [message_id]
+    assert "in doubt" in (row(store, message_id).error or "")
