@@ -22,6 +22,8 @@ from sunlight.contracts import (
     PAYLOAD_SCHEMAS,
     PUBLISHERS,
     SCHEMA_VERSION,
+    SMS_DELIVERED,
+    SMS_FAILED,
     SMS_SENT,
     TASK_COMPLETED,
     TASK_CREATED,
@@ -89,6 +91,13 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     SMS_SENT: {"message_id": 7, "template": "accepted", "recipient": "138****0000", "provider": "fake"},
 }
+
+# notify's delivery outcomes (issue 7)
+PAYLOADS.update({
+    SMS_DELIVERED: {"message_id": 7, "template": "certificate_issued", "recipient": "138****0000", "provider": "smpp"},
+    SMS_FAILED: {"message_id": 8, "template": "application_received", "recipient": "139****0000", "provider": "smpp",
+                 "reason": "SMSC refused (0x0000000B) Invalid Destination Address", "stage": "submit"},
+})
 
 REQUIRED_FIELDS = [
     (event_type, name)
