@@ -125,13 +125,19 @@ def finish(rpc: Any, outcome: Outcome, *, timeout: float = 30) -> Outcome:
     outcome.certificate = wait_for(lambda: rpc.registry.certificate_for_case(number),
                                    timeout=timeout, what=f"the certificate of {number}")
     outcome.messages = wait_for(
-        lambda: [m for m in rpc.notify.messages_for_case(number) if m["status"] == "sent"] or None,
-        timeout=timeout, what=f"the SMS of {number}",
+        lambda: [m for m in rpc.notify.messages_for_case(number)
+                 if m["status"] in ("sent", "delivered") and m["template"] == "certificate_issued"] or None,
+        timeout=timeout, what=f"the completion SMS of {number}",
     )
+
     def whole_trail() -> list[dict[str, Any]] | None:
-        # replicas of supervision record concurrently: wait for every step, not just the last one
+        # replicas of supervision record concurrently: wait for every step, not just the last one;
+        # every SMS notify has sent about the case so far (acceptance, staff tasks, completion) is audited
+        sent = [m for m in rpc.notify.messages_for_case(number) if m["status"] in ("sent", "delivered")]
         trail: list[dict[str, Any]] = rpc.supervision.case_audit_trail(number)
-        return trail if {e["event_type"] for e in trail} >= LAST_STEPS else None
+        audited = [e for e in trail if e["event_type"] == "sms.sent"]
+        complete = {e["event_type"] for e in trail} >= LAST_STEPS and len(audited) >= len(sent)
+        return trail if complete else None
 
     outcome.trail = wait_for(whole_trail, timeout=timeout, what=f"the audit trail of {number}")
     outcome.case = rpc.workflow.get_case(number)

@@ -33,6 +33,9 @@ DEADLINE_PROMPTED = "deadline.prompted"
 DEADLINE_YELLOW = "deadline.yellow"
 DEADLINE_RED = "deadline.red"
 CASE_URGED = "case.urged"
+# notify: what became of an SMS after it was handed to the SMSC (issue 7)
+SMS_DELIVERED = "sms.delivered"
+SMS_FAILED = "sms.failed"
 
 #: which service publishes each event (the exchange is ``<service>.events``)
 PUBLISHERS: dict[str, str] = {
@@ -48,6 +51,8 @@ PUBLISHERS: dict[str, str] = {
     DEADLINE_YELLOW: "supervision",
     DEADLINE_RED: "supervision",
     CASE_URGED: "supervision",
+    SMS_DELIVERED: "notify",
+    SMS_FAILED: "notify",
 }
 
 #: services whose events supervision audits
@@ -160,6 +165,26 @@ class CaseUrged(_Strict):
     note = fields.String(load_default="")
 
 
+class SmsDelivered(_Strict):
+    """The phone got it: the SMSC's delivery receipt said DELIVRD for every part."""
+
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+
+
+class SmsFailed(_Strict):
+    """The SMS will not arrive: refused for good at submit, or a failed receipt; the reason says why."""
+
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+    reason = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(["submit", "receipt"]))
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     APPLICATION_ACCEPTED: ApplicationAccepted,
     CASE_OPENED: CaseOpened,
@@ -173,6 +198,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     DEADLINE_YELLOW: DeadlineLight,
     DEADLINE_RED: DeadlineLight,
     CASE_URGED: CaseUrged,
+    SMS_DELIVERED: SmsDelivered,
+    SMS_FAILED: SmsFailed,
 }
 
 

@@ -67,6 +67,26 @@ SMS_SENT = Counter("sunlight_sms_sent_total", "SMS handed to a provider", ["prov
 WARNINGS_RAISED = Counter("sunlight_warnings_raised_total", "Prompts, yellow and red lights", ["level", "tenant"])
 AUDIT_RECORDS = Counter("sunlight_audit_records_total", "Events appended to the audit log", ["source"])
 
+# notify's SMS delivery (issue 7)
+SMS_DELIVERED = Counter("sunlight_sms_delivered_total", "SMS the SMSC receipted as delivered", ["provider", "template"])
+SMS_FAILED = Counter(
+    "sunlight_sms_failed_total", "SMS that will not arrive (refused at submit or failed receipt)",
+    ["provider", "template", "stage"],
+)
+SMS_RETRIED = Counter(
+    "sunlight_sms_retried_total", "SMS submits put off after a transient error (throttled, SMSC down)",
+    ["provider", "reason"],
+)
+SMS_STUCK = Gauge("sunlight_sms_stuck", "SMS stored but not handed to the SMSC within the limit", ["service"])
+SMS_EVENT_TO_SUBMIT = Histogram(
+    "sunlight_sms_event_to_submit_seconds", "From the event that caused an SMS to the SMSC taking it",
+    ["template"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
+SMS_SUBMIT_TO_RECEIPT = Histogram(
+    "sunlight_sms_submit_to_receipt_seconds", "From the SMSC taking an SMS to its delivery receipt",
+    ["provider"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
+
 
 def _wsgi_app(environ: dict[str, Any], start_response: Any, ready: Any = lambda: True) -> list[bytes]:
     path = environ.get("PATH_INFO", "/")

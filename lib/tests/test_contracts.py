@@ -23,6 +23,8 @@ from sunlight.contracts import (
     PAYLOAD_SCHEMAS,
     PUBLISHERS,
     SCHEMA_VERSION,
+    SMS_DELIVERED,
+    SMS_FAILED,
     SMS_SENT,
     TASK_COMPLETED,
     TASK_CREATED,
@@ -120,6 +122,13 @@ PAYLOADS.update({
     "task.transferred": _MOVED,
     "task.delegated": _MOVED,
     "application.corrected": {"application_number": "XZ-2025-000001", "materials": ["design-drawing"]},
+})
+
+# notify's delivery outcomes (issue 7)
+PAYLOADS.update({
+    SMS_DELIVERED: {"message_id": 7, "template": "certificate_issued", "recipient": "138****0000", "provider": "smpp"},
+    SMS_FAILED: {"message_id": 8, "template": "application_received", "recipient": "139****0000", "provider": "smpp",
+                 "reason": "SMSC refused (0x0000000B) Invalid Destination Address", "stage": "submit"},
 })
 
 REQUIRED_FIELDS = [

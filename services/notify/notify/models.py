@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
@@ -30,13 +30,47 @@ class Message(Base):
     recipient: Mapped[str] = mapped_column(String(20))
     template: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | failed
+    # pending → sending → sent → delivered | failed; or opted_out (never sent, by the recipient's wish)
+    status: Mapped[str] = mapped_column(String(16), index=True)
     provider: Mapped[str | None] = mapped_column(String(16), nullable=True)
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # issue 7: retries, held staff messages, receipts and latency
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    parts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+Index("ix_messages_due", Message.status, Message.not_before)
+
+
+class MessagePart(Base):
+    """One segment the SMSC took, with its id: what a delivery receipt names."""
+
+    __tablename__ = "message_parts"
+    __table_args__ = (UniqueConstraint("message_id", "number", name="uq_message_part"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # sent | delivered | failed
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    receipt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class OptOut(Base):
+    """A mobile whose owner asked for no non-essential messages."""
+
+    __tablename__ = "opt_outs"
+
+    mobile: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 outbox, processed_events = infrastructure_tables(metadata)

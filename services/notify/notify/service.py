@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -12,19 +12,47 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import select
 
-from notify import domain
-from notify.models import Message, metadata
-from notify.providers import provider_from
-from notify.settings import MIGRATIONS, TEMPLATES
+from notify import delivery, domain
+from notify.dependencies import SmsGateway
+from notify.models import Message, OptOut, metadata
+from notify.settings import MIGRATIONS, STAFF, TEMPLATES
 from sunlight import base, metrics
-from sunlight.contracts import CERTIFICATE_ISSUED, SMS_SENT, Event, mask_mobile, new_event
+from sunlight.calendar import WorkingCalendar
+from sunlight.contracts import (
+    APPLICATION_ACCEPTED,
+    CASE_REJECTED,
+    CERTIFICATE_ISSUED,
+    TASK_CREATED,
+    Event,
+    mask_mobile,
+)
 from sunlight.db import Database
+from sunlight.errors import SunlightError, ValidationFailed
 from sunlight.messaging import event_handler
-from sunlight.tenants import tenant
+from sunlight.tenants import all_tenants, tenant
 
 log = logging.getLogger(__name__)
 TEMPLATE_SET = domain.parse_templates(yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))["templates"])
-RESEND_AFTER = timedelta(seconds=10)
+STAFF_DIRECTORY = yaml.safe_load(STAFF.read_text(encoding="utf-8"))
+CALENDAR = WorkingCalendar.default()
+
+
+def _policy() -> delivery.Policy:
+    return delivery.Policy(
+        retry_base=timedelta(milliseconds=int(config.get("SMS_RETRY_BASE_MS", 1000))),
+        retry_cap=timedelta(seconds=int(config.get("SMS_RETRY_CAP_SECONDS", 300))),
+        rate_per_hour=int(config.get("SMS_RATE_PER_HOUR", 20)),
+        stuck_after=timedelta(seconds=int(config.get("SMS_STUCK_AFTER_SECONDS", 600))),
+    )
+
+
+def _local_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _local_time(instant: datetime) -> str:
+    local = instant.astimezone(CALENDAR.tz)
+    return f"{local.month}月{local.day}日{local:%H:%M}"
 
 
 class NotifyService(base.ServiceBase):
@@ -32,81 +60,96 @@ class NotifyService(base.ServiceBase):
 
     name = "notify"
     db = Database(metadata, MIGRATIONS)
+    sms = SmsGateway()
+
+    @event_handler("intake", APPLICATION_ACCEPTED)  # type: ignore[untyped-decorator]
+    def on_application_accepted(self, body: dict[str, Any]) -> None:
+        """受理短信: the application number, the promised date and, when intake gives one, the query code."""
+        event = Event.from_message(body)
+        payload = event.payload
+        values = {"applicant_name": payload["applicant"]["name"], "item_name": payload["item_name"],
+                  "application_number": payload["application_number"],
+                  "promised_date": _local_date(payload["promised_date"])}
+        key = "application_received"
+        if payload.get("query_code"):
+            key, values["query_code"] = "application_received_with_code", str(payload["query_code"])
+        self._notify(event, key, values, payload["tenant"], payload["applicant"]["mobile"])
+
+    @event_handler("workflow", CASE_REJECTED)  # type: ignore[untyped-decorator]
+    def on_case_rejected(self, body: dict[str, Any]) -> None:
+        """不予许可短信: the refusal with its reason (否定报备 requires one)."""
+        event = Event.from_message(body)
+        payload = event.payload
+        values = {"applicant_name": payload["applicant"]["name"], "item_name": payload["item_name"],
+                  "application_number": event.case_number or "",
+                  "reason": payload.get("reason") or "详见不予许可决定书"}
+        self._notify(event, "application_refused", values, payload["tenant"], payload["applicant"]["mobile"])
 
     @event_handler("registry", CERTIFICATE_ISSUED)  # type: ignore[untyped-decorator]
     def on_certificate_issued(self, body: dict[str, Any]) -> None:
         """办结短信: tell the holder the certificate is ready and where to collect it."""
         event = Event.from_message(body)
         holder = event.payload["holder"]
-        office = tenant(event.payload["tenant"])
-        rendered = domain.render(
-            TEMPLATE_SET["certificate_issued"],
-            {"holder_name": holder["name"], "item_name": event.payload["item_name"],
-             "certificate_number": event.payload["certificate_number"], "window": office.window},
-            signature=office.sms_signature,
-            recipient=holder["mobile"],
-        )
-        message_id = self._store(event, rendered)
-        if message_id is not None:
-            self._send(message_id)
+        values = {"holder_name": holder["name"], "item_name": event.payload["item_name"],
+                  "certificate_number": event.payload["certificate_number"],
+                  "window": tenant(event.payload["tenant"]).window}
+        self._notify(event, "certificate_issued", values, event.payload["tenant"], holder["mobile"])
 
-    @rpc  # type: ignore[untyped-decorator]
+    @event_handler("workflow", TASK_CREATED)  # type: ignore[untyped-decorator]
+    def on_task_created(self, body: dict[str, Any]) -> None:
+        """新任务短信 to the holder of the post; held until office hours."""
+        event = Event.from_message(body)
+        post = event.payload["post"]
+        holder = STAFF_DIRECTORY["posts"].get(post)
+        if holder is None:
+            log.info("no staff member on file for post %s; no SMS", post)
+            return
+        stage = event.payload["stage"]
+        values = {"holder_name": holder["name"], "stage_name": STAFF_DIRECTORY["stages"].get(stage, stage),
+                  "case_number": event.case_number or "", "due_at": _local_time(event.payload["due_at"])}
+        self._notify(event, "task_created", values, post.split("/", 1)[0], str(holder["mobile"]))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def messages_for_case(self, case_number: str) -> list[dict[str, Any]]:
         """Every message about a case, phone numbers masked."""
         with self.db.read() as session:
-            rows = session.scalars(select(Message).where(Message.case_number == case_number)).all()
+            rows = session.scalars(select(Message).where(Message.case_number == case_number)
+                                   .order_by(Message.id)).all()
             return [{"id": r.id, "template": r.template, "recipient": mask_mobile(r.recipient),
-                     "text": r.text, "status": r.status} for r in rows]
+                     "text": r.text, "status": r.status, "error": r.error, "attempts": r.attempts} for r in rows]
 
-    @timer(interval=5)  # type: ignore[untyped-decorator]
-    def resend_pending(self) -> None:
-        """Send what a crash between store and send left pending (one replica at a time)."""
-        with self.singleton("resend-pending", ttl_seconds=60) as mine:
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def opt_out(self, mobile: str) -> dict[str, Any]:
+        """The owner of ``mobile`` wants no more non-essential messages (refusals, completions still go)."""
+        if not domain.valid_mobile(mobile):
+            raise ValidationFailed("invalid mobile", {"mobile": ["not a mainland mobile number"]})
+        with self.db.unit_of_work() as uow:
+            if uow.session.get(OptOut, mobile) is None:
+                uow.session.add(OptOut(mobile=mobile, created_at=datetime.now(UTC)))
+        return {"mobile": mask_mobile(mobile), "opted_out": True}
+
+    @timer(interval=1)  # type: ignore[untyped-decorator]
+    def send_due(self) -> None:
+        """Send what is due: retries after backoff, staff messages at office time, what a crash left behind."""
+        with self.singleton("send-due", ttl_seconds=120) as mine:
             if not mine:
                 return
-            cutoff = datetime.now(UTC) - RESEND_AFTER
-            with self.db.read() as session:
-                ids = session.scalars(
-                    select(Message.id).where(Message.status == "pending", Message.created_at <= cutoff)
-                ).all()
-            for message_id in ids:
-                self._send(message_id)
+            policy = _policy()
+            now = datetime.now(UTC)
+            for message_id in delivery.due_messages(self.db, now, policy):
+                delivery.send_message(self.db, self.sms, message_id, lambda: datetime.now(UTC), policy)
+            metrics.SMS_STUCK.labels("notify").set(delivery.stuck_count(self.db, datetime.now(UTC), policy))
 
-    def _store(self, event: Event, rendered: domain.Rendered) -> int | None:
-        with self.db.unit_of_work() as uow:
-            if not uow.first_delivery(event.event_id, f"notify.{rendered.template}"):
-                metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
-                return None
-            message = Message(
-                event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
-                template=rendered.template, text=rendered.text, status="pending", attempts=0,
-                created_at=datetime.now(UTC),
-            )
-            uow.session.add(message)
-            uow.session.flush()
-            return int(message.id)
-
-    def _send(self, message_id: int) -> None:
-        provider = provider_from(str(config.get("SMS_PROVIDER", "log")))
-        with self.db.read() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.status != "pending":
-                return
-            recipient, text, template = message.recipient, message.text, message.template
-            case_number = message.case_number
-        provider_id = provider.send(recipient, text)
+    def _notify(self, event: Event, template_key: str, values: dict[str, str], tenant_code: str,
+                recipient: str) -> None:
+        template = TEMPLATE_SET[template_key]
+        signature = all_tenants()[tenant_code].sms_signature if tenant_code in all_tenants() else ""
+        rendered = domain.render(template, values, signature=signature, recipient=recipient)
         now = datetime.now(UTC)
-        with self.db.unit_of_work() as uow:
-            row = uow.session.get(Message, message_id)
-            assert row is not None
-            if row.status != "pending":
-                return
-            row.status, row.provider, row.provider_id = "sent", provider.name, provider_id
-            row.sent_at, row.attempts = now, row.attempts + 1
-            uow.emit(new_event(
-                SMS_SENT, case_number,
-                {"message_id": message_id, "template": template, "recipient": mask_mobile(recipient),
-                 "provider": provider.name},
-                now,
-            ))
-        metrics.SMS_SENT.labels(provider.name, template, "sent").inc()
+        guard = delivery.OnceGuard(self.singleton.client, self.singleton.prefix)
+        message_id = delivery.store_message(
+            self.db, guard, event, template, rendered, not_before=domain.send_not_before(template, now, CALENDAR),
+            now=now,
+        )
+        if message_id is not None:
+            delivery.send_message(self.db, self.sms, message_id, lambda: datetime.now(UTC), _policy())

@@ -32,8 +32,19 @@ def refusal(raw: dict[str, Any]) -> dict[str, Any]:
     return refused.value.fields
 
 
+def test_the_shipped_templates_cover_applicants_and_staff_and_only_news_can_be_opted_out_of() -> None:
+    applicant = {"application_received", "application_received_with_code", "correction_needed",
+                 "application_approved", "application_refused", "certificate_issued"}
+    staff = {"task_created", "deadline_prompt", "deadline_yellow", "deadline_red", "case_urged"}
+    assert {k for k, t in SHIPPED.items() if t.audience == "applicant"} == applicant
+    assert {k for k, t in SHIPPED.items() if t.audience == "staff"} == staff
+    assert {k for k, t in SHIPPED.items() if not t.essential} == {
+        "application_received", "application_received_with_code", "application_approved"}
+    assert "query_code" in SHIPPED["application_received_with_code"].fields
+    assert "query_code" not in SHIPPED["application_received"].fields
+
+
 def test_the_shipped_completion_template_declares_the_four_fields_it_names() -> None:
-    assert set(SHIPPED) == {"certificate_issued"}
     assert COMPLETED.audience == "applicant"
     assert COMPLETED.fields == {"holder_name", "item_name", "certificate_number", "window"}
 
@@ -120,3 +131,68 @@ def test_a_template_with_no_placeholder_at_all_is_fine() -> None:
     templates = domain.parse_templates({"maintenance": {"audience": "staff", "text": "系统将于今晚22:00维护。"}})
     rendered = domain.render(templates["maintenance"], {}, signature="【杭州市国土资源局】", recipient="13800571234")
     assert rendered.text == "【杭州市国土资源局】系统将于今晚22:00维护。"
+
+
+# --- Chinese SMS on the wire ------------------------------------------------------------------
+
+
+def test_a_message_of_up_to_seventy_chinese_characters_goes_as_one_ucs2_sms_without_header() -> None:
+    text = "您" * 70
+    [only] = domain.segments(text, reference=7)
+    assert only.payload == text.encode("utf-16-be") and only.esm_class == 0 and only.count == 1
+
+
+def test_a_longer_message_is_split_in_parts_of_67_characters_each_with_a_concatenation_header() -> None:
+    text = "办" * 67 + "结" * 67 + "了"
+    parts = domain.segments(text, reference=300)
+    assert [len(p.text) for p in parts] == [67, 67, 1]
+    assert [p.payload[:6] for p in parts] == [bytes([5, 0, 3, 300 % 256, 3, i]) for i in (1, 2, 3)]
+    assert all(p.esm_class == domain.UDHI and len(p.payload) <= 140 for p in parts)
+    assert domain.reassemble([parts[2].payload, parts[0].payload, parts[1].payload]) == text
+
+
+def test_a_character_outside_the_basic_plane_is_never_cut_in_half() -> None:
+    text = "王" * 66 + "𠮷" + "好" * 10  # 𠮷 takes two UTF-16 units
+    parts = domain.segments(text, reference=1)
+    assert parts[0].text == "王" * 66 and parts[1].text.startswith("𠮷")
+    assert domain.reassemble([p.payload for p in parts]) == text
+
+
+def test_a_delivery_receipt_says_which_message_and_whether_it_arrived() -> None:
+    receipt = domain.parse_receipt("id:4f2a sub:001 dlvrd:001 submit date:2611271000 done date:2611271000 "
+                                   "stat:DELIVRD err:000 text:")
+    assert receipt == domain.Receipt("4f2a", "DELIVRD", "000") and receipt.delivered and receipt.final
+    assert not domain.parse_receipt("id:9 stat:UNDELIV err:001").delivered
+    with pytest.raises(ValidationFailed):
+        domain.parse_receipt("hello")
+
+
+def test_throttling_and_a_full_queue_are_worth_retrying_an_invalid_number_is_not() -> None:
+    assert domain.is_transient(0x58) and domain.is_transient(0x14)
+    assert not domain.is_transient(0x0B)
+
+
+def test_retries_back_off_exponentially_up_to_a_cap() -> None:
+    from datetime import timedelta
+
+    delays = [domain.retry_delay(n, base=timedelta(seconds=1), cap=timedelta(seconds=10)) for n in range(1, 7)]
+    assert [d.total_seconds() for d in delays] == [1, 2, 4, 8, 10, 10]
+
+
+def test_staff_are_not_woken_at_night_except_for_a_red_light_or_urging() -> None:
+    from datetime import UTC, datetime
+
+    from sunlight.calendar import WorkingCalendar
+
+    calendar = WorkingCalendar.default()
+    friday_night = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # 22:00 in Hangzhou
+    new_task = domain.Template("task_created", "staff", frozenset(), "新任务")
+    red = domain.Template("deadline_red", "staff", frozenset(), "红灯")
+    applicant = domain.Template("certificate_issued", "applicant", frozenset(), "已办结")
+    held = domain.send_not_before(new_task, friday_night, calendar)
+    assert held.astimezone(calendar.tz).isoformat().startswith("2026-11-30T")  # Monday morning
+    assert held.astimezone(calendar.tz).hour == calendar.office_hours[0][0].hour
+    assert domain.send_not_before(red, friday_night, calendar) == friday_night
+    assert domain.send_not_before(applicant, friday_night, calendar) == friday_night
+    monday_ten = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    assert domain.send_not_before(new_task, monday_ten, calendar) == monday_ten

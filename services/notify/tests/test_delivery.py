@@ -1,0 +1,206 @@
+"""Stored, sent in parts, retried, receipted, never twice: notify's database side against a fake SMSC."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+import yaml
+
+from conftest import StoreFactory
+from notify import delivery, domain
+from notify.models import Message, MessagePart, OptOut, metadata
+from notify.providers import SmppProvider
+from notify.settings import MIGRATIONS, TEMPLATES
+from sunlight.contracts import CERTIFICATE_ISSUED, new_event
+from sunlight.db import Store
+from tests.fake_smsc import FakeSmsc, running_smsc
+
+TEMPLATES_SHIPPED = domain.parse_templates(yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))["templates"])
+COMPLETED = TEMPLATES_SHIPPED["certificate_issued"]
+RECEIVED = TEMPLATES_SHIPPED["application_received"]
+POLICY = delivery.Policy(retry_base=timedelta(milliseconds=50), retry_cap=timedelta(milliseconds=200))
+PHONE = "13957112345"
+
+
+@pytest.fixture
+def store(make_store: StoreFactory) -> Store:
+    return make_store(metadata, MIGRATIONS, "notify")
+
+
+@pytest.fixture
+def smsc(tmp_path: Path) -> Iterator[FakeSmsc]:
+    with running_smsc(tmp_path / "smsc.jsonl", "--throttle", "1", "--invalid-prefix", "1399") as fake:
+        yield fake
+
+
+@pytest.fixture
+def guard() -> Iterator[delivery.OnceGuard]:
+    client = redis_lib.Redis.from_url("redis://127.0.0.1:6379/0")
+    prefix = f"sunlight-test-{time.monotonic_ns()}"
+    yield delivery.OnceGuard(client, prefix)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def smpp_to(smsc: FakeSmsc, store: Store) -> SmppProvider:
+    def on_receipt(receipt: domain.Receipt) -> None:
+        deadline = time.monotonic() + 3
+        while not delivery.record_receipt(store, receipt, datetime.now(UTC)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    return SmppProvider(host="127.0.0.1", port=smsc.port, system_id="sunlight", password="secret",  # noqa: S106
+                        source_addr="106900", on_receipt=on_receipt, timeout=5)
+
+
+def completion_event(mobile: str = PHONE) -> Any:
+    return new_event(CERTIFICATE_ISSUED, "HZ-2026-000001", {
+        "certificate_number": "浙(2026)杭州市不动产权第0000001号", "kind": "real-estate",
+        "item_name": "国有建设用地使用权首次登记", "tenant": "hz-land", "holder": {"name": "王小明", "mobile": mobile},
+        "issued_at": datetime.now(UTC)}, datetime.now(UTC))
+
+
+def rendered(mobile: str = PHONE) -> domain.Rendered:
+    values = {"holder_name": "王小明", "item_name": "国有建设用地使用权首次登记",
+              "certificate_number": "浙(2026)杭州市不动产权第0000001号",
+              "window": "杭州市民中心国土资源窗口（解放东路18号）"}
+    return domain.render(COMPLETED, values, signature="【杭州市国土资源局】", recipient=mobile)
+
+
+def send_until_settled(store: Store, provider: SmppProvider, message_id: int) -> list[str]:
+    outcomes = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        outcomes.append(delivery.send_message(store, provider, message_id, lambda: datetime.now(UTC), POLICY))
+        if outcomes[-1] in ("sent", "failed"):
+            return outcomes
+        time.sleep(0.25)
+    raise AssertionError(f"never settled: {outcomes}")
+
+
+def row(store: Store, message_id: int) -> Message:
+    with store.read() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        session.expunge(message)
+        return message
+
+
+def test_a_throttled_long_sms_is_retried_sent_in_two_parts_and_delivered_once(
+        store: Store, smsc: FakeSmsc, guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(),
+                                        not_before=now, now=now)
+    assert message_id is not None
+    provider = smpp_to(smsc, store)
+    try:
+        assert send_until_settled(store, provider, message_id) == ["retry", "sent"]
+        deadline = time.monotonic() + 5
+        while row(store, message_id).status != "delivered" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        provider.close()
+    message = row(store, message_id)
+    assert message.status == "delivered" and message.attempts == 2 and message.parts == 2
+    assert [domain.reassemble(parts) for parts in smsc.messages()[PHONE]] == [message.text]
+    with store.read() as session:
+        statuses = [p.status for p in session.query(MessagePart).filter_by(message_id=message_id)]
+    assert statuses == ["delivered", "delivered"]
+
+
+def test_the_same_event_for_the_same_recipient_and_template_is_stored_once(
+        store: Store, guard: delivery.OnceGuard) -> None:
+    event, now = completion_event(), datetime.now(UTC)
+    first = delivery.store_message(store, guard, event, COMPLETED, rendered(), not_before=now, now=now)
+    again = delivery.store_message(store, guard, event, COMPLETED, rendered(), not_before=now, now=now)
+    without_redis = delivery.store_message(store, delivery.OnceGuard(None, "x"), event, COMPLETED, rendered(),
+                                           not_before=now, now=now)
+    assert first is not None and again is None and without_redis is None
+    with store.read() as session:
+        assert session.query(Message).count() == 1
+
+
+def test_a_number_the_smsc_refuses_fails_with_the_reason_and_announces_it(store: Store, smsc: FakeSmsc,
+                                                                          guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    message_id = delivery.store_message(store, guard, completion_event("13990000000"), COMPLETED,
+                                        rendered("13990000000"), not_before=now, now=now)
+    assert message_id is not None
+    provider = smpp_to(smsc, store)
+    try:
+        outcomes = send_until_settled(store, provider, message_id)
+    finally:
+        provider.close()
+    assert outcomes[-1] == "failed"
+    message = row(store, message_id)
+    assert message.status == "failed" and "Invalid Destination Address" in (message.error or "")
+    with store.read() as session:
+        from sqlalchemy import text
+        types = [r[0] for r in session.execute(text("SELECT event_type FROM outbox"))]
+    assert "sms.failed" in types and "sms.sent" not in types
+
+
+def test_an_opted_out_recipient_gets_no_news_but_still_gets_what_matters(store: Store,
+                                                                        guard: delivery.OnceGuard) -> None:
+    with store.unit_of_work() as uow:
+        uow.session.add(OptOut(mobile=PHONE, created_at=datetime.now(UTC)))
+    now = datetime.now(UTC)
+    news = domain.render(RECEIVED, {"applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
+                                    "promised_date": "2026年12月1日"}, signature="", recipient=PHONE)
+    skipped = delivery.store_message(store, guard, completion_event(), RECEIVED, news, not_before=now, now=now)
+    essential = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(),
+                                       not_before=now, now=now)
+    assert skipped is None and essential is not None
+    with store.read() as session:
+        statuses = sorted(m.status for m in session.query(Message))
+    assert statuses == ["opted_out", "pending"]
+
+
+def test_a_held_message_is_not_due_before_its_time_and_a_stuck_one_is_counted(store: Store,
+                                                                             guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=10)
+    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(),
+                                        not_before=later, now=now - timedelta(hours=1))
+    assert delivery.due_messages(store, now, POLICY) == []
+    assert delivery.due_messages(store, later, POLICY) == [message_id]
+    assert delivery.stuck_count(store, now, POLICY) == 1
+
+
+def test_a_recipient_gets_no_more_than_the_hourly_limit_and_the_rest_waits(store: Store,
+                                                                           guard: delivery.OnceGuard) -> None:
+    from notify.providers import LogProvider
+
+    strict = delivery.Policy(rate_per_hour=1)
+    now = datetime.now(UTC)
+    first, second = (delivery.store_message(store, guard, completion_event(), template, rendered_for, not_before=now,
+                                            now=now)
+                     for template, rendered_for in ((COMPLETED, rendered()), (RECEIVED, domain.render(
+                         RECEIVED, {"applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
+                                    "promised_date": "2026年12月1日"}, signature="", recipient=PHONE))))
+    assert first is not None and second is not None
+    provider = LogProvider()
+    assert delivery.send_message(store, provider, first, lambda: datetime.now(UTC), strict) == "sent"
+    assert delivery.send_message(store, provider, second, lambda: datetime.now(UTC), strict) == "retry"
+    held = row(store, second)
+    assert held.status == "pending" and "rate limit" in (held.error or "") and held.not_before > now
+
+
+def test_a_claim_left_by_a_crashed_sender_is_taken_up_again_after_the_lease(store: Store,
+                                                                           guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(), not_before=now,
+                                        now=now)
+    with store.unit_of_work() as uow:  # what a sender that died mid-submit leaves behind
+        message = uow.session.get(Message, message_id)
+        assert message is not None
+        message.status, message.claimed_at = "sending", now
+    assert delivery.due_messages(store, now + timedelta(seconds=30), POLICY) == []
+    assert delivery.due_messages(store, now + POLICY.claim_lease + timedelta(seconds=1), POLICY) == [message_id]
+    assert "in doubt" in (row(store, message_id).error or "")
