@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)
+export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)/services/gateway:$(CURDIR)
 
 .PHONY: install test lint typecheck demo bench clean ci
 
@@ -25,7 +25,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict lib/sunlight
-	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain.py
+	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain/
 
 demo: $(STAMP)
 	$(PY) -m tools.demo

@@ -24,7 +24,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("intake", "workflow", "registry", "notify", "supervision")
+SERVICES = ("intake", "workflow", "registry", "notify", "supervision", "gateway")
 BROKERS = ("rabbitmq", "redis", "postgres")
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEPLOY = ROOT / "deploy"
@@ -250,7 +250,9 @@ def test_prometheus_loads_the_alert_rules_from_the_mounted_folder() -> None:
     mounted_at = _bind_mounts("prometheus")[PurePosixPath("deploy/prometheus")]
     assert SCRAPE.get("rule_files"), "prometheus.yml loads no rule files"
     for rule_file in SCRAPE["rule_files"]:
-        relative = PurePosixPath(rule_file).relative_to(mounted_at)
+        path = PurePosixPath(rule_file)
+        # relative paths resolve against the config file's folder, which is the mounted folder
+        relative = path.relative_to(mounted_at) if path.is_absolute() else path
         assert (DEPLOY / "prometheus" / relative).is_file(), f"{rule_file} is not in deploy/prometheus"
 
 

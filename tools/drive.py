@@ -82,6 +82,9 @@ def wait_for(probe: Callable[[], T | None], *, timeout: float, what: str, every:
         time.sleep(every)
 
 
+LAST_STEPS = {"application.accepted", "case.opened", "case.approved", "certificate.issued", "sms.sent"}
+
+
 @dataclass
 class Outcome:
     """Everything one application produced, as each service reports it."""
@@ -126,8 +129,9 @@ def finish(rpc: Any, outcome: Outcome, *, timeout: float = 30) -> Outcome:
         timeout=timeout, what=f"the SMS of {number}",
     )
     def whole_trail() -> list[dict[str, Any]] | None:
+        # replicas of supervision record concurrently: wait for every step, not just the last one
         trail: list[dict[str, Any]] = rpc.supervision.case_audit_trail(number)
-        return trail if any(e["event_type"] == "sms.sent" for e in trail) else None
+        return trail if {e["event_type"] for e in trail} >= LAST_STEPS else None
 
     outcome.trail = wait_for(whole_trail, timeout=timeout, what=f"the audit trail of {number}")
     outcome.case = rpc.workflow.get_case(number)

@@ -24,7 +24,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("intake", "workflow", "registry", "notify", "supervision")
-METRICS_PORTS = {"intake": 9101, "workflow": 9102, "registry": 9103, "notify": 9104, "supervision": 9105}
+GATEWAY = "gateway"  # the HTTP door: started when a test or the demo asks for it
+ALL_SERVICES = (*SERVICES, GATEWAY)
+METRICS_PORTS = {"intake": 9101, "workflow": 9102, "registry": 9103, "notify": 9104, "supervision": 9105,
+                 "gateway": 9106}
+WEB_PORT = 8000
 BROKERS = {
     "RabbitMQ": ("127.0.0.1", 5672, "rabbitmq-server -detached"),
     "Redis": ("127.0.0.1", 6379, 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
@@ -56,7 +60,7 @@ def free_port() -> int:
 
 
 def python_path() -> str:
-    parts = [str(ROOT / "lib"), *(str(ROOT / "services" / name) for name in SERVICES), str(ROOT)]
+    parts = [str(ROOT / "lib"), *(str(ROOT / "services" / name) for name in ALL_SERVICES), str(ROOT)]
     return os.pathsep.join(parts)
 
 
@@ -111,7 +115,13 @@ class Stack:
     db_uris: dict[str, str]
     metrics_ports: dict[str, int]
     redis_prefix: str
+    web_port: int = WEB_PORT
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def web_url(self) -> str:
+        """Where the gateway answers HTTP."""
+        return f"http://127.0.0.1:{self.web_port}"
 
     def env_for(self, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)
@@ -122,18 +132,29 @@ class Stack:
             "REDIS_URI": "redis://127.0.0.1:6379/0",
             "REDIS_PREFIX": self.redis_prefix,
             "METRICS_PORT": str(self.metrics_ports[service]),
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.web_port}",
             "PYTHONWARNINGS": "ignore",
         })
         env.update(extra or {})
         return env
 
-    def start(self, service: str, extra_env: dict[str, str] | None = None) -> None:
-        log = open(self.run_dir / f"{service}.log", "ab")  # noqa: SIM115 - owned by the process
-        self.processes[service] = subprocess.Popen(
+    def start(self, service: str, extra_env: dict[str, str] | None = None, *, replica: int = 1) -> str:
+        """Start one replica of a service; replicas after the first share its database and queues.
+
+        Returns the replica's key in ``processes`` and ``metrics_ports``: the service name for the
+        first replica, ``workflow#2`` for the second, and so on.
+        """
+        key = service if replica == 1 else f"{service}#{replica}"
+        if key not in self.metrics_ports:
+            self.metrics_ports[key] = free_port()
+            self.db_uris[key] = self.db_uris[service]
+        log = open(self.run_dir / f"{key}.log", "ab")  # noqa: SIM115 - owned by the process
+        self.processes[key] = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config",
              str(ROOT / "services" / service / "config.yml"), f"{service}.service"],
-            cwd=ROOT, env=self.env_for(service, extra_env), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env_for(key, extra_env), stdout=log, stderr=subprocess.STDOUT,
         )
+        return key
 
     def wait_healthy(self, timeout: float = 90) -> None:
         """Block until every started service answers /healthz (and so has migrated and bound)."""
@@ -212,15 +233,16 @@ def running_stack(
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}" if vhost else "amqp://guest:guest@127.0.0.1:5672/"
     pg_names: list[str] = []
     db_uris: dict[str, str] = {}
-    for service in SERVICES:
+    for service in ALL_SERVICES:
         if backend == "postgresql":
             name = f"sunlight_{tag}_{service}"
             db_uris[service] = create_pg_database(name)
             pg_names.append(name)
         else:
             db_uris[service] = f"sqlite:///{run_dir / (service + '.db')}"
-    ports = dict(METRICS_PORTS) if default_ports else {s: free_port() for s in SERVICES}
-    stack = Stack(run_dir, amqp_uri, db_uris, ports, redis_prefix=f"sunlight-{tag}")
+    ports = dict(METRICS_PORTS) if default_ports else {s: free_port() for s in ALL_SERVICES}
+    stack = Stack(run_dir, amqp_uri, db_uris, ports, redis_prefix=f"sunlight-{tag}",
+                  web_port=WEB_PORT if default_ports else free_port())
     try:
         for service in services:
             stack.start(service, extra_env)

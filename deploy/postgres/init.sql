@@ -4,3 +4,4 @@ CREATE DATABASE workflow;
 CREATE DATABASE registry;
 CREATE DATABASE notify;
 CREATE DATABASE supervision;
+CREATE DATABASE gateway;

@@ -9,6 +9,7 @@ from nameko.timer import timer
 
 from sunlight.db import Store
 from sunlight.locks import Redis, Singleton
+from sunlight.logs import LogContext
 from sunlight.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class ServiceBase:
     db: Store
     singleton: Singleton = Redis()
     metrics = Metrics()
+    log_context = LogContext()
 
     @rpc  # type: ignore[untyped-decorator]
     def ping(self) -> str:

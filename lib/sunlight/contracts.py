@@ -34,6 +34,12 @@ PAYMENT_REFUNDED = "payment.refunded"
 MORTGAGE_REGISTERED = "mortgage.registered"
 MORTGAGE_RELEASED = "mortgage.released"
 
+# supervision (电子监察): lights on deadlines and urging
+DEADLINE_PROMPTED = "deadline.prompted"
+DEADLINE_YELLOW = "deadline.yellow"
+DEADLINE_RED = "deadline.red"
+CASE_URGED = "case.urged"
+
 #: which service publishes each event (the exchange is ``<service>.events``)
 PUBLISHERS: dict[str, str] = {
     APPLICATION_ACCEPTED: "intake",
@@ -49,6 +55,11 @@ PUBLISHERS: dict[str, str] = {
     PAYMENT_REFUNDED: "registry",
     MORTGAGE_REGISTERED: "registry",
     MORTGAGE_RELEASED: "registry",
+    # supervision
+    DEADLINE_PROMPTED: "supervision",
+    DEADLINE_YELLOW: "supervision",
+    DEADLINE_RED: "supervision",
+    CASE_URGED: "supervision",
 }
 
 #: services whose events supervision audits
@@ -166,6 +177,32 @@ class MortgageReleased(_Strict):
     released_at = fields.AwareDateTime(required=True)
 
 
+# supervision
+class DeadlineLight(_Strict):
+    """A prompt, yellow or red light on a case (``target`` "case") or on one stage (``target`` its task id)."""
+
+    target = fields.String(required=True)
+    stage = fields.String(load_default="")  # empty for the case as a whole
+    post = fields.String(load_default="")  # the post that owns the stage (who the staff SMS goes to)
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)  # when the light fell due
+    urging_deadline = fields.AwareDateTime(load_default=None, allow_none=True)  # red: the deadline missed
+
+
+class CaseUrged(_Strict):
+    """The supervising post (督办岗) orders a case or stage finished by a new deadline."""
+
+    target = fields.String(required=True)
+    stage = fields.String(load_default="")
+    post = fields.String(load_default="")
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    urged_by = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     APPLICATION_ACCEPTED: ApplicationAccepted,
     CASE_OPENED: CaseOpened,
@@ -180,6 +217,11 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     PAYMENT_REFUNDED: PaymentRefunded,
     MORTGAGE_REGISTERED: MortgageRegistered,
     MORTGAGE_RELEASED: MortgageReleased,
+    # supervision
+    DEADLINE_PROMPTED: DeadlineLight,
+    DEADLINE_YELLOW: DeadlineLight,
+    DEADLINE_RED: DeadlineLight,
+    CASE_URGED: CaseUrged,
 }
 
 

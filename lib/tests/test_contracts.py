@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sunlight import contracts
 from sunlight.contracts import (
     APPLICATION_ACCEPTED,
     CASE_APPROVED,
@@ -105,6 +106,16 @@ PAYLOADS: dict[str, dict[str, Any]] = {
                         "title_number": "浙(2025)杭州市不动产权第0000001号", "tenant": "xz",
                         "released_at": NOW},
 }
+
+# supervision's lights and urging
+_STAGE = {"target": "HZ-2026-000001.handle.1", "stage": "handle", "post": "hz-land/registration/clerk",
+          "tenant": "hz-land", "item_code": "HZ-DJ-0101"}
+PAYLOADS.update({
+    contracts.DEADLINE_PROMPTED: {**_STAGE, "due_at": NOW, "urging_deadline": None},
+    contracts.DEADLINE_YELLOW: {**_STAGE, "due_at": NOW, "urging_deadline": None},
+    contracts.DEADLINE_RED: {**_STAGE, "due_at": NOW, "urging_deadline": NOW},
+    contracts.CASE_URGED: {**_STAGE, "urged_by": "hz-land/supervision/supervisor", "deadline": NOW, "note": "请加快"},
+})
 
 REQUIRED_FIELDS = [
     (event_type, name)

@@ -15,7 +15,8 @@ from tools.stack import Stack, running_stack
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """All five services as real processes on a private vhost, with SQLite files or PostgreSQL databases."""
     run_dir: Path = tmp_path_factory.mktemp(f"stack-{request.param}")
-    with running_stack(run_dir, backend=request.param, extra_env={"EVENT_RETRY_DELAY_MS": "100"}) as running:
+    settings = {"EVENT_RETRY_DELAY_MS": "100", "LOG_FORMAT": "json"}
+    with running_stack(run_dir, backend=request.param, extra_env=settings) as running:
         yield running
         for service in running.processes:
             # a service that crashed mid-test would make every later failure confusing

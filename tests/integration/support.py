@@ -8,6 +8,12 @@ from sqlalchemy import create_engine, text
 
 from tools.stack import Stack
 
+#: what supervision records for one application that goes from the window to the SMS
+EXPECTED_TRAIL = [
+    "application.accepted", "case.opened", "task.created", "task.completed", "task.created",
+    "task.completed", "case.approved", "certificate.issued", "sms.sent",
+]
+
 
 def query(stack: Stack, service: str, sql: str, **params: Any) -> list[Any]:
     """Read a service's own database directly: the end state a test asserts."""

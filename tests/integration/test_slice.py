@@ -12,16 +12,12 @@ from typing import Any
 import pytest
 
 from sunlight.errors import IncompleteApplication, ValidationFailed
-from tests.integration.support import metric, publish_raw, query
+from tests.integration.support import EXPECTED_TRAIL, metric, publish_raw, query
 from tools.drive import drive_one, sample_application, wait_for
-from tools.stack import Stack
+from tools.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.integration
 
-EXPECTED_TRAIL = [
-    "application.accepted", "case.opened", "task.created", "task.completed", "task.created",
-    "task.completed", "case.approved", "certificate.issued", "sms.sent",
-]
 
 
 def test_an_application_travels_from_the_window_to_the_applicants_phone(stack: Stack, rpc: Any) -> None:
@@ -54,6 +50,19 @@ def test_an_application_travels_from_the_window_to_the_applicants_phone(stack: S
     for service in ("intake", "workflow", "registry", "notify"):
         unpublished = query(stack, service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
         assert unpublished[0][0] == 0, f"{service} left events in its outbox"
+
+
+def test_one_case_can_be_followed_through_every_services_log(stack: Stack, rpc: Any) -> None:
+    number = drive_one(rpc, sample_application(6)).number
+
+    def lines(service: str) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in stack.log(service).splitlines() if line.startswith("{")]
+
+    sms = [line for line in lines("notify") if line.get("case_number") == number and "SMS to" in line["message"]]
+    assert len(sms) == 1
+    assert sms[0]["service"] == "notify" and sms[0]["event_type"] == "certificate.issued"
+    assert len(sms[0]["event_id"]) == 36
+    assert all("ts" in line and "level" in line for service in SERVICES for line in lines(service))
 
 
 def test_an_approval_delivered_twice_issues_one_certificate_and_one_sms(stack: Stack, rpc: Any) -> None:

@@ -1,10 +1,10 @@
-"""Supervision's own database: the audit log and the head of its hash chain."""
+"""Supervision's own database: the audit log and its chain head; clocks, lights, urgings and delay reasons."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Date, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
@@ -42,6 +42,66 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseClockRow(Base):
+    """Where a case's clock stands (rebuilt from the audit log on every event): the record Redis mirrors."""
+
+    __tablename__ = "case_clocks"
+
+    case_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32), default="")
+    item_code: Mapped[str] = mapped_column(String(32), default="")
+    state: Mapped[str] = mapped_column(String(16))  # pending (not yet accepted), running, stopped, closed
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # after stops so far
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_light_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LightRow(Base):
+    """A prompt, yellow or red light raised on a case or stage; raised once, never lowered."""
+
+    __tablename__ = "lights"
+    __table_args__ = (UniqueConstraint("case_number", "target", "level", name="uq_light_once"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(64))  # "case" or a task id
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    post: Mapped[str] = mapped_column(String(128), default="", index=True)
+    tenant: Mapped[str] = mapped_column(String(32), default="")
+    level: Mapped[str] = mapped_column(String(8))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UrgingRow(Base):
+    """An urging notice (督办) from the supervising post, with its own deadline."""
+
+    __tablename__ = "urgings"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(64))
+    urged_by: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    urged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DelayReasonRow(Base):
+    """Why a late case or stage is late (延期说明), entered by its post."""
+
+    __tablename__ = "delay_reasons"
+    __table_args__ = (UniqueConstraint("case_number", "target", name="uq_delay_reason_once"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(64))
+    post: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 outbox, processed_events = infrastructure_tables(metadata)

@@ -1,4 +1,4 @@
-"""Supervision's entrypoints: append every event of every service to the audit chain."""
+"""Supervision's entrypoints: audit every event, keep clocks and lights current, urge and take delay reasons."""
 
 from __future__ import annotations
 
@@ -6,17 +6,30 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from nameko import config
 from nameko.rpc import rpc
+from nameko.timer import timer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
-from sunlight.contracts import AUDITED_SERVICES, Event
+from sunlight.calendar import WorkingCalendar
+from sunlight.contracts import AUDITED_SERVICES, CASE_URGED, Event, load_or_fail, new_event
 from sunlight.db import Database
+from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import every_event_handler
-from supervision import domain
-from supervision.models import AuditRecord, ChainHead, metadata
-from supervision.settings import MIGRATIONS
+from supervision import audit_log, watch
+from supervision.dependencies import Deadlines
+from supervision.domain import clocks, duties, lights, status
+from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, UrgingRow, metadata
+from supervision.schemas import DelayReasonRequest, UrgeRequest
+from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
+
+TICK_INTERVAL = 5.0
+CALENDAR = WorkingCalendar.default()
+
+
+def _rules() -> watch.Rules:
+    return watch.Rules(CALENDAR, thresholds_config(str(config.get("THRESHOLDS_FILE") or THRESHOLDS)))
 
 
 class SupervisionService(base.ServiceBase):
@@ -24,28 +37,114 @@ class SupervisionService(base.ServiceBase):
 
     name = "supervision"
     db = Database(metadata, MIGRATIONS)
+    deadlines = Deadlines()
 
     @every_event_handler(AUDITED_SERVICES)  # type: ignore[untyped-decorator]
     def record_event(self, body: dict[str, Any]) -> None:
-        """Append the event to the audit log, once, chained to the record before it."""
+        """Append the event to the audit log once, chained to the record before it; bring its case clock up to date."""
         event = Event.from_message(body)
+        next_at: datetime | None = None
         with self.db.unit_of_work() as uow:
             if not uow.first_delivery(event.event_id, "supervision.record_event"):
                 metrics.EVENTS_DUPLICATE.labels("supervision", "record_event").inc()
                 return
-            head = _lock_head(uow.session)
-            entry = domain.append(body, seq=head.last_seq + 1, prev_hash=head.last_hash)
-            uow.session.add(AuditRecord(recorded_at=datetime.now(UTC), **asdict(entry)))
-            head.last_seq, head.last_hash = entry.seq, entry.hash
+            audit_log.append_event(uow.session, body)
+            if event.case_number:
+                next_at = watch.reconcile(uow, event.case_number, datetime.now(UTC), _rules())
         metrics.AUDIT_RECORDS.labels(event.source).inc()
+        if event.case_number:
+            self.deadlines.schedule(event.case_number, next_at)
+
+    @timer(interval=TICK_INTERVAL)  # type: ignore[untyped-decorator]
+    def raise_due_lights(self) -> None:
+        """Raise every light fallen due since the last tick, in one replica at a time; a late tick catches up."""
+        with self.singleton("deadline-tick", ttl_seconds=120) as mine:
+            if mine:
+                watch.tick(self.db, self.deadlines, datetime.now(UTC), _rules())
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def urge(self, request: dict[str, Any]) -> dict[str, Any]:
+        """督办: a supervising post orders an overdue case or stage finished by a new deadline (``case.urged``)."""
+        data = load_or_fail(UrgeRequest(), request, "urging notice")
+        now = datetime.now(UTC)
+        rules = _rules()
+        with self.db.unit_of_work() as uow:
+            clock = watch.load_clock(uow.session, data["case_number"])
+            limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
+            target = duties.check_urge(clock, rules.calendar, limits, data["target"], data["urged_by"], now)
+            deadline = lights.urging_deadline(now, rules.calendar, limits, data["working_days"])
+            uow.session.add(UrgingRow(case_number=clock.case_number, target=target.target, urged_by=data["urged_by"],
+                                      note=data["note"], deadline=deadline, urged_at=now))
+            watch.emit_audited(uow, new_event(CASE_URGED, clock.case_number, {
+                "target": target.target, "stage": target.stage, "post": target.post, "tenant": clock.tenant,
+                "item_code": clock.item_code, "urged_by": data["urged_by"], "deadline": deadline,
+                "note": data["note"]}, now))
+            uow.session.flush()
+            next_at = watch.reconcile(uow, clock.case_number, now, rules)
+        self.deadlines.schedule(clock.case_number, next_at)
+        return {"case_number": clock.case_number, "target": target.target, "deadline": deadline.isoformat()}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def enter_delay_reason(self, request: dict[str, Any]) -> dict[str, Any]:
+        """延期说明: the post owning an overdue case or stage says why, once."""
+        data = load_or_fail(DelayReasonRequest(), request, "delay reason")
+        now = datetime.now(UTC)
+        rules = _rules()
+        with self.db.unit_of_work() as uow:
+            clock = watch.load_clock(uow.session, data["case_number"])
+            limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
+            given = uow.session.scalars(select(DelayReasonRow.id).where(
+                DelayReasonRow.case_number == clock.case_number, DelayReasonRow.target == data["target"])).first()
+            target = duties.check_delay_reason(clock, rules.calendar, limits, data["target"], data["post"], now,
+                                               already_given=given is not None)
+            uow.session.add(DelayReasonRow(case_number=clock.case_number, target=target.target, post=data["post"],
+                                           reason=data["reason"], entered_at=now))
+        return {"case_number": clock.case_number, "target": target.target, "reason": data["reason"]}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def case_supervision(self, case_number: str) -> dict[str, Any]:
+        """Everything supervision knows of one case: clock, stopped periods, stages, lights, urgings, delay reasons."""
+        with self.db.read() as session:
+            clock = watch.load_clock(session, case_number)
+            if not clock.known and not clock.stages:
+                raise NotFound(f"no case {case_number}", {"case_number": ["unknown"]})
+            record = session.get(CaseClockRow, case_number)
+            return {
+                "case_number": case_number, "tenant": clock.tenant, "item_code": clock.item_code,
+                "state": record.state if record else "pending",
+                "accepted_at": _iso(clock.accepted_at),
+                "promised_date": _iso(clocks.promised_date(clock, CALENDAR)),
+                "deadline": _iso(clocks.case_deadline(clock, CALENDAR)),
+                "stopped_periods": [{**asdict(stop), "stopped_at": _iso(stop.stopped_at),
+                                     "resumed_at": _iso(stop.resumed_at)} for stop in clock.stops],
+                "stages": [{"task_id": s.task_id, "stage": s.stage, "post": s.post, "opened_at": _iso(s.opened_at),
+                            "deadline": _iso(clocks.stage_deadline(s, clock.stops, CALENDAR)),
+                            "completed_at": _iso(s.completed_at)} for s in clock.stages],
+                "lights": [{"target": r.target, "stage": r.stage, "post": r.post, "level": r.level,
+                            "due_at": _iso(r.due_at)} for r in session.scalars(
+                                select(LightRow).where(LightRow.case_number == case_number).order_by(LightRow.id))],
+                "urgings": [{"target": r.target, "urged_by": r.urged_by, "deadline": _iso(r.deadline)}
+                            for r in session.scalars(select(UrgingRow).where(UrgingRow.case_number == case_number))],
+                "delay_reasons": [{"target": r.target, "post": r.post, "reason": r.reason} for r in session.scalars(
+                    select(DelayReasonRow).where(DelayReasonRow.case_number == case_number))],
+            }
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def public_status(self, application_number: str, query_code: str) -> dict[str, Any]:
+        """What the public sees of one application, given its number and the query code on its receipt."""
+        rules = _rules()
+        with self.db.read() as session:
+            clock = watch.load_clock(session, str(application_number))
+            reasons = {r.target: r.reason for r in session.scalars(
+                select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
+        limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
+        return status.public_status(clock, str(query_code), rules.calendar, limits, datetime.now(UTC), reasons)
 
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:
         """Recompute the whole chain; name the first broken record if any."""
         with self.db.read() as session:
-            rows = session.scalars(select(AuditRecord).order_by(AuditRecord.seq)).yield_per(1000)
-            result = domain.verify(_entry(row) for row in rows)
-        return asdict(result)
+            return asdict(audit_log.verify_chain(session))
 
     @rpc  # type: ignore[untyped-decorator]
     def case_audit_trail(self, case_number: str) -> list[dict[str, Any]]:
@@ -58,18 +157,5 @@ class SupervisionService(base.ServiceBase):
                      "occurred_at": r.occurred_at, "hash": r.hash} for r in rows]
 
 
-def _lock_head(session: Session) -> ChainHead:
-    head = session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = ChainHead(id=1, last_seq=0, last_hash=domain.GENESIS)
-        session.add(head)
-        session.flush()
-    return head
-
-
-def _entry(row: AuditRecord) -> domain.AuditEntry:
-    return domain.AuditEntry(
-        seq=row.seq, event_id=row.event_id, event_type=row.event_type, source=row.source,
-        case_number=row.case_number, occurred_at=row.occurred_at, body=row.body,
-        prev_hash=row.prev_hash, hash=row.hash,
-    )
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()

@@ -187,3 +187,33 @@ def test_only_the_first_broken_record_is_named_when_several_are_altered() -> Non
     tampered[5] = edit_body(ENTRIES[5], {"certificate_number": "拱城管许字(2026)第999999号"})
     tampered[2] = edit_body(ENTRIES[2], {"post": "gs-city/leadership/leader"})
     assert domain.verify(tampered).first_broken_seq == 3
+
+
+def head_of(entries: list[AuditEntry]) -> domain.Head:
+    return domain.Head(entries[-1].seq, entries[-1].hash)
+
+
+def test_a_chain_that_ends_where_its_head_says_verifies() -> None:
+    assert domain.verify(ENTRIES, head_of(ENTRIES)) == domain.Verification(ok=True, records=6)
+    assert domain.verify([], domain.Head(0, domain.GENESIS)).ok
+
+
+def test_removing_the_newest_record_is_found_only_with_the_head() -> None:
+    assert domain.verify(ENTRIES[:-1]).ok
+    result = domain.verify(ENTRIES[:-1], head_of(ENTRIES))
+    assert (result.ok, result.first_broken_seq) == (False, 6)
+    assert "missing" in result.reason
+
+
+def test_rewriting_the_newest_record_with_a_fresh_hash_is_found_only_with_the_head() -> None:
+    forged = domain.append({**STORY[5], "case_number": "GS-2026-000009"}, seq=6, prev_hash=ENTRIES[4].hash)
+    tampered = [*ENTRIES[:-1], forged]
+    assert domain.verify(tampered).ok
+    result = domain.verify(tampered, head_of(ENTRIES))
+    assert (result.ok, result.first_broken_seq) == (False, 6)
+    assert "rewritten" in result.reason
+
+
+def test_a_record_appended_behind_the_heads_back_is_found() -> None:
+    result = domain.verify(ENTRIES, head_of(ENTRIES[:5]))
+    assert (result.ok, result.first_broken_seq) == (False, 6)

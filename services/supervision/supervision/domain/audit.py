@@ -64,8 +64,19 @@ def append(event_body: Mapping[str, Any], *, seq: int, prev_hash: str) -> AuditE
     )
 
 
-def verify(entries: Iterable[AuditEntry]) -> Verification:
-    """Walk the chain in order; name the first record whose link or content does not hold."""
+@dataclass(frozen=True)
+class Head:
+    """What the chain head row says the newest record is."""
+
+    last_seq: int
+    last_hash: str
+
+
+def verify(entries: Iterable[AuditEntry], head: Head | None = None) -> Verification:
+    """Walk the chain in order; name the first record whose link or content does not hold.
+
+    With the head, removing or rewriting the newest records (which breaks no later link) is found too.
+    """
     expected_prev, expected_seq, count = GENESIS, 1, 0
     for entry in entries:
         count += 1
@@ -81,6 +92,22 @@ def verify(entries: Iterable[AuditEntry]) -> Verification:
         if problem:
             return Verification(False, count, entry.seq, entry.event_id, problem)
         expected_prev, expected_seq = entry.hash, entry.seq + 1
+    if head is not None:
+        return _against_head(head, count, expected_seq - 1, expected_prev)
+    return Verification(True, count)
+
+
+def _against_head(head: Head, count: int, last_seq: int, last_hash: str) -> Verification:
+    if head.last_seq > last_seq:
+        return Verification(False, count, last_seq + 1, None,
+                            f"records {last_seq + 1}..{head.last_seq} are missing (the head says "
+                            f"{head.last_seq} records were appended)")
+    if head.last_seq < last_seq:
+        return Verification(False, count, head.last_seq + 1, None,
+                            f"records after {head.last_seq} were never appended through the head (inserted)")
+    if head.last_hash != last_hash:
+        return Verification(False, count, last_seq, None,
+                            "its hash differs from the head's (the newest record was rewritten)")
     return Verification(True, count)
 
 

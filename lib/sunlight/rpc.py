@@ -1,0 +1,155 @@
+"""RPC without the costs an RPC does not need: a server side that replies transient without a
+publisher confirm, and a standalone client that keeps one connection and one reply queue.
+
+Server side: ``from sunlight.rpc import rpc`` instead of nameko's. A reply is for one waiting caller
+on a queue that dies with it; persisting it to disk and waiting for the broker to confirm that
+(nameko's default) buys nothing. Every entrypoint of a service must use the same decorator (they
+share one consumer on the ``rpc-<service>`` queue).
+
+Client side, for callers outside nameko (the gateway, tools, benchmarks) that keeps
+one connection and one reply queue for its whole life.
+
+nameko 3.0.0rc11's ``ClusterRpcClient`` opens a new broker connection for every reply it waits for
+and publishes every request persistent with a publisher confirm; together they cost a round trip
+~13x a raw one (bench/RESULTS.md). Requests here are transient (an RPC nobody answers is retried by
+its caller, not by the broker) and published ``mandatory``: a request no service queue takes comes
+back as basic.return and raises ``UnknownService`` at once, which is what the confirm was for.
+
+Speaks nameko's wire format: ``{"args", "kwargs"}`` to the ``nameko-rpc`` exchange with routing key
+``service.method``; replies ``{"result", "error"}`` to ``reply_to``; errors rebuilt with nameko's
+``deserialize`` so typed Sunlight errors arrive as themselves. One client per green thread.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from nameko import config
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
+from nameko.exceptions import RpcTimeout, UnknownService, deserialize
+from nameko.rpc import Responder, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Rpc as NamekoRpc
+
+RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True, auto_delete=False)
+
+
+class RpcClient:
+    """``with RpcClient(uri) as rpc: rpc.intake.submit_application({...})``."""
+
+    def __init__(self, uri: str, timeout: float = 30) -> None:
+        self.uri = uri
+        self.timeout = timeout
+        self.reply_key = str(uuid.uuid4())
+        self._replies: dict[str, dict[str, Any]] = {}
+        self._returned: set[str] = set()
+        self._connection: Connection | None = None
+
+    def start(self) -> RpcClient:
+        self._connection = Connection(self.uri)
+        channel = self._connection.channel()
+        queue = Queue(f"rpc.reply-sunlight-{self.reply_key}", exchange=RPC_EXCHANGE, routing_key=self.reply_key,
+                      exclusive=True, auto_delete=True, durable=False)
+        self._consumer = Consumer(channel, [queue], callbacks=[self._on_reply], no_ack=True, accept=["json"])
+        self._consumer.consume()
+        self._producer = Producer(channel, exchange=RPC_EXCHANGE, serializer="json", on_return=self._on_return)
+        return self
+
+    def stop(self) -> None:
+        if self._connection is not None:
+            self._connection.release()
+            self._connection = None
+
+    def __enter__(self) -> RpcClient:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def __getattr__(self, service: str) -> _Service:
+        if service.startswith("_"):
+            raise AttributeError(service)
+        return _Service(self, service)
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One round trip: publish, wait for this call's reply, return the result or raise the error."""
+        if self._connection is None:
+            self.start()
+        assert self._connection is not None
+        correlation_id = str(uuid.uuid4())
+        self._producer.publish(
+            {"args": args, "kwargs": kwargs}, routing_key=f"{service}.{method}", reply_to=self.reply_key,
+            correlation_id=correlation_id, mandatory=True, delivery_mode=1, retry=True,
+        )
+        deadline = time.monotonic() + self.timeout
+        while correlation_id not in self._replies:
+            if correlation_id in self._returned:
+                self._returned.discard(correlation_id)
+                raise UnknownService(service)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RpcTimeout(self.timeout)
+            try:
+                self._connection.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
+                continue
+        body = self._replies.pop(correlation_id)
+        if body.get("error"):
+            raise deserialize(body["error"])
+        return body.get("result")
+
+    def _on_reply(self, body: dict[str, Any], message: Any) -> None:
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id:
+            self._replies[correlation_id] = body
+
+    def _on_return(self, _exception: Any, _exchange: Any, _routing_key: str, message: Any) -> None:
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id:
+            self._returned.add(correlation_id)
+
+
+class _Service:
+    def __init__(self, client: RpcClient, name: str) -> None:
+        self._client, self._name = client, name
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._client.call(self._name, method, *args, **kwargs)
+
+        return call
+
+
+class _TransientPublisher(Publisher):  # type: ignore[misc]
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+
+class _TransientResponder(Responder):  # type: ignore[misc]
+    publisher_cls = _TransientPublisher
+
+
+class TransientReplyRpcConsumer(RpcConsumer):  # type: ignore[misc]
+    """nameko's shared RPC consumer, replying with transient, unconfirmed messages."""
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        responder = _TransientResponder(
+            self.amqp_uri, get_rpc_exchange(), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.consumer.ack_message(message)
+        return result, exc_info
+
+
+class Rpc(NamekoRpc):  # type: ignore[misc]
+    rpc_consumer = TransientReplyRpcConsumer()
+
+
+rpc = Rpc.decorator

@@ -1,0 +1,81 @@
+"""sunlight.rpc against a real broker: answers, typed errors, unknown services and timeouts, and
+replies that are transient (a reply is for one waiting caller, not for the disk)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import eventlet
+import pytest
+from nameko.exceptions import RpcTimeout, UnknownService
+
+from sunlight.errors import SunlightError, ValidationFailed
+from sunlight.rpc import RpcClient, rpc
+
+
+class Echo:
+    name = "echo"
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[misc]
+    def echo(self, value: Any, *, twice: bool = False) -> Any:
+        return [value, value] if twice else value
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[misc]
+    def refuse(self) -> None:
+        raise ValidationFailed("invalid application", {"applicant.mobile": ["not a mobile number"]})
+
+    @rpc  # type: ignore[misc]
+    def slow(self) -> str:
+        eventlet.sleep(2)
+        return "late"
+
+
+class Recording(RpcClient):
+    """Remembers the delivery mode of each reply it receives."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.modes: list[int] = []
+
+    def _on_reply(self, body: dict[str, Any], message: Any) -> None:
+        self.modes.append(message.properties.get("delivery_mode"))
+        super()._on_reply(body, message)
+
+
+@pytest.fixture
+def echo(amqp_uri: str, container_factory: Callable[..., Any]) -> str:  # the vhost outlives the container
+    container = container_factory(Echo, {"AMQP_URI": amqp_uri})
+    container.start()
+    return amqp_uri
+
+
+def test_a_call_returns_the_result_with_chinese_intact(echo: str) -> None:
+    with RpcClient(echo) as client:
+        assert client.echo.echo("浙(2026)杭州市不动产权第0000001号") == "浙(2026)杭州市不动产权第0000001号"
+        assert client.echo.echo({"n": 1}, twice=True) == [{"n": 1}, {"n": 1}]
+
+
+def test_a_refusal_arrives_as_the_same_typed_error_naming_the_field(echo: str) -> None:
+    with RpcClient(echo) as client, pytest.raises(ValidationFailed) as refused:
+        client.echo.refuse()
+    assert refused.value.fields == {"applicant.mobile": ["not a mobile number"]}
+
+
+def test_a_service_nobody_runs_is_reported_at_once_not_after_the_timeout(echo: str) -> None:
+    with RpcClient(echo, timeout=20) as client, pytest.raises(UnknownService):
+        client.registry.ping()
+
+
+def test_a_slow_answer_times_out_and_the_next_call_still_works(echo: str) -> None:
+    with RpcClient(echo, timeout=0.5) as client:
+        with pytest.raises(RpcTimeout):
+            client.echo.slow()
+        eventlet.sleep(2)  # the late reply arrives and is dropped, not handed to the next caller
+        assert client.echo.echo(7) == 7
+
+
+def test_replies_are_transient(echo: str) -> None:
+    with Recording(echo) as client:
+        client.echo.echo(1)
+    assert client.modes == [1]

@@ -1,0 +1,1 @@
+"""The one HTTP door: turns requests into RPC calls; owns no business rule."""

@@ -1,0 +1,48 @@
+"""Every error mapped once to an HTTP status and one JSON body: {"error", "message", "fields"}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+
+from sunlight.errors import Conflict, Forbidden, NotFound, SunlightError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+STATUS: tuple[tuple[type[SunlightError], int], ...] = (
+    (ValidationFailed, 422),  # includes IncompleteApplication: every missing material is in "fields"
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+)
+
+
+class BadRequest(Exception):
+    """The request itself cannot be read (not JSON, not an object)."""
+
+
+class Unauthorized(Exception):
+    """No valid credentials were presented."""
+
+
+def error_response(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """The status and body for any error an endpoint meets; unknown ones never leak their text."""
+    if isinstance(exc, BadRequest):
+        return 400, {"error": "bad_request", "message": str(exc), "fields": {}}
+    if isinstance(exc, Unauthorized):
+        return 401, {"error": "unauthorized", "message": str(exc) or "sign in first", "fields": {}}
+    if isinstance(exc, SunlightError):
+        status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
+        if status == 500:
+            log.error("unmapped service error: %r", exc)
+        return status, exc.to_dict()
+    if isinstance(exc, UnknownService | RpcTimeout):
+        log.error("a service did not answer: %r", exc)
+        return 503, {"error": "unavailable", "message": "a service is not answering; try again shortly", "fields": {}}
+    if isinstance(exc, RemoteError):
+        log.error("remote error: %s %s", exc.exc_type, exc.value)
+    else:
+        log.exception("unexpected error", exc_info=exc)
+    return 500, {"error": "internal", "message": "internal error; it has been logged", "fields": {}}

@@ -1,0 +1,94 @@
+"""What crosses the HTTP wire: request and response shapes, for validation and for /openapi.json."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ErrorSchema(Schema):
+    error = fields.String(metadata={"description": "machine-readable code, e.g. incomplete_application"})
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
+                          metadata={"description": "every bad field and why, at once (一次性告知)"})
+
+
+class ItemSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    tenant = fields.String()
+    promised_days = fields.Integer()
+    statutory_days = fields.Integer()
+    materials = fields.List(fields.String())
+
+
+class ApplicantSchema(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(["person", "company"]))
+    id_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    mobile = fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class ApplicationRequestSchema(_Strict):
+    item_code = fields.String(required=True)
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    materials = fields.Dict(keys=fields.String(), values=fields.String(),
+                            metadata={"description": "material code → sha256 of the uploaded file"})
+    form = fields.Dict()
+    channel = fields.String(validate=validate.OneOf(["online", "counter"]))
+
+
+class ReceiptSchema(Schema):
+    application_number = fields.String()
+    query_code = fields.String()
+    item_code = fields.String()
+    item_name = fields.String()
+    tenant = fields.String()
+    accepted_at = fields.String()
+    promised_date = fields.String()
+    materials_received = fields.List(fields.String())
+
+
+class StatusSchema(Schema):
+    application_number = fields.String()
+    item_name = fields.String()
+    received_at = fields.String()
+    promised_date = fields.String()
+    status = fields.String()
+    current_stage = fields.String(allow_none=True)
+    certificate_number = fields.String(allow_none=True)
+
+
+class TaskSchema(Schema):
+    task_id = fields.String()
+    case_number = fields.String()
+    stage = fields.String()
+    post = fields.String()
+    status = fields.String()
+    opened_at = fields.String()
+    due_at = fields.String()
+
+
+class DecisionSchema(_Strict):
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    opinion = fields.String()
+
+
+class DecisionResultSchema(Schema):
+    case_number = fields.String()
+    status = fields.String()
+    open_tasks = fields.List(fields.String())
+
+
+class CertificateSchema(Schema):
+    number = fields.String()
+    kind = fields.String()
+    item_name = fields.String()
+    holder_name = fields.String(metadata={"description": "masked"})
+    issued_at = fields.String()

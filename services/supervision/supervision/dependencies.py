@@ -1,0 +1,75 @@
+"""Supervision's Redis index of deadlines: one sorted set, case number scored by its next light's instant.
+
+The database stays the record (``case_clocks.next_light_at``); the set only lets a tick find what fell due
+with ``ZRANGEBYSCORE`` instead of scanning a million open clocks, and is rebuilt from the database whenever
+Redis has lost it (the ``built`` marker is gone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import redis
+from nameko import config
+from nameko.extensions import DependencyProvider
+
+
+class DueIndex:
+    """Case numbers by the instant their next light falls due."""
+
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        self.client = client
+        self.key = key
+        self.built_key = f"{key}:built"
+
+    def schedule(self, case_number: str, at: datetime | None) -> None:
+        """Put the case at its next light's instant, or take it out when none is left."""
+        if at is None:
+            self.client.zrem(self.key, case_number)
+        else:
+            self.client.zadd(self.key, {case_number: at.timestamp()})
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` cases whose next light is at or before ``now``, earliest first."""
+        members = self.client.zrangebyscore(self.key, "-inf", now.timestamp(), start=0, num=limit)
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+
+    def is_built(self) -> bool:
+        """False after Redis lost the set (restart without persistence, flush): rebuild from the database."""
+        return bool(self.client.exists(self.built_key))
+
+    def rebuild(self, pending: Iterable[tuple[str, datetime]], batch: int = 10_000) -> int:
+        """Load every (case, next light) from the database record; returns how many."""
+        count, chunk = 0, dict[str, float]()
+        for case_number, at in pending:
+            chunk[case_number] = at.timestamp()
+            if len(chunk) >= batch:
+                self.client.zadd(self.key, chunk)
+                count, chunk = count + len(chunk), {}
+        if chunk:
+            self.client.zadd(self.key, chunk)
+        count += len(chunk)
+        self.client.set(self.built_key, "1")
+        return count
+
+    def size(self) -> int:
+        """How many cases wait for a light."""
+        return int(self.client.zcard(self.key))
+
+
+class Deadlines(DependencyProvider):  # type: ignore[misc]
+    """DependencyProvider handing workers the deadline index on the service's Redis."""
+
+    def setup(self) -> None:
+        uri = config.get("REDIS_URI", "redis://localhost:6379/0")
+        prefix = str(config.get("REDIS_PREFIX", "sunlight"))
+        self.client = redis.Redis.from_url(uri, socket_timeout=5, socket_connect_timeout=5)
+        self.index = DueIndex(self.client, f"{prefix}:supervision:deadlines")
+
+    def stop(self) -> None:
+        self.client.close()
+
+    def get_dependency(self, worker_ctx: Any) -> DueIndex:
+        return self.index

@@ -1,0 +1,14 @@
+"""Supervision's rules, pure Python: the audit chain, the clocks and their lights."""
+
+from supervision.domain.audit import (
+    GENESIS,
+    AuditEntry,
+    Head,
+    Verification,
+    append,
+    canonical,
+    chain_hash,
+    verify,
+)
+
+__all__ = ["GENESIS", "AuditEntry", "Head", "Verification", "append", "canonical", "chain_hash", "verify"]

@@ -1,0 +1,29 @@
+"""What crosses supervision's RPC boundary in: urging notices and delay reasons."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class UrgeRequest(_Strict):
+    """The supervising post orders a late case or stage finished within ``working_days``."""
+
+    case_number = fields.String(required=True)
+    target = fields.String(load_default="case")  # "case" or a task id
+    urged_by = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    working_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=30))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class DelayReasonRequest(_Strict):
+    """The post owning a late case or stage says why it is late (延期说明)."""
+
+    case_number = fields.String(required=True)
+    target = fields.String(load_default="case")
+    post = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))

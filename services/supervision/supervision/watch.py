@@ -1,0 +1,124 @@
+"""Keeping every case's clock and lights current: on each event, and on each tick for what fell due.
+
+``reconcile`` replays a case from its audit records (so late and out-of-order events are placed where
+they happened), raises every light it has earned and not yet had, and records when the next one falls
+due; the caller mirrors that instant into the Redis index after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sunlight.calendar import WorkingCalendar
+from sunlight.contracts import DEADLINE_PROMPTED, DEADLINE_RED, DEADLINE_YELLOW, new_event
+from sunlight.db import Store, UnitOfWork
+from supervision import audit_log
+from supervision.dependencies import DueIndex
+from supervision.domain import clocks, lights
+from supervision.models import AuditRecord, CaseClockRow, LightRow, UrgingRow
+
+LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW, lights.RED: DEADLINE_RED}
+TICK_BATCH = 500
+RETRY_BROKEN_CASE = timedelta(minutes=1)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What reconciling needs besides the database: the calendar and the thresholds file."""
+
+    calendar: WorkingCalendar
+    thresholds: Mapping[str, Any]
+
+
+def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
+    """The case's clock replayed from every audit record it has."""
+    bodies = session.scalars(
+        select(AuditRecord.body).where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq))
+    return clocks.replay(case_number, [json.loads(body) for body in bodies])
+
+
+def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
+    """Every urging on the case, as the domain sees them."""
+    rows = session.scalars(select(UrgingRow).where(UrgingRow.case_number == case_number))
+    return [lights.Urging(row.target, row.deadline) for row in rows]
+
+
+def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) -> datetime | None:
+    """Bring the case's clock record and lights up to ``now``; return when its next light falls due."""
+    clock = load_clock(uow.session, case_number)
+    urgings = urgings_of(uow.session, case_number)
+    limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
+    raised = {(row.target, row.level) for row in
+              uow.session.scalars(select(LightRow).where(LightRow.case_number == case_number))}
+    urging_deadlines = {u.target: u.deadline for u in urgings}
+    for light in lights.lights_due(clock, rules.calendar, limits, now, urgings):
+        if (light.target, light.level) in raised:
+            continue
+        raised.add((light.target, light.level))
+        uow.session.add(LightRow(case_number=case_number, target=light.target, stage=light.stage,
+                                 post=light.post, tenant=clock.tenant, level=light.level, due_at=light.at,
+                                 raised_at=now))
+        event = new_event(LIGHT_EVENTS[light.level], case_number, {
+            "target": light.target, "stage": light.stage, "post": light.post, "tenant": clock.tenant,
+            "item_code": clock.item_code, "due_at": light.at,
+            "urging_deadline": urging_deadlines.get(light.target) if light.level == lights.RED else None,
+        }, now)
+        emit_audited(uow, event)
+    next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now)
+    _record_clock(uow, clock, rules.calendar, next_at, now)
+    return next_at
+
+
+def emit_audited(uow: UnitOfWork, event: Any) -> None:
+    """Publish one of supervision's own events after commit, and put it in the audit log now."""
+    uow.emit(event)
+    audit_log.append_event(uow.session, event.to_message())
+
+
+def _record_clock(uow: UnitOfWork, clock: clocks.CaseClock, calendar: WorkingCalendar,
+                  next_at: datetime | None, now: datetime) -> None:
+    row = uow.session.get(CaseClockRow, clock.case_number)
+    if row is None:
+        row = CaseClockRow(case_number=clock.case_number)
+        uow.session.add(row)
+    row.tenant, row.item_code = clock.tenant, clock.item_code
+    row.state = ("closed" if clock.closed_at else "stopped" if clock.stopped
+                 else "running" if clock.known else "pending")
+    row.promised_date = clocks.promised_date(clock, calendar)
+    row.deadline = clocks.case_deadline(clock, calendar)
+    row.next_light_at = next_at
+    row.updated_at = now
+
+
+def tick(store: Store, index: DueIndex, now: datetime, rules: Rules,
+         reconcile_one: Callable[..., datetime | None] = reconcile) -> int:
+    """Raise every light fallen due by ``now`` (however late the tick is); returns the cases looked at."""
+    if not index.is_built():
+        with store.read() as session:
+            pending = session.execute(select(CaseClockRow.case_number, CaseClockRow.next_light_at)
+                                      .where(CaseClockRow.next_light_at.is_not(None))).all()
+        index.rebuild((number, at) for number, at in pending if at is not None)
+    looked_at = 0
+    while True:
+        due = index.due(now, TICK_BATCH)
+        if not due:
+            return looked_at
+        for case_number in due:
+            try:
+                with store.unit_of_work() as uow:
+                    next_at = reconcile_one(uow, case_number, now, rules)
+            except Exception:
+                # one bad case must not hold up every other deadline: look at it again a minute later
+                log.exception("could not reconcile %s; retrying it in a minute", case_number)
+                next_at = now + RETRY_BROKEN_CASE
+            index.schedule(case_number, next_at)
+            looked_at += 1

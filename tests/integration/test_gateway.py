@@ -1,0 +1,116 @@
+"""The HTTP door, through real processes: catalogue, apply (and be told everything missing), follow the
+status with the query code, decide from the inbox, verify the certificate; errors as one JSON shape."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tools.drive import sample_application, wait_for
+from tools.stack import ALL_SERVICES, Stack, running_stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("stack-gateway"), services=ALL_SERVICES) as running:
+        yield running
+
+
+def http(stack: Stack, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(f"{stack.web_url}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_catalogue_is_public(stack: Stack) -> None:
+    status, items = http(stack, "GET", "/api/items")
+    assert status == 200 and {"HZ-DJ-0101", "GS-CG-0201"} <= {i["code"] for i in items}
+    status, item = http(stack, "GET", "/api/items/GS-CG-0201")
+    assert status == 200 and item["name"] == "户外招牌设置审批"
+    assert http(stack, "GET", "/api/items/NO-SUCH")[0] == 404
+
+
+def test_an_incomplete_application_is_told_everything_missing_in_one_answer(stack: Stack) -> None:
+    application = sample_application(0)
+    for code in ("grant-contract", "parcel-map", "identity"):
+        del application["materials"][code]
+    status, body = http(stack, "POST", "/api/applications", application)
+    assert status == 422 and body["error"] == "incomplete_application"
+    assert set(body["fields"]) == {"materials.grant-contract", "materials.parcel-map", "materials.identity"}
+
+
+@pytest.mark.parametrize(("raw", "status", "field"), [
+    (b"{not json", 400, None),
+    (b"[1, 2]", 400, None),
+    (json.dumps({"item_code": "HZ-DJ-0101", "colour": "red"}).encode(), 422, "colour"),
+])
+def test_bad_requests_get_a_clear_4xx_naming_the_field(
+    stack: Stack, raw: bytes, status: int, field: str | None
+) -> None:
+    got, body = http(stack, "POST", "/api/applications", raw=raw)
+    assert got == status and set(body) == {"error", "message", "fields"}
+    if field:
+        assert field in body["fields"]
+
+
+def test_apply_follow_decide_and_verify_over_http(stack: Stack) -> None:
+    application = sample_application(1)
+    key = {"Idempotency-Key": "window-7-0001"}
+    status, receipt = http(stack, "POST", "/api/applications", application, headers=key)
+    assert status == 201
+    again = http(stack, "POST", "/api/applications", application, headers=key)
+    assert again == (201, receipt), "the same key must return the first receipt, not a second application"
+    number, code = receipt["application_number"], receipt["query_code"]
+
+    assert http(stack, "GET", f"/api/applications/{number}/status?code=000000" if code != "000000"
+                else f"/api/applications/{number}/status?code=111111")[0] == 404
+    assert http(stack, "GET", f"/api/applications/{number}/status")[0] == 422
+
+    def stage() -> str | None:
+        got, status_body = http(stack, "GET", f"/api/applications/{number}/status?code={code}")
+        return status_body["current_stage"] if got == 200 else None
+
+    assert wait_for(stage, timeout=20, what="the case to open") == "handle"
+
+    for expected_stage in ("handle", "approve"):
+        post = f"gs-city/{'approval-section/reviewer' if expected_stage == 'handle' else 'leadership/leader'}"
+        task = wait_for(lambda p=post: next((t for t in http(stack, "GET", f"/api/tasks?post={p}")[1]
+                                             if t["case_number"] == number), None),
+                        timeout=20, what=f"the {expected_stage} task in {post}'s inbox")
+        wrong = http(stack, "POST", f"/api/tasks/{task['task_id']}/decision",
+                     {"post": "gs-city/elsewhere/clerk", "actor": "x", "decision": "approve"})
+        assert wrong[0] == 403
+        status, result = http(stack, "POST", f"/api/tasks/{task['task_id']}/decision",
+                              {"post": post, "actor": "staff-01", "decision": "approve", "opinion": "同意"})
+        assert status == 200, result
+
+    def certificate() -> str | None:
+        got, body = http(stack, "GET", f"/api/applications/{number}/status?code={code}")
+        return body.get("certificate_number") if got == 200 else None
+
+    number_issued = wait_for(certificate, timeout=20, what="the permit")
+    status, public = http(stack, "GET", f"/api/certificates/{urllib.request.quote(number_issued)}")
+    assert status == 200 and public["number"] == number_issued
+    assert application["applicant"]["name"] not in json.dumps(public, ensure_ascii=False)
+
+
+def test_the_openapi_document_describes_every_endpoint(stack: Stack) -> None:
+    status, spec = http(stack, "GET", "/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    assert {"/api/items", "/api/items/{code}", "/api/applications", "/api/applications/{number}/status",
+            "/api/tasks", "/api/tasks/{task_id}/decision", "/api/certificates/{number}"} <= set(spec["paths"])
+    post = spec["paths"]["/api/applications"]["post"]
+    assert {"201", "422"} <= set(post["responses"])
