@@ -28,6 +28,12 @@ CASE_REJECTED = "case.rejected"
 CERTIFICATE_ISSUED = "certificate.issued"
 SMS_SENT = "sms.sent"
 
+# registry: fees, refunds and mortgages (issue 6)
+PAYMENT_RECORDED = "payment.recorded"
+PAYMENT_REFUNDED = "payment.refunded"
+MORTGAGE_REGISTERED = "mortgage.registered"
+MORTGAGE_RELEASED = "mortgage.released"
+
 # supervision (电子监察): lights on deadlines and urging
 DEADLINE_PROMPTED = "deadline.prompted"
 DEADLINE_YELLOW = "deadline.yellow"
@@ -47,6 +53,12 @@ PUBLISHERS: dict[str, str] = {
     CASE_REJECTED: "workflow",
     CERTIFICATE_ISSUED: "registry",
     SMS_SENT: "notify",
+    # registry (issue 6)
+    PAYMENT_RECORDED: "registry",
+    PAYMENT_REFUNDED: "registry",
+    MORTGAGE_REGISTERED: "registry",
+    MORTGAGE_RELEASED: "registry",
+    # supervision
     DEADLINE_PROMPTED: "supervision",
     DEADLINE_YELLOW: "supervision",
     DEADLINE_RED: "supervision",
@@ -82,6 +94,8 @@ class ApplicationAccepted(_Strict):
     promised_date = fields.Date(required=True)
     certificate_kind = fields.String(required=True)
     fees_due = fields.List(fields.Dict(), load_default=list)
+    #: the application form as submitted (project code, parcel ...); optional, added by issue 6
+    form = fields.Dict(load_default=dict)
 
 
 class CaseOpened(_Strict):
@@ -140,6 +154,42 @@ class SmsSent(_Strict):
     provider = fields.String(required=True)
 
 
+# registry: fees, refunds and mortgages (issue 6)
+class PaymentRecorded(_Strict):
+    payment_id = fields.Integer(required=True)
+    fee_code = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    tenant = fields.String(required=True)
+    paid_at = fields.AwareDateTime(required=True)
+    all_paid = fields.Boolean(required=True)
+
+
+class PaymentRefunded(_Strict):
+    payment_id = fields.Integer(required=True)
+    fee_code = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    tenant = fields.String(required=True)
+    refunded_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+
+
+class MortgageRegistered(_Strict):
+    mortgage_number = fields.String(required=True)
+    title_number = fields.String(required=True)
+    rank = fields.Integer(required=True)
+    amount_fen = fields.Integer(required=True)
+    tenant = fields.String(required=True)
+    registered_at = fields.AwareDateTime(required=True)
+
+
+class MortgageReleased(_Strict):
+    mortgage_number = fields.String(required=True)
+    title_number = fields.String(required=True)
+    tenant = fields.String(required=True)
+    released_at = fields.AwareDateTime(required=True)
+
+
+# supervision
 class DeadlineLight(_Strict):
     """A prompt, yellow or red light on a case (``target`` "case") or on one stage (``target`` its task id)."""
 
@@ -194,6 +244,12 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     CASE_REJECTED: CaseDecided,
     CERTIFICATE_ISSUED: CertificateIssued,
     SMS_SENT: SmsSent,
+    # registry (issue 6)
+    PAYMENT_RECORDED: PaymentRecorded,
+    PAYMENT_REFUNDED: PaymentRefunded,
+    MORTGAGE_REGISTERED: MortgageRegistered,
+    MORTGAGE_RELEASED: MortgageReleased,
+    # supervision
     DEADLINE_PROMPTED: DeadlineLight,
     DEADLINE_YELLOW: DeadlineLight,
     DEADLINE_RED: DeadlineLight,

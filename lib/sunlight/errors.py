@@ -55,6 +55,12 @@ class UnknownItem(NotFound):
     code = "unknown_item"
 
 
+class NotGenuine(NotFound):
+    """A certificate number and verification code that do not match anything issued (forged)."""
+
+    code = "not_genuine"
+
+
 class Forbidden(SunlightError):
     """The caller's post may not do this (a task of another post, a tenant not theirs)."""
 

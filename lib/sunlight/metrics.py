@@ -63,6 +63,13 @@ TASKS_COMPLETED = Counter("sunlight_tasks_completed_total", "Tasks completed", [
 CERTIFICATES_ISSUED = Counter(
     "sunlight_certificates_issued_total", "Certificates and permits issued", ["tenant", "kind"]
 )
+SUBMISSION_TO_CERTIFICATE = Histogram(
+    "sunlight_submission_to_certificate_seconds",
+    "Per case: from acceptance at the window to the certificate or permit issued (on-the-spot fast track)",
+    ["tenant", "item"],
+    buckets=(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 28800, 86400, 604800),
+)
+PAYMENTS_RECORDED = Counter("sunlight_payments_recorded_total", "Fees recorded as paid at a window", ["tenant"])
 SMS_SENT = Counter("sunlight_sms_sent_total", "SMS handed to a provider", ["provider", "template", "status"])
 WARNINGS_RAISED = Counter("sunlight_warnings_raised_total", "Prompts, yellow and red lights", ["level", "tenant"])
 AUDIT_RECORDS = Counter("sunlight_audit_records_total", "Events appended to the audit log", ["source"])

@@ -20,7 +20,11 @@ from sunlight.contracts import (
     CASE_OPENED,
     CASE_REJECTED,
     CERTIFICATE_ISSUED,
+    MORTGAGE_REGISTERED,
+    MORTGAGE_RELEASED,
     PAYLOAD_SCHEMAS,
+    PAYMENT_RECORDED,
+    PAYMENT_REFUNDED,
     PUBLISHERS,
     SCHEMA_VERSION,
     SMS_DELIVERED,
@@ -53,6 +57,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "promised_date": date(2025, 3, 14),
         "certificate_kind": "permit",
         "fees_due": [{"name": "工本费", "amount": "0"}],
+        "form": {"project_code": "2025-330100-47-01-000001"},
     },
     CASE_OPENED: {"item_code": "shop-sign", "tenant": "xz", "definition": "two-stage", "definition_version": 1},
     TASK_CREATED: {"task_id": "t-1", "stage": "review", "post": "reviewer", "due_at": NOW + timedelta(days=3),
@@ -97,6 +102,17 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "issued_at": NOW,
     },
     SMS_SENT: {"message_id": 7, "template": "accepted", "recipient": "138****0000", "provider": "fake"},
+    # registry (issue 6)
+    PAYMENT_RECORDED: {"payment_id": 1, "fee_code": "registration", "amount_fen": 8000, "tenant": "xz",
+                       "paid_at": NOW, "all_paid": True},
+    PAYMENT_REFUNDED: {"payment_id": 1, "fee_code": "registration", "amount_fen": 8000, "tenant": "xz",
+                       "refunded_at": NOW, "reason": "申请人撤回申请"},
+    MORTGAGE_REGISTERED: {"mortgage_number": "浙(2025)杭州市不动产证明第0000001号",
+                          "title_number": "浙(2025)杭州市不动产权第0000001号", "rank": 1,
+                          "amount_fen": 500_000_000, "tenant": "xz", "registered_at": NOW},
+    MORTGAGE_RELEASED: {"mortgage_number": "浙(2025)杭州市不动产证明第0000001号",
+                        "title_number": "浙(2025)杭州市不动产权第0000001号", "tenant": "xz",
+                        "released_at": NOW},
 }
 
 # supervision's lights and urging

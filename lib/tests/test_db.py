@@ -68,6 +68,7 @@ def accepted_event(number: str = NUMBER) -> Event:
         "promised_date": date(2025, 3, 14),
         "certificate_kind": "permit",
         "fees_due": [],
+        "form": {},
     }
     return new_event(APPLICATION_ACCEPTED, number, payload, ACCEPTED_AT)
 

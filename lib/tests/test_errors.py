@@ -19,6 +19,7 @@ from sunlight.errors import (
     Forbidden,
     IncompleteApplication,
     NotFound,
+    NotGenuine,
     PermanentFailure,
     SunlightError,
     UnknownItem,
@@ -35,6 +36,7 @@ EVERY_ERROR = [
     Conflict,
     CalendarUnknownYear,
     PermanentFailure,
+    NotGenuine,  # issue 6: registry's public verification
 ]
 
 

@@ -46,6 +46,7 @@ def test_a_malformed_event_is_parked_at_once_with_the_reason_and_nothing_crashes
     assert letter.attempts == 1  # a malformed event cannot get better by waiting
     assert letter.reason.startswith("ValidationFailed") and "event_id" in letter.reason
     assert any("ValidationFailed" in d.reason for d in parked(stack, "supervision"))  # the auditor refused it too
+    assert any("ValidationFailed" in d.reason for d in parked(stack, "registry"))  # and registry, which reads fees
 
     assert drive_one(rpc, sample_application(1)).certificate["number"]  # everyone still at work
 
@@ -70,11 +71,18 @@ def test_a_handler_that_keeps_failing_is_retried_a_bounded_number_of_times_then_
 
 def test_a_replayed_dead_letter_goes_back_to_its_handler_and_takes_effect(stack: Stack, rpc: Any) -> None:
     done = drive_one(rpc, sample_application(5))
+    # registry issues only for a case whose listed fees it knows: it has seen the acceptance
+    acceptance = json.loads(audited(stack, done.number, "application.accepted"))
+    acceptance["event_id"] = str(uuid.uuid4())
+    acceptance["case_number"] = acceptance["payload"]["application_number"] = "GS-2026-900002"
+    publish_raw(stack, "intake", "application.accepted", acceptance)
+    wait_for(lambda: query(stack, "registry", "SELECT 1 FROM case_files WHERE case_number = 'GS-2026-900002'")
+             or None, timeout=15, what="registry to learn the case")
     event = json.loads(audited(stack, done.number, "case.approved"))
     event["event_id"] = str(uuid.uuid4())
     event["case_number"] = "GS-2026-900002"
     _park(stack, "registry", REGISTRY_QUEUE, event, reason="OperationalError: database is locked")
-    assert [d.event_id for d in parked(stack, "registry")] == [event["event_id"]]
+    assert event["event_id"] in [d.event_id for d in parked(stack, "registry")]
 
     replay = subprocess.run(
         [sys.executable, "-m", "sunlight.deadletters", "replay", "registry"],
@@ -82,11 +90,12 @@ def test_a_replayed_dead_letter_goes_back_to_its_handler_and_takes_effect(stack:
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
     )
 
-    assert "replayed 1 dead letter" in replay.stderr
+    assert "replayed" in replay.stderr
     certificate = wait_for(lambda: rpc.registry.certificate_for_case("GS-2026-900002"), timeout=15,
                            what="the replayed approval to issue its permit")
     assert certificate["number"].startswith("拱城管许字(2026)第")
-    assert list_dead_letters(stack.amqp_uri, "registry") == []
+    # only the malformed event of the first test, replayed too, is parked again
+    assert event["event_id"] not in [d.event_id for d in list_dead_letters(stack.amqp_uri, "registry")]
 
 
 def _park(stack: Stack, service: str, queue: str, body: dict[str, Any], reason: str) -> None:

@@ -164,6 +164,7 @@ def accept(
             "promised_date": receipt.promised_date,
             "certificate_kind": item.certificate_kind,
             "fees_due": list(fees_due),
+            "form": dict(submission.form),  # registry reads the project code and parcel from it
         },
         now,
     )

@@ -271,6 +271,7 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "promised_date": date(2026, 10, 9),
         "certificate_kind": "permit",
         "fees_due": fees,
+        "form": {},
     }
 
 

@@ -1,67 +1,149 @@
-"""Registry's entrypoints: issue certificates and permits the moment a case is approved."""
+"""Registry's entrypoints: certificates and permits the moment approval and payment meet, fees,
+project codes, parcels, mortgages and public verification."""
 
 from __future__ import annotations
 
-import secrets
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
 from sqlalchemy import select
 
-from registry import domain
-from registry.models import CertificateRow, metadata, sequences
-from registry.schemas import CertificateSchema, PublicCertificateSchema
+from registry import domain, records
+from registry.documents import render_certificate
+from registry.models import CaseFileRow, CertificateRow, metadata
+from registry.queries import parcel_history, project_chain, verification
+from registry.schemas import (
+    CertificateSchema,
+    FeeDueSchema,
+    MortgageInSchema,
+    MortgageSchema,
+    ParcelSchema,
+    PaymentInSchema,
+    PaymentSchema,
+    PublicCertificateSchema,
+)
 from registry.settings import MIGRATIONS
 from sunlight import base, metrics
-from sunlight.calendar import SHANGHAI
-from sunlight.contracts import CASE_APPROVED, Event
+from sunlight.contracts import APPLICATION_ACCEPTED, CASE_APPROVED, Event, load_or_fail
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
-from sunlight.sequences import next_value
-from sunlight.tenants import tenant
+
+log = logging.getLogger(__name__)
+
+#: workflow's event when an applicant withdraws (its constant and schema land with workflow's issue)
+CASE_WITHDRAWN = "case.withdrawn"
 
 
 class RegistryService(base.ServiceBase):
-    """Certificates, permits and (later) parcels, projects and mortgages."""
+    """Certificates, permits, fees, projects, parcels and mortgages."""
 
     name = "registry"
     db = Database(metadata, MIGRATIONS)
 
+    @event_handler("intake", APPLICATION_ACCEPTED)  # type: ignore[untyped-decorator]
+    def on_application_accepted(self, body: dict[str, Any]) -> None:
+        """Learn the case's listed fees, its project code and its parcel."""
+        event = Event.from_message(body)
+        fees = [domain.FeeDue(**fee) for fee in
+                load_or_fail(FeeDueSchema(many=True), event.payload["fees_due"], "fees_due")]
+        described = (event.payload.get("form") or {}).get("parcel")
+        parcel = load_or_fail(ParcelSchema(), described, "parcel") if described else None
+        with self.db.unit_of_work() as uow:
+            if not uow.first_delivery(event.event_id, "registry.on_application_accepted"):
+                metrics.EVENTS_DUPLICATE.labels("registry", "on_application_accepted").inc()
+                return
+            issued = records.record_acceptance(uow, event.payload, case_number=event.case_number or "",
+                                               fees=fees, parcel=parcel, now=datetime.now(UTC))
+        _count(issued)
+
     @event_handler("workflow", CASE_APPROVED)  # type: ignore[untyped-decorator]
     def on_case_approved(self, body: dict[str, Any]) -> None:
-        """Issue exactly once per case, however often the approval is delivered."""
+        """Issue once the fees are paid too, exactly once however often the approval is delivered."""
         event = Event.from_message(body)
-        case_number = event.case_number or ""
-        now = datetime.now(UTC)
         with self.db.unit_of_work() as uow:
             if not uow.first_delivery(event.event_id, "registry.on_case_approved"):
                 metrics.EVENTS_DUPLICATE.labels("registry", "on_case_approved").inc()
                 return
-            issued = uow.session.scalars(
-                select(CertificateRow).where(CertificateRow.case_number == case_number)
-            ).first()
-            if issued is not None:
+            issued = records.record_approval(uow, event.payload, case_number=event.case_number or "",
+                                             now=datetime.now(UTC))
+        _count(issued)
+
+    @event_handler("workflow", CASE_WITHDRAWN)  # type: ignore[untyped-decorator]
+    def on_case_withdrawn(self, body: dict[str, Any]) -> None:
+        """Refund every fee paid on a withdrawn application."""
+        event = Event.from_message(body)
+        with self.db.unit_of_work() as uow:
+            if not uow.first_delivery(event.event_id, "registry.on_case_withdrawn"):
+                metrics.EVENTS_DUPLICATE.labels("registry", "on_case_withdrawn").inc()
                 return
-            kind = event.payload["certificate_kind"]
-            office = tenant(event.payload["tenant"])
-            year = _local_year(now)
-            sequence = next_value(uow.session, sequences, domain.sequence_name(kind, office.code, year))
-            certificate, issued_event = domain.issue(
-                event.payload,
-                case_number=case_number,
-                number=domain.certificate_number(kind, office, year, sequence),
-                verification_code=secrets.token_hex(4).upper(),
-                now=now,
-            )
-            uow.session.add(CertificateRow(**certificate.__dict__))
-            uow.emit(issued_event)
-        metrics.CERTIFICATES_ISSUED.labels(certificate.tenant, certificate.kind).inc()
+            case_number = event.case_number or ""
+            if uow.session.get(CaseFileRow, case_number) is None:
+                return  # nothing was ever payable here
+            records.record_withdrawal(uow, case_number=case_number,
+                                      reason=str(event.payload.get("reason") or "申请人撤回申请"),
+                                      now=datetime.now(UTC))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def record_payment(self, payment: dict[str, Any]) -> dict[str, Any]:
+        """The window records a listed fee as paid; issues at once if the case is approved and all is paid."""
+        data = load_or_fail(PaymentInSchema(), payment, "payment")
+        with self.db.unit_of_work() as uow:
+            row, issued = records.record_payment(uow, now=datetime.now(UTC), **data)
+            answer = dict(PaymentSchema().dump(row))
+            office = uow.session.get(CaseFileRow, row.case_number)
+        metrics.PAYMENTS_RECORDED.labels(office.tenant if office else "").inc()
+        _count(issued)
+        answer["certificate_number"] = issued.number if issued else None
+        return answer
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def register_mortgage(self, mortgage: dict[str, Any]) -> dict[str, Any]:
+        """Register a mortgage on a title; the certificate of mortgage it gets."""
+        data = load_or_fail(MortgageInSchema(), mortgage, "mortgage")
+        with self.db.unit_of_work() as uow:
+            row = records.register_mortgage(uow, now=datetime.now(UTC), **data)
+            return dict(MortgageSchema().dump(row))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def release_mortgage(self, mortgage_number: str) -> dict[str, Any]:
+        """Release a mortgage once its debt is repaid."""
+        with self.db.unit_of_work() as uow:
+            row = records.release_mortgage(uow, mortgage_number=mortgage_number, now=datetime.now(UTC))
+            return dict(MortgageSchema().dump(row))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def verify_certificate(self, number: str, verification_code: str) -> dict[str, Any]:
+        """Public verification: genuine, current, which parcel; personal data masked. Forged: NotGenuine."""
+        with self.db.read() as session:
+            return verification(session, number, verification_code)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def project(self, project_code: str) -> dict[str, Any]:
+        """The whole chain of a project code: its cases, payments, certificates, parcels and mortgages."""
+        with self.db.read() as session:
+            return project_chain(session, project_code)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def parcel(self, parcel_code: str) -> dict[str, Any]:
+        """A parcel and the history of every change of its right (staff view)."""
+        with self.db.read() as session:
+            return parcel_history(session, parcel_code)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def certificate_page(self, number: str) -> str:
+        """The printable HTML page of a certificate or permit (staff: holder unmasked)."""
+        with self.db.read() as session:
+            row = session.get(CertificateRow, number)
+            if row is None:
+                raise NotFound(f"no certificate {number!r}", {"number": ["not a certificate we issued"]})
+            return render_certificate(session, row)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_certificate(self, number: str) -> dict[str, Any]:
-        """Public verification: genuine or not, with the holder's personal data masked."""
+        """Whether a number was issued, with the holder's personal data masked."""
         with self.db.read() as session:
             row = session.get(CertificateRow, number)
             if row is None:
@@ -80,6 +162,11 @@ class RegistryService(base.ServiceBase):
             return dict(CertificateSchema().dump(row))
 
 
-def _local_year(now: datetime) -> int:
-    """Numbering years follow business time (Asia/Shanghai), not the server's zone."""
-    return now.astimezone(SHANGHAI).year
+def _count(issued: records.Issued | None) -> None:
+    """After commit: count the certificate and how long the case took from acceptance."""
+    if issued is None:
+        return
+    metrics.CERTIFICATES_ISSUED.labels(issued.tenant, issued.kind).inc()
+    if issued.accepted_at is not None:
+        seconds = (issued.issued_at - issued.accepted_at).total_seconds()
+        metrics.SUBMISSION_TO_CERTIFICATE.labels(issued.tenant, issued.item_code).observe(max(seconds, 0.0))
