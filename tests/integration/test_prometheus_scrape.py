@@ -39,7 +39,7 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "scrape_configs": [{
             "job_name": "sunlight",
-            "static_configs": [{"targets": [f"127.0.0.1:{port}" for port in stack.metrics_ports.values()]}],
+            "static_configs": [{"targets": [f"127.0.0.1:{stack.metrics_ports[s]}" for s in stack.processes]}],
         }],
     }
     (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
