@@ -28,6 +28,10 @@ CASE_REJECTED = "case.rejected"
 CERTIFICATE_ISSUED = "certificate.issued"
 SMS_SENT = "sms.sent"
 
+# intake (issue 4): refusal filed for supervision, materials re-submitted for correction
+APPLICATION_REFUSED = "application.refused"
+APPLICATION_CORRECTED = "application.corrected"
+
 #: which service publishes each event (the exchange is ``<service>.events``)
 PUBLISHERS: dict[str, str] = {
     APPLICATION_ACCEPTED: "intake",
@@ -38,6 +42,8 @@ PUBLISHERS: dict[str, str] = {
     CASE_REJECTED: "workflow",
     CERTIFICATE_ISSUED: "registry",
     SMS_SENT: "notify",
+    APPLICATION_REFUSED: "intake",
+    APPLICATION_CORRECTED: "intake",
 }
 
 #: services whose events supervision audits
@@ -67,6 +73,7 @@ class ApplicationAccepted(_Strict):
     promised_date = fields.Date(required=True)
     certificate_kind = fields.String(required=True)
     fees_due = fields.List(fields.Dict(), load_default=list)
+    query_code = fields.String(load_default=None)  # for the public status page (issue 4)
 
 
 class CaseOpened(_Strict):
@@ -118,6 +125,37 @@ class SmsSent(_Strict):
     provider = fields.String(required=True)
 
 
+# --- intake (issue 4) ---
+
+
+class ApplicationRefused(_Strict):
+    """不予受理, filed for supervision (否定报备): the reason is chosen from a list, with free text."""
+
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    reason_code = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason_text = fields.String(required=True, validate=validate.Length(min=1))
+    clerk_id = fields.String(required=True, validate=validate.Length(min=1))
+    channel = fields.String(required=True)
+    refused_at = fields.AwareDateTime(required=True)
+
+
+class ApplicationCorrected(_Strict):
+    """补正: the applicant re-submitted materials against the same application (the case number)."""
+
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    materials = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    corrected_at = fields.AwareDateTime(required=True)
+    clerk_id = fields.String(load_default=None, allow_none=True)
+
+
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     APPLICATION_ACCEPTED: ApplicationAccepted,
     CASE_OPENED: CaseOpened,
@@ -127,6 +165,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     CASE_REJECTED: CaseDecided,
     CERTIFICATE_ISSUED: CertificateIssued,
     SMS_SENT: SmsSent,
+    APPLICATION_REFUSED: ApplicationRefused,
+    APPLICATION_CORRECTED: ApplicationCorrected,
 }
 
 

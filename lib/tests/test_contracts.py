@@ -15,6 +15,8 @@ import pytest
 
 from sunlight.contracts import (
     APPLICATION_ACCEPTED,
+    APPLICATION_CORRECTED,
+    APPLICATION_REFUSED,
     CASE_APPROVED,
     CASE_OPENED,
     CASE_REJECTED,
@@ -88,6 +90,18 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "issued_at": NOW,
     },
     SMS_SENT: {"message_id": 7, "template": "accepted", "recipient": "138****0000", "provider": "fake"},
+}
+
+# intake (issue 4)
+PAYLOADS[APPLICATION_ACCEPTED]["query_code"] = "482913"
+PAYLOADS[APPLICATION_REFUSED] = {
+    "application_number": "XZ-2025-000002", "item_code": "shop-sign", "item_name": "户外招牌设置审批",
+    "tenant": "xz", "applicant": APPLICANT, "reason_code": "outside-remit", "reason": "不属于本机关职权范围",
+    "reason_text": "临街立面改造属规划部门审批", "clerk_id": "window-01", "channel": "counter", "refused_at": NOW,
+}
+PAYLOADS[APPLICATION_CORRECTED] = {
+    "application_number": "XZ-2025-000001", "item_code": "shop-sign", "tenant": "xz", "applicant": APPLICANT,
+    "materials": ["design-drawing"], "corrected_at": NOW, "clerk_id": None,
 }
 
 REQUIRED_FIELDS = [
