@@ -46,6 +46,7 @@ def accepted_event(number: str = "XZ-2025-000001") -> Event:
         "promised_date": date(2025, 3, 14),
         "certificate_kind": "permit",
         "fees_due": [],
+        "query_code": "482913",
     }
     return new_event(APPLICATION_ACCEPTED, number, payload, ACCEPTED_AT)
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
-from intake.domain import Submission
+from intake.domain import REFUSAL_REASONS, Submission
 from intake.items import APPLICANT_KIND, FIELD_TYPES, Condition, FormField, LegalBasis, Material
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="letters, digits, . _ - only")
@@ -210,7 +210,7 @@ class RefusalSchema(_Strict):
     """A clerk refuses an application at the window: the application, a listed reason and its explanation."""
 
     application = fields.Raw(required=True)
-    reason_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason_code = fields.String(required=True, validate=validate.OneOf(list(REFUSAL_REASONS)))
     reason_text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     clerk_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
