@@ -67,6 +67,18 @@ SMS_SENT = Counter("sunlight_sms_sent_total", "SMS handed to a provider", ["prov
 WARNINGS_RAISED = Counter("sunlight_warnings_raised_total", "Prompts, yellow and red lights", ["level", "tenant"])
 AUDIT_RECORDS = Counter("sunlight_audit_records_total", "Events appended to the audit log", ["source"])
 
+# intake (issue 4): refusals filed with a reason, corrections, repeats answered with the first receipt
+APPLICATIONS_REFUSED = Counter(
+    "sunlight_applications_refused_total", "Applications refused at a window, by filed reason",
+    ["tenant", "item", "reason"],
+)
+APPLICATIONS_CORRECTED = Counter(
+    "sunlight_applications_corrected_total", "Materials re-submitted for correction", ["tenant", "item"]
+)
+APPLICATIONS_REPEATED = Counter(
+    "sunlight_applications_repeated_total", "Repeated submissions answered with the first receipt", ["tenant", "item"]
+)
+
 
 def _wsgi_app(environ: dict[str, Any], start_response: Any, ready: Any = lambda: True) -> list[bytes]:
     path = environ.get("PATH_INFO", "/")

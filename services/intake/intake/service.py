@@ -50,6 +50,7 @@ class IntakeService(base.ServiceBase):
         now = datetime.now(UTC)
         fingerprint = domain.submission_fingerprint(submission)
         if (earlier := self._earlier(key, fingerprint, now)) is not None:
+            metrics.APPLICATIONS_REPEATED.labels(item.tenant, item.code).inc()
             return earlier
         try:
             domain.require_complete(item, submission)
@@ -104,6 +105,7 @@ class IntakeService(base.ServiceBase):
                                          reason_code=loaded["reason_code"], reason_text=loaded["reason_text"], now=now)
             uow.session.add(_refusal_row(filed))
             uow.emit(event)
+        metrics.APPLICATIONS_REFUSED.labels(item.tenant, item.code, filed.reason_code).inc()
         return {"number": filed.number, "item_code": filed.item_code, "tenant": filed.tenant,
                 "reason_code": filed.reason_code, "reason": filed.reason, "reason_text": filed.reason_text,
                 "clerk_id": filed.clerk_id, "refused_at": filed.refused_at.isoformat()}
@@ -130,7 +132,9 @@ class IntakeService(base.ServiceBase):
             uow.session.add(Correction(application_number=row.number, materials=dict(taken.resubmitted),
                                        clerk_id=taken.clerk_id, corrected_at=now))
             uow.emit(event)
-            return _receipt_dump(_receipt_of(row))
+            receipt = _receipt_of(row)
+        metrics.APPLICATIONS_CORRECTED.labels(item.tenant, item.code).inc()
+        return _receipt_dump(receipt)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_application(self, number: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from nameko.testing.services import worker_factory
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from intake import service as intake_service
@@ -164,6 +165,8 @@ def test_a_refusal_needs_a_listed_reason_and_is_filed_for_supervision(intake: An
     assert {"reason_code", "reason_text"} <= set(failure.value.fields)
     assert outbox(store) == [] and rows(store, "SELECT count(*) FROM refusals")[0][0] == 0
 
+    labels = {"tenant": "gs-city", "item": "GS-CG-0201", "reason": "outside-remit"}
+    before = REGISTRY.get_sample_value("sunlight_applications_refused_total", labels) or 0
     filed = intake.refuse_application({"application": shop_sign(materials={}), "reason_code": "outside-remit",
                                        "reason_text": "临街立面整体改造属规划部门审批事项", "clerk_id": "window-02"})
     assert filed["number"].startswith("GS-") and filed["reason"] == "申请事项依法不属于本机关职权范围"
@@ -171,6 +174,7 @@ def test_a_refusal_needs_a_listed_reason_and_is_filed_for_supervision(intake: An
     assert event_type == "application.refused" and body["payload"]["applicant"]["mobile"] == "13957112345"
     [row] = rows(store, "SELECT reason_code, clerk_id FROM refusals")
     assert tuple(row) == ("outside-remit", "window-02")
+    assert REGISTRY.get_sample_value("sunlight_applications_refused_total", labels) == before + 1
 
 
 def test_a_correction_re_submits_the_missing_file_against_the_same_number(intake: Any, store: Store) -> None:
