@@ -104,3 +104,15 @@ def test_a_refusal_at_the_window_reaches_supervision_with_its_reason(stack: Stac
              timeout=30, what="the refusal in the audit log")
     [(count,)] = query(stack, "intake", "SELECT count(*) FROM refusals WHERE number = :n", n=filed["number"])
     assert count == 1
+
+
+def test_a_double_click_at_the_window_is_one_application(stack: Stack, rpc: Any) -> None:
+    item = rpc.intake.get_item("GS-CG-0401")
+    twice = {k: v for k, v in application_for(item, 91).items() if k != "idempotency_key"}
+    calls = [rpc.intake.submit_application.call_async(twice) for _ in range(6)]
+    numbers = {call.result()["application_number"] for call in calls}
+    assert len(numbers) == 1
+    [(count,)] = query(stack, "intake", "SELECT count(*) FROM applications WHERE number = :n", n=numbers.pop())
+    assert count == 1
+    assert query(stack, "intake", "SELECT count(*) FROM applications WHERE mobile = :m",
+                 m=twice["applicant"]["mobile"])[0][0] == 1

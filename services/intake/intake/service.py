@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import eventlet
 from nameko import config
 from nameko.rpc import rpc
 from sqlalchemy import select
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from intake import documents, domain
 from intake.catalogue import find_item, load_catalogue
+from intake.items import Item
 from intake.models import Application, Correction, Refusal, metadata, sequences
 from intake.schemas import CorrectionSchema, ReceiptSchema, RefusalSchema, SubmissionSchema
 from intake.settings import MIGRATIONS
@@ -26,6 +30,7 @@ from sunlight.sequences import next_value
 from sunlight.tenants import tenant
 
 CATALOGUE = load_catalogue()
+TURN_WAIT, TURN_POLL = 10.0, 0.05
 CALENDAR = WorkingCalendar.default()
 
 
@@ -47,11 +52,17 @@ class IntakeService(base.ServiceBase):
         submission: domain.Submission = loaded["submission"]
         key = loaded["idempotency_key"]
         item = find_item(CATALOGUE, submission.item_code)
-        now = datetime.now(UTC)
         fingerprint = domain.submission_fingerprint(submission)
-        if (earlier := self._earlier(key, fingerprint, now)) is not None:
-            metrics.APPLICATIONS_REPEATED.labels(item.tenant, item.code).inc()
-            return earlier
+        # one at a time per fingerprint across replicas: a double click at the window is one application
+        with self._turn(f"submission:{fingerprint}"):
+            now = datetime.now(UTC)
+            if (earlier := self._earlier(key, fingerprint, now)) is not None:
+                metrics.APPLICATIONS_REPEATED.labels(item.tenant, item.code).inc()
+                return earlier
+            return self._accept(item, submission, key, fingerprint, now)
+
+    def _accept(self, item: Item, submission: domain.Submission, key: str | None, fingerprint: str,
+                now: datetime) -> dict[str, Any]:
         try:
             domain.require_complete(item, submission)
         except IncompleteApplication:
@@ -77,6 +88,18 @@ class IntakeService(base.ServiceBase):
             raise
         metrics.APPLICATIONS_ACCEPTED.labels(item.tenant, item.code).inc()
         return _receipt_dump(receipt)
+
+    @contextmanager
+    def _turn(self, name: str) -> Iterator[None]:
+        """Wait (up to TURN_WAIT) for the Redis lock on ``name``; past that, go ahead: the database still holds."""
+        waited = 0.0
+        while True:
+            with self.singleton(name, ttl_seconds=30) as mine:
+                if mine or waited >= TURN_WAIT:
+                    yield
+                    return
+            eventlet.sleep(TURN_POLL)
+            waited += TURN_POLL
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def one_time_notice(self, application: dict[str, Any]) -> dict[str, Any]:
