@@ -27,7 +27,7 @@ from sunlight.contracts import load_or_fail
 from sunlight.db import Database, UnitOfWork, is_duplicate
 from sunlight.errors import IncompleteApplication, NotFound, SunlightError
 from sunlight.sequences import next_value
-from sunlight.tenants import tenant
+from sunlight.tenants import tenant as tenant_of
 
 CATALOGUE = load_catalogue()
 TURN_WAIT, TURN_POLL = 10.0, 0.05
@@ -108,7 +108,7 @@ class IntakeService(base.ServiceBase):
         submission: domain.Submission = loaded["submission"]
         item = find_item(CATALOGUE, submission.item_code)
         problems = domain.problems_with(item, submission)
-        html = documents.notice_html(problems, item, tenant(item.tenant), applicant_name=submission.applicant_name,
+        html = documents.notice_html(problems, item, tenant_of(item.tenant), applicant_name=submission.applicant_name,
                                      today=datetime.now(UTC).astimezone(CALENDAR.tz).date())
         return {"complete": not problems, "problems": problems, "html": html}
 
@@ -160,19 +160,20 @@ class IntakeService(base.ServiceBase):
         return _receipt_dump(receipt)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def get_application(self, number: str) -> dict[str, Any]:
-        """One application's receipt by its number."""
+    def get_application(self, number: str, tenant: str | None = None) -> dict[str, Any]:
+        """One application's receipt by its number (a window passing its tenant sees only its own)."""
         with self.db.read() as session:
-            return _receipt_dump(_receipt_of(_application(session, number)))
+            return _receipt_dump(_receipt_of(_application(session, number, tenant)))
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def print_receipt(self, number: str) -> str:
+    def print_receipt(self, number: str, tenant: str | None = None) -> str:
         """受理回执 as a printable HTML page."""
         with self.db.read() as session:
-            row = _application(session, number)
+            row = _application(session, number, tenant)
             item = find_item(CATALOGUE, row.item_code)
-            return documents.receipt_html(_receipt_of(row), item, tenant(row.tenant), applicant_name=row.applicant_name,
-                                          local_accepted_at=row.accepted_at.astimezone(CALENDAR.tz))
+            return documents.receipt_html(
+                _receipt_of(row), item, tenant_of(row.tenant), applicant_name=row.applicant_name,
+                local_accepted_at=row.accepted_at.astimezone(CALENDAR.tz))
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def list_items(self, category: str | None = None, tenant: str | None = None,
@@ -207,15 +208,15 @@ class IntakeService(base.ServiceBase):
     @staticmethod
     def _next_number(uow: UnitOfWork, tenant_code: str, now: datetime) -> str:
         """Readable and unique per tenant and year, shared by acceptances and refusals."""
-        office = tenant(tenant_code)
+        office = tenant_of(tenant_code)
         year = now.astimezone(CALENDAR.tz).year
         sequence = next_value(uow.session, sequences, f"application:{office.code}:{year}")
         return domain.application_number(office.prefix, year, sequence)
 
 
-def _application(session: Session, number: str) -> Application:
+def _application(session: Session, number: str, tenant_code: str | None = None) -> Application:
     row = session.get(Application, number)
-    if row is None:
+    if row is None or (tenant_code is not None and row.tenant != tenant_code):
         raise NotFound(f"no application {number!r}", {"number": ["unknown application"]})
     return row
 
@@ -271,7 +272,7 @@ def _receipt_of(row: Application) -> domain.Receipt:
 
 
 def _receipt_dump(receipt: domain.Receipt) -> dict[str, Any]:
-    office = tenant(receipt.tenant)
+    office = tenant_of(receipt.tenant)
     body = dict(ReceiptSchema().dump(receipt))
     # 收办分离: the window hands the case on by event; the case number is the application number
     body.update(case_number=receipt.application_number, window=office.window, window_phone=office.phone)

@@ -93,6 +93,9 @@ def test_a_housing_mortgage_receipt_lists_the_80_yuan_fee_with_its_basis(intake:
     assert receipt["application_number"] in page and receipt["query_code"] in page
     assert "80.00" in page and "发改价规〔2016〕2559号" in page and receipt["promised_date"] in page
     assert "0571-85252525" in page  # the window's contact
+    assert intake.get_application(receipt["application_number"], "hz-land")["query_code"] == receipt["query_code"]
+    with pytest.raises(NotFound):  # a town office or another bureau does not see Hangzhou's applications
+        intake.get_application(receipt["application_number"], "gs-city")
 
 
 def test_the_same_key_twice_returns_the_first_receipt_and_stores_one_application(intake: Any, store: Store) -> None:
