@@ -26,6 +26,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict lib/sunlight
 	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain/
+	$(VENV)/bin/mypy --strict services/intake/intake/items.py
 
 demo: $(STAMP)
 	$(PY) -m tools.demo

@@ -42,6 +42,9 @@ CASE_URGED = "case.urged"
 # notify: what became of an SMS after it was handed to the SMSC (issue 7)
 SMS_DELIVERED = "sms.delivered"
 SMS_FAILED = "sms.failed"
+# intake (issue 4): refusal filed for supervision, materials re-submitted for correction
+APPLICATION_REFUSED = "application.refused"
+APPLICATION_CORRECTED = "application.corrected"
 
 #: which service publishes each event (the exchange is ``<service>.events``)
 PUBLISHERS: dict[str, str] = {
@@ -65,6 +68,8 @@ PUBLISHERS: dict[str, str] = {
     CASE_URGED: "supervision",
     SMS_DELIVERED: "notify",
     SMS_FAILED: "notify",
+    APPLICATION_REFUSED: "intake",
+    APPLICATION_CORRECTED: "intake",
 }
 
 #: services whose events supervision audits
@@ -96,6 +101,7 @@ class ApplicationAccepted(_Strict):
     fees_due = fields.List(fields.Dict(), load_default=list)
     #: the application form as submitted (project code, parcel ...); optional, added by issue 6
     form = fields.Dict(load_default=dict)
+    query_code = fields.String(load_default=None)  # for the public status page (issue 4)
 
 
 class CaseOpened(_Strict):
@@ -233,6 +239,35 @@ class SmsFailed(_Strict):
     provider = fields.String(required=True)
     reason = fields.String(required=True)
     stage = fields.String(required=True, validate=validate.OneOf(["submit", "receipt"]))
+# --- intake (issue 4) ---
+
+
+class ApplicationRefused(_Strict):
+    """不予受理, filed for supervision (否定报备): the reason is chosen from a list, with free text."""
+
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    reason_code = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason_text = fields.String(required=True, validate=validate.Length(min=1))
+    clerk_id = fields.String(required=True, validate=validate.Length(min=1))
+    channel = fields.String(required=True)
+    refused_at = fields.AwareDateTime(required=True)
+
+
+class ApplicationCorrected(_Strict):
+    """补正: the applicant re-submitted materials against the same application (the case number)."""
+
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    materials = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    corrected_at = fields.AwareDateTime(required=True)
+    clerk_id = fields.String(load_default=None, allow_none=True)
 
 
 PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
@@ -256,6 +291,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     CASE_URGED: CaseUrged,
     SMS_DELIVERED: SmsDelivered,
     SMS_FAILED: SmsFailed,
+    APPLICATION_REFUSED: ApplicationRefused,
+    APPLICATION_CORRECTED: ApplicationCorrected,
 }
 
 
@@ -267,8 +304,6 @@ CASE_WITHDRAWN = "case.withdrawn"
 TASK_CLAIMED = "task.claimed"
 TASK_TRANSFERRED = "task.transferred"
 TASK_DELEGATED = "task.delegated"
-#: intake's, agreed by name; workflow resumes a returned case when it arrives
-APPLICATION_CORRECTED = "application.corrected"
 
 
 class CaseReturned(_Strict):
@@ -324,11 +359,6 @@ class TaskMoved(_Strict):
     reason = fields.String(load_default="")
 
 
-class ApplicationCorrected(_Strict):
-    application_number = fields.String(required=True)
-    materials = fields.List(fields.String(), required=True)
-
-
 PUBLISHERS.update({
     CASE_RETURNED: "workflow",
     CASE_RESUMED: "workflow",
@@ -337,7 +367,6 @@ PUBLISHERS.update({
     TASK_CLAIMED: "workflow",
     TASK_TRANSFERRED: "workflow",
     TASK_DELEGATED: "workflow",
-    APPLICATION_CORRECTED: "intake",
 })
 PAYLOAD_SCHEMAS.update({
     CASE_RETURNED: CaseReturned,
@@ -347,7 +376,6 @@ PAYLOAD_SCHEMAS.update({
     TASK_CLAIMED: TaskClaimed,
     TASK_TRANSFERRED: TaskMoved,
     TASK_DELEGATED: TaskMoved,
-    APPLICATION_CORRECTED: ApplicationCorrected,
 })
 
 

@@ -94,6 +94,18 @@ SMS_SUBMIT_TO_RECEIPT = Histogram(
     ["provider"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
 )
 
+# intake (issue 4): refusals filed with a reason, corrections, repeats answered with the first receipt
+APPLICATIONS_REFUSED = Counter(
+    "sunlight_applications_refused_total", "Applications refused at a window, by filed reason",
+    ["tenant", "item", "reason"],
+)
+APPLICATIONS_CORRECTED = Counter(
+    "sunlight_applications_corrected_total", "Materials re-submitted for correction", ["tenant", "item"]
+)
+APPLICATIONS_REPEATED = Counter(
+    "sunlight_applications_repeated_total", "Repeated submissions answered with the first receipt", ["tenant", "item"]
+)
+
 
 def _wsgi_app(environ: dict[str, Any], start_response: Any, ready: Any = lambda: True) -> list[bytes]:
     path = environ.get("PATH_INFO", "/")

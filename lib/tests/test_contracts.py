@@ -16,6 +16,8 @@ import pytest
 from sunlight import contracts
 from sunlight.contracts import (
     APPLICATION_ACCEPTED,
+    APPLICATION_CORRECTED,
+    APPLICATION_REFUSED,
     CASE_APPROVED,
     CASE_OPENED,
     CASE_REJECTED,
@@ -137,7 +139,6 @@ PAYLOADS.update({
     "task.claimed": {"task_id": "t-1", "stage": "review", "post": "reviewer", "actor": "li.si"},
     "task.transferred": _MOVED,
     "task.delegated": _MOVED,
-    "application.corrected": {"application_number": "XZ-2025-000001", "materials": ["design-drawing"]},
 })
 
 # notify's delivery outcomes (issue 7)
@@ -146,6 +147,18 @@ PAYLOADS.update({
     SMS_FAILED: {"message_id": 8, "template": "application_received", "recipient": "139****0000", "provider": "smpp",
                  "reason": "SMSC refused (0x0000000B) Invalid Destination Address", "stage": "submit"},
 })
+
+# intake (issue 4)
+PAYLOADS[APPLICATION_ACCEPTED]["query_code"] = "482913"
+PAYLOADS[APPLICATION_REFUSED] = {
+    "application_number": "XZ-2025-000002", "item_code": "shop-sign", "item_name": "户外招牌设置审批",
+    "tenant": "xz", "applicant": APPLICANT, "reason_code": "outside-remit", "reason": "不属于本机关职权范围",
+    "reason_text": "临街立面改造属规划部门审批", "clerk_id": "window-01", "channel": "counter", "refused_at": NOW,
+}
+PAYLOADS[APPLICATION_CORRECTED] = {
+    "application_number": "XZ-2025-000001", "item_code": "shop-sign", "tenant": "xz", "applicant": APPLICANT,
+    "materials": ["design-drawing"], "corrected_at": NOW, "clerk_id": None,
+}
 
 REQUIRED_FIELDS = [
     (event_type, name)

@@ -47,6 +47,7 @@ def accepted_event(number: str = "XZ-2025-000001") -> Event:
         "certificate_kind": "permit",
         "fees_due": [],
         "form": {},
+        "query_code": "482913",
     }
     return new_event(APPLICATION_ACCEPTED, number, payload, ACCEPTED_AT)
 

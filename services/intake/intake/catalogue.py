@@ -1,4 +1,4 @@
-"""Load and validate the catalogue of powers from its YAML file."""
+"""Load and validate the catalogue of powers and its legal-basis catalogue from their YAML files."""
 
 from __future__ import annotations
 
@@ -9,16 +9,34 @@ import yaml
 from marshmallow import ValidationError
 from marshmallow.error_store import merge_errors
 
-from intake.domain import Item
 from intake.errors import CatalogueInvalid, UnknownItem
-from intake.schemas import CatalogueSchema, ItemSchema
+from intake.items import Fee, Item, LegalBasis
+from intake.schemas import CatalogueSchema, ItemSchema, LegalBasesSchema
 from sunlight.tenants import all_tenants
 
-CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue" / "items.yml"
+HERE = Path(__file__).resolve().parent.parent / "catalogue"
+CATALOGUE = HERE / "items.yml"
+LEGAL_BASES = HERE / "legal-bases.yml"
 
 
-def load_catalogue(path: Path = CATALOGUE) -> dict[str, Item]:
+def load_legal_bases(path: Path = LEGAL_BASES) -> dict[str, LegalBasis]:
+    """Every law and article by code; a bad file raises with every error."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        document = LegalBasesSchema().load(raw)
+    except ValidationError as exc:
+        raise CatalogueInvalid(f"legal-basis catalogue {path.name} is invalid", exc.messages_dict) from exc
+    codes = [basis.code for basis in document["bases"]]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise CatalogueInvalid(f"legal-basis catalogue {path.name} is invalid",
+                               {code: {"code": ["duplicate legal-basis code"]} for code in duplicates})
+    return {basis.code: basis for basis in document["bases"]}
+
+
+def load_catalogue(path: Path = CATALOGUE, legal_bases: Path = LEGAL_BASES) -> dict[str, Item]:
     """Every item by code; a bad file raises with every error by item code and field."""
+    bases = load_legal_bases(legal_bases)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         document = CatalogueSchema().load(raw)
@@ -29,22 +47,40 @@ def load_catalogue(path: Path = CATALOGUE) -> dict[str, Item]:
     for index, entry in enumerate(document["items"]):
         label = str(entry.get("code", f"#{index}")) if isinstance(entry, dict) else f"#{index}"
         try:
-            item = ItemSchema().load(entry)
+            data = ItemSchema().load(entry)
         except ValidationError as exc:
             # merge, so a second entry with the same code does not hide the first one's errors
             errors[label] = merge_errors(errors.get(label), exc.messages)
             continue
-        problems: dict[str, list[str]] = {}
-        if item.code in items:
+        problems = _reference_problems(data, bases)
+        if data["code"] in items:
             problems["code"] = ["duplicate item code"]
-        if item.tenant not in all_tenants():
+        if data["tenant"] not in all_tenants():
             problems["tenant"] = [f"unknown tenant; one of {', '.join(sorted(all_tenants()))}"]
         if problems:
-            errors[item.code] = merge_errors(errors.get(item.code), problems)
-        items[item.code] = item
+            errors[data["code"]] = merge_errors(errors.get(data["code"]), problems)
+            continue
+        items[data["code"]] = _item(data, bases)
     if errors:
         raise CatalogueInvalid(f"catalogue {path.name} is invalid", errors)
     return items
+
+
+def _reference_problems(data: dict[str, Any], bases: dict[str, LegalBasis]) -> dict[str, Any]:
+    problems: dict[str, Any] = {}
+    unknown = [code for code in data["legal_basis"] if code not in bases]
+    if unknown:
+        problems["legal_basis"] = [f"not in the legal-basis catalogue: {', '.join(unknown)}"]
+    for index, fee in enumerate(data["fees"]):
+        if fee["basis"] not in bases:
+            problems.setdefault("fees", {})[index] = {"basis": [f"not in the legal-basis catalogue: {fee['basis']}"]}
+    return problems
+
+
+def _item(data: dict[str, Any], bases: dict[str, LegalBasis]) -> Item:
+    fees = tuple(Fee(**{**fee, "basis": bases[fee["basis"]]}) for fee in data["fees"])
+    return Item(**{**data, "legal_basis": tuple(bases[c] for c in data["legal_basis"]), "fees": fees,
+                   "materials": tuple(data["materials"]), "form": tuple(data["form"])})
 
 
 def find_item(catalogue: dict[str, Item], code: str) -> Item:

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import eventlet
+from nameko import config
 from nameko.rpc import rpc
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from intake import domain
+from intake import documents, domain
 from intake.catalogue import find_item, load_catalogue
-from intake.models import Application, metadata, sequences
-from intake.schemas import ReceiptSchema, SubmissionSchema
+from intake.items import Item
+from intake.models import Application, Correction, Refusal, metadata, sequences
+from intake.schemas import CorrectionSchema, ReceiptSchema, RefusalSchema, SubmissionSchema
 from intake.settings import MIGRATIONS
+from intake.views import item_in_full, item_summary
 from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import load_or_fail
-from sunlight.db import Database
+from sunlight.db import Database, UnitOfWork, is_duplicate
 from sunlight.errors import IncompleteApplication, NotFound, SunlightError
 from sunlight.sequences import next_value
-from sunlight.tenants import tenant
+from sunlight.tenants import tenant as tenant_of
 
 CATALOGUE = load_catalogue()
+TURN_WAIT, TURN_POLL = 10.0, 0.05
 CALENDAR = WorkingCalendar.default()
+
+
+def repeat_window() -> timedelta:
+    """How long the same applicant + item + materials counts as the same application."""
+    return timedelta(hours=float(config.get("IDEMPOTENCY_WINDOW_HOURS", 24)))
 
 
 class IntakeService(base.ServiceBase):
@@ -34,64 +47,182 @@ class IntakeService(base.ServiceBase):
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def submit_application(self, application: dict[str, Any]) -> dict[str, Any]:
-        """Accept a complete application, or list everything missing at once."""
+        """Accept a complete application, or list everything missing at once; a repeat returns the first receipt."""
         loaded = load_or_fail(SubmissionSchema(), application, "application")
         submission: domain.Submission = loaded["submission"]
         key = loaded["idempotency_key"]
         item = find_item(CATALOGUE, submission.item_code)
-        if key and (earlier := self._by_idempotency_key(key)) is not None:
-            return earlier
+        fingerprint = domain.submission_fingerprint(submission)
+        # one at a time per fingerprint across replicas: a double click at the window is one application
+        with self._turn(f"submission:{fingerprint}"):
+            now = datetime.now(UTC)
+            if (earlier := self._earlier(key, fingerprint, now)) is not None:
+                metrics.APPLICATIONS_REPEATED.labels(item.tenant, item.code).inc()
+                return earlier
+            return self._accept(item, submission, key, fingerprint, now)
+
+    def _accept(self, item: Item, submission: domain.Submission, key: str | None, fingerprint: str,
+                now: datetime) -> dict[str, Any]:
         try:
             domain.require_complete(item, submission)
         except IncompleteApplication:
             metrics.APPLICATIONS_INCOMPLETE.labels(item.tenant, item.code).inc()
             raise
-        now = datetime.now(UTC)
-        office = tenant(item.tenant)
-        with self.db.unit_of_work() as uow:
-            year = now.astimezone(CALENDAR.tz).year
-            number = domain.application_number(
-                office.prefix, year, next_value(uow.session, sequences, f"application:{office.code}:{year}")
-            )
-            receipt, event = domain.accept(
-                item,
-                submission,
-                application_number=number,
-                query_code=f"{secrets.randbelow(10**6):06d}",
-                now=now,
-                calendar=CALENDAR,
-                local_today=now.astimezone(CALENDAR.tz).date(),
-            )
-            uow.session.add(_application_row(receipt, submission, key))
-            uow.emit(event)
+        try:
+            with self.db.unit_of_work() as uow:
+                receipt, event = domain.accept(
+                    item,
+                    submission,
+                    application_number=self._next_number(uow, item.tenant, now),
+                    query_code=f"{secrets.randbelow(10**6):06d}",
+                    now=now,
+                    calendar=CALENDAR,
+                    local_today=now.astimezone(CALENDAR.tz).date(),
+                )
+                uow.session.add(_application_row(receipt, submission, key, fingerprint))
+                uow.emit(event)
+        except Exception as exc:
+            # a concurrent twin with the same key committed first: answer with its receipt
+            if key and is_duplicate(exc) and (earlier := self._earlier(key, None, now)) is not None:
+                return earlier
+            raise
         metrics.APPLICATIONS_ACCEPTED.labels(item.tenant, item.code).inc()
-        return dict(ReceiptSchema().dump(receipt))
+        return _receipt_dump(receipt)
+
+    @contextmanager
+    def _turn(self, name: str) -> Iterator[None]:
+        """Wait (up to TURN_WAIT) for the Redis lock on ``name``; past that, go ahead: the database still holds."""
+        waited = 0.0
+        while True:
+            with self.singleton(name, ttl_seconds=30) as mine:
+                if mine or waited >= TURN_WAIT:
+                    yield
+                    return
+            eventlet.sleep(TURN_POLL)
+            waited += TURN_POLL
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def get_application(self, number: str) -> dict[str, Any]:
-        """One application's receipt by its number."""
-        with self.db.read() as session:
-            row = session.get(Application, number)
-            if row is None:
-                raise NotFound(f"no application {number!r}", {"number": ["unknown application"]})
-            return dict(ReceiptSchema().dump(_receipt_of(row)))
+    def one_time_notice(self, application: dict[str, Any]) -> dict[str, Any]:
+        """一次性告知: every missing or invalid material and field at once, and the page the window prints."""
+        loaded = load_or_fail(SubmissionSchema(), application, "application")
+        submission: domain.Submission = loaded["submission"]
+        item = find_item(CATALOGUE, submission.item_code)
+        problems = domain.problems_with(item, submission)
+        html = documents.notice_html(problems, item, tenant_of(item.tenant), applicant_name=submission.applicant_name,
+                                     today=datetime.now(UTC).astimezone(CALENDAR.tz).date())
+        return {"complete": not problems, "problems": problems, "html": html}
 
-    @rpc  # type: ignore[untyped-decorator]
-    def list_items(self) -> list[dict[str, Any]]:
-        """The public catalogue: code, name, tenant, promised and statutory limits."""
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def refuse_application(self, refusal: dict[str, Any]) -> dict[str, Any]:
+        """不予受理: a clerk refuses with a listed reason and its explanation; filed as ``application.refused``."""
+        loaded = load_or_fail(RefusalSchema(), refusal, "refusal")
+        submission: domain.Submission = load_or_fail(
+            SubmissionSchema(), {**loaded["application"], "clerk_id": loaded["clerk_id"]}, "application"
+        )["submission"]
+        item = find_item(CATALOGUE, submission.item_code)
+        now = datetime.now(UTC)
+        # checked before a number is drawn, so a refusal without a reason leaves no trace
+        domain.require_refusable(item, submission, loaded["reason_code"], loaded["reason_text"])
+        with self.db.unit_of_work() as uow:
+            filed, event = domain.refuse(item, submission, number=self._next_number(uow, item.tenant, now),
+                                         reason_code=loaded["reason_code"], reason_text=loaded["reason_text"], now=now)
+            uow.session.add(_refusal_row(filed))
+            uow.emit(event)
+        metrics.APPLICATIONS_REFUSED.labels(item.tenant, item.code, filed.reason_code).inc()
+        return {"number": filed.number, "item_code": filed.item_code, "tenant": filed.tenant,
+                "reason_code": filed.reason_code, "reason": filed.reason, "reason_text": filed.reason_text,
+                "clerk_id": filed.clerk_id, "refused_at": filed.refused_at.isoformat()}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def submit_correction(self, correction: dict[str, Any]) -> dict[str, Any]:
+        """补正: re-submitted materials against an application number; workflow resumes the case on the event."""
+        loaded = load_or_fail(CorrectionSchema(), correction, "correction")
+        files = loaded["materials"]
+        now = datetime.now(UTC)
+        with self.db.unit_of_work() as uow:
+            row = uow.session.get(Application, loaded["application_number"], with_for_update=True)
+            if row is None or (loaded["tenant"] is not None and row.tenant != loaded["tenant"]):
+                raise NotFound(f"no application {loaded['application_number']!r}",
+                               {"application_number": ["unknown application"]})
+            item = find_item(CATALOGUE, row.item_code)
+            taken, event = domain.correct(
+                item, application_number=row.number, status=row.status, applicant_name=row.applicant_name,
+                mobile=row.mobile, held=row.materials, resubmitted={c: f["sha256"] for c, f in files.items()},
+                sizes={c: f["size_bytes"] for c, f in files.items() if f["size_bytes"] is not None},
+                clerk_id=loaded["clerk_id"], now=now,
+            )
+            row.materials = dict(taken.materials)
+            uow.session.add(Correction(application_number=row.number, materials=dict(taken.resubmitted),
+                                       clerk_id=taken.clerk_id, corrected_at=now))
+            uow.emit(event)
+            receipt = _receipt_of(row)
+        metrics.APPLICATIONS_CORRECTED.labels(item.tenant, item.code).inc()
+        return _receipt_dump(receipt)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def get_application(self, number: str, tenant: str | None = None) -> dict[str, Any]:
+        """One application's receipt by its number (a window passing its tenant sees only its own)."""
+        with self.db.read() as session:
+            return _receipt_dump(_receipt_of(_application(session, number, tenant)))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def print_receipt(self, number: str, tenant: str | None = None) -> str:
+        """受理回执 as a printable HTML page."""
+        with self.db.read() as session:
+            row = _application(session, number, tenant)
+            item = find_item(CATALOGUE, row.item_code)
+            return documents.receipt_html(
+                _receipt_of(row), item, tenant_of(row.tenant), applicant_name=row.applicant_name,
+                local_accepted_at=row.accepted_at.astimezone(CALENDAR.tz))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def list_items(self, category: str | None = None, tenant: str | None = None,
+                   keyword: str | None = None) -> list[dict[str, Any]]:
+        """The public catalogue, filtered by category, tenant and keyword (all optional)."""
         return [
-            {"code": i.code, "name": i.name, "tenant": i.tenant, "promised_days": i.promised_days,
-             "statutory_days": i.statutory_days, "materials": [m.name for m in i.materials]}
-            for i in CATALOGUE.values()
+            item_summary(item) for item in CATALOGUE.values()
+            if item.active and (category is None or item.category == category)
+            and (tenant is None or item.tenant == tenant) and (not keyword or item.matches(keyword))
         ]
 
-    def _by_idempotency_key(self, key: str) -> dict[str, Any] | None:
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def get_item(self, code: str) -> dict[str, Any]:
+        """One item in full: materials and their conditions, fees, form, limits and legal basis."""
+        return item_in_full(find_item(CATALOGUE, code))
+
+    def _earlier(self, key: str | None, fingerprint: str | None, now: datetime) -> dict[str, Any] | None:
+        """The receipt of the same application sent before: by key, or by fingerprint within the window."""
         with self.db.read() as session:
-            row = session.scalars(select(Application).where(Application.idempotency_key == key)).first()
-            return None if row is None else dict(ReceiptSchema().dump(_receipt_of(row)))
+            row = None
+            if key:
+                row = session.scalars(select(Application).where(Application.idempotency_key == key)).first()
+            if row is None and fingerprint:
+                row = session.scalars(
+                    select(Application).where(Application.fingerprint == fingerprint)
+                    .order_by(Application.accepted_at.desc())
+                ).first()
+                if row is not None and not domain.is_repeat(row.accepted_at, now, repeat_window()):
+                    row = None
+            return None if row is None else _receipt_dump(_receipt_of(row))
+
+    @staticmethod
+    def _next_number(uow: UnitOfWork, tenant_code: str, now: datetime) -> str:
+        """Readable and unique per tenant and year, shared by acceptances and refusals."""
+        office = tenant_of(tenant_code)
+        year = now.astimezone(CALENDAR.tz).year
+        sequence = next_value(uow.session, sequences, f"application:{office.code}:{year}")
+        return domain.application_number(office.prefix, year, sequence)
 
 
-def _application_row(receipt: domain.Receipt, submission: domain.Submission, key: str | None) -> Application:
+def _application(session: Session, number: str, tenant_code: str | None = None) -> Application:
+    row = session.get(Application, number)
+    if row is None or (tenant_code is not None and row.tenant != tenant_code):
+        raise NotFound(f"no application {number!r}", {"number": ["unknown application"]})
+    return row
+
+
+def _application_row(receipt: domain.Receipt, submission: domain.Submission, key: str | None,
+                     fingerprint: str) -> Application:
     return Application(
         number=receipt.application_number,
         tenant=receipt.tenant,
@@ -108,6 +239,18 @@ def _application_row(receipt: domain.Receipt, submission: domain.Submission, key
         accepted_at=receipt.accepted_at,
         promised_date=receipt.promised_date,
         idempotency_key=key,
+        clerk_id=submission.clerk_id,
+        fingerprint=fingerprint,
+        fees_due=[dict(fee) for fee in receipt.fees_due],
+    )
+
+
+def _refusal_row(refusal: domain.Refusal) -> Refusal:
+    return Refusal(
+        number=refusal.number, tenant=refusal.tenant, item_code=refusal.item_code,
+        applicant_name=refusal.applicant_name, applicant_kind=refusal.applicant_kind, id_number=refusal.id_number,
+        mobile=refusal.mobile, reason_code=refusal.reason_code, reason_text=refusal.reason_text,
+        clerk_id=refusal.clerk_id, channel=refusal.channel, refused_at=refusal.refused_at,
     )
 
 
@@ -122,4 +265,15 @@ def _receipt_of(row: Application) -> domain.Receipt:
         accepted_at=row.accepted_at,
         promised_date=row.promised_date,
         materials_received=tuple(sorted(row.materials)),
+        fees_due=tuple(row.fees_due or ()),
+        channel=row.channel,
+        clerk_id=row.clerk_id,
     )
+
+
+def _receipt_dump(receipt: domain.Receipt) -> dict[str, Any]:
+    office = tenant_of(receipt.tenant)
+    body = dict(ReceiptSchema().dump(receipt))
+    # 收办分离: the window hands the case on by event; the case number is the application number
+    body.update(case_number=receipt.application_number, window=office.window, window_phone=office.phone)
+    return body

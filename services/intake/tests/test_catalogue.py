@@ -12,12 +12,13 @@ from sunlight.errors import NotFound, UnknownItem
 
 SHOP_SIGN = """
   - code: GS-CG-0201
+    power_code: 330105-XK-001
     name: 户外招牌设置审批
     tenant: gs-city
     category: 市容管理
     kind: licence
     risk_level: 1
-    legal_basis: 《浙江省城市市容和环境卫生管理条例》第十九条
+    legal_basis: [ZJ-CITY-19]
     process: handle-approve
     certificate_kind: permit
     statutory_days: 20
@@ -29,12 +30,13 @@ SHOP_SIGN = """
 
 MUCK_DISPOSAL = """
   - code: GS-CG-0301
+    power_code: 330105-XK-003
     name: 城市建筑垃圾处置核准
     tenant: gs-city
     category: 渣土管理
     kind: licence
     risk_level: 2
-    legal_basis: 《城市建筑垃圾管理规定》第七条
+    legal_basis: [MUCK-7]
     process: handle-approve
     certificate_kind: permit
     statutory_days: 20
@@ -56,18 +58,58 @@ def refusal(path: Path) -> CatalogueInvalid:
     return refused.value
 
 
-def test_the_shipped_catalogue_offers_land_registration_and_the_shop_sign_licence() -> None:
+SHIPPED = {
+    "HZ-DJ-0101": ("hz-land", "handle-approve", 20, 1),  # large parcel: statutory 20 (seed 000), on the spot
+    "HZ-DJ-0102": ("hz-land", "fast-track-registration", 30, 0),  # single house, on the spot
+    "HZ-DJ-0201": ("hz-land", "fast-track-registration", 10, 1),  # mortgage: 10 working days by law
+    "HZ-YD-0301": ("hz-land", "construction-land-approval", 20, 15),
+    "YZ-GY-0101": ("yz-land", "land-supply-approval", 45, 30),
+    "GS-CG-0201": ("gs-city", "handle-approve", 20, 5),  # until workflow ships shop-sign-approval
+    "GS-CG-0202": ("gs-city", "shop-sign-approval", 20, 5),
+    "GS-CG-0301": ("gs-city", "muck-disposal-permit", 20, 5),
+    "GS-CG-0401": ("gs-city", "city-works-approval", 20, 5),
+    "GS-CG-0501": ("gs-city", "city-works-approval", 20, 5),
+    "JX-YD-0101": ("jx-land", "site-selection-pre-review", 20, 12),
+}
+
+
+def test_the_shipped_catalogue_holds_every_seed_item_on_its_agreed_process() -> None:
     items = load_catalogue()
-    assert set(items) == {"HZ-DJ-0101", "GS-CG-0201"}
+    assert {code: (i.tenant, i.process, i.statutory_days, i.promised_days) for code, i in items.items()} == SHIPPED
     land = items["HZ-DJ-0101"]
-    assert (land.tenant, land.certificate_kind, land.statutory_days, land.promised_days) == ("hz-land", "title", 30, 1)
     assert [m.code for m in land.materials] == [
         "application-form", "identity", "grant-contract", "premium-receipt", "parcel-map"]
+    assert [b.citation for b in land.legal_basis] == [
+        "《不动产登记暂行条例》第十四条", "《不动产登记暂行条例》第二十条"]
+    assert [(f.code, f.amount_fen) for f in land.fees] == [("registration-fee", 55000)]
     shop_sign = items["GS-CG-0201"]
-    assert (shop_sign.tenant, shop_sign.certificate_kind, shop_sign.promised_days) == ("gs-city", "permit", 5)
     assert {m.code: m.mandatory for m in shop_sign.materials} == {
         "application-form": True, "business-licence": True, "design-drawing": True, "owner-consent": False}
-    assert all(item.active and item.process == "handle-approve" for item in items.values())
+    assert shop_sign.fees == ()
+    assert [f.type for f in items["GS-CG-0301"].form if f.name == "truck_plates"] == ["plates"]
+    assert all(item.active and item.power_code for item in items.values())
+
+
+def test_a_legal_basis_the_catalogue_does_not_list_is_refused_with_the_item(tmp_path: Path) -> None:
+    fee = "    fees:\n      - {code: sign-fee, name: 招牌费, amount_fen: 1000, basis: NO-SUCH-LAW}\n"
+    bad = SHOP_SIGN.replace("legal_basis: [ZJ-CITY-19]", "legal_basis: [ZJ-CITY-19, ZJ-CITY-99]") + fee
+    refused = refusal(write(tmp_path, bad))
+    assert refused.fields == {"GS-CG-0201": {
+        "legal_basis": ["not in the legal-basis catalogue: ZJ-CITY-99"],
+        "fees": {0: {"basis": ["not in the legal-basis catalogue: NO-SUCH-LAW"]}},
+    }}
+
+
+def test_a_condition_on_a_field_the_form_lacks_and_a_fee_in_yuan_are_refused(tmp_path: Path) -> None:
+    consent = ("      - {code: owner-consent, name: 房屋所有权人同意书, mandatory: true,"
+               " when: {field: area_m2, above: 10}}\n")
+    bad = SHOP_SIGN + consent + (
+        "    fees:\n      - {code: sign-fee, name: 招牌费, amount_fen: 10.5, basis: ZJ-CITY-19}\n")
+    refused = refusal(write(tmp_path, bad))
+    assert refused.fields == {"GS-CG-0201": {
+        "materials": ["owner-consent: condition on 'area_m2', not a form field"],
+        "fees": {0: {"amount_fen": ["Not a valid integer."]}},
+    }}
 
 
 def test_the_default_path_is_the_file_shipped_with_the_service() -> None:
@@ -129,7 +171,7 @@ def test_two_bad_items_with_one_code_keep_both_sets_of_errors(tmp_path: Path) ->
 
 def test_an_item_of_an_unknown_tenant_is_refused_when_the_catalogue_loads(tmp_path: Path) -> None:
     refused = refusal(write(tmp_path, SHOP_SIGN.replace("tenant: gs-city", "tenant: gongshu")))
-    assert refused.fields == {"GS-CG-0201": {"tenant": ["unknown tenant; one of gs-city, hz-land"]}}
+    assert refused.fields == {"GS-CG-0201": {"tenant": ["unknown tenant; one of gs-city, hz-land, jx-land, yz-land"]}}
 
 
 def test_a_promise_longer_than_the_statutory_limit_is_refused(tmp_path: Path) -> None:
@@ -147,7 +189,7 @@ def test_a_long_promise_is_reported_together_with_the_item_s_other_errors(tmp_pa
 def test_a_material_listed_twice_in_one_item_is_refused(tmp_path: Path) -> None:
     twice = SHOP_SIGN + "      - {code: business-licence, name: 营业执照副本, mandatory: false}\n"
     refused = refusal(write(tmp_path, twice))
-    assert refused.fields == {"GS-CG-0201": {"materials": ["duplicate material codes: business-licence"]}}
+    assert refused.fields == {"GS-CG-0201": {"materials": ["duplicate codes: business-licence"]}}
 
 
 def test_a_catalogue_without_a_version_or_with_a_stray_key_is_refused(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ def company_submission(**changes: Any) -> domain.Submission:
         "mobile": "13957112345",
         "materials": shop_sign_materials("application-form", "business-licence", "design-drawing"),
         "channel": "counter",
+        "clerk_id": "window-02",
     }
     values.update(changes)
     return domain.Submission(**values)
@@ -248,13 +249,14 @@ def test_the_receipt_names_the_item_number_query_code_and_every_material_receive
         accepted_at=accepted_at,
         promised_date=date(2026, 10, 9),
         materials_received=("application-form", "business-licence", "design-drawing", "owner-consent"),
+        channel="counter",
+        clerk_id="window-02",
     )
 
 
 def test_acceptance_announces_application_accepted_with_what_workflow_and_notify_need() -> None:
     accepted_at = datetime(2026, 9, 25, 10, 30, tzinfo=SHANGHAI)
-    fees = [{"name": "登记费", "amount": "80.00"}]
-    _, event = accept(SHOP_SIGN, company_submission(), accepted_at, fees_due=fees)
+    _, event = accept(SHOP_SIGN, company_submission(), accepted_at)
     assert event.event_type == APPLICATION_ACCEPTED
     assert event.source == "intake"
     assert event.case_number == "GS-2026-000001"
@@ -270,9 +272,17 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "accepted_at": accepted_at,
         "promised_date": date(2026, 10, 9),
         "certificate_kind": "permit",
-        "fees_due": fees,
+        "fees_due": [],  # a shop sign costs nothing
         "form": {},
+        "query_code": "482913",
     }
+
+
+def test_a_land_registration_announces_the_catalogue_s_fee_with_its_basis() -> None:
+    _, event = accept(LAND_TITLE, land_submission(), datetime(2026, 9, 25, 10, 30, tzinfo=SHANGHAI))
+    [fee] = Event.from_message(event.to_message()).payload["fees_due"]
+    assert (fee["code"], fee["name"], fee["amount_fen"]) == ("registration-fee", "不动产登记费（非住宅）", 55000)
+    assert fee["basis"].startswith("《国家发展改革委 财政部关于不动产登记收费标准等有关问题的通知》")
 
 
 def test_an_incomplete_application_is_not_accepted_but_told_everything_missing() -> None:

@@ -51,12 +51,13 @@ def test_an_online_application_loads_into_a_submission_with_the_id_upper_cased()
 
 
 def test_a_counter_application_without_materials_or_key_loads_with_empty_defaults() -> None:
-    body = application(channel="counter")
+    body = application(channel="counter", clerk_id="window-03")
     del body["materials"], body["form"], body["idempotency_key"]
     loaded = load_or_fail(SubmissionSchema(), body, "application")
     assert loaded["submission"].materials == {}
     assert loaded["submission"].form == {}
     assert loaded["submission"].channel == "counter"
+    assert loaded["submission"].clerk_id == "window-03"
     assert loaded["idempotency_key"] is None
 
 
@@ -107,4 +108,7 @@ def test_the_receipt_carries_the_promised_date_as_a_date_and_acceptance_with_its
         "accepted_at": "2026-09-25T10:30:00+08:00",
         "promised_date": "2026-10-09",
         "materials_received": ["application-form", "business-licence", "design-drawing"],
+        "fees_due": [],
+        "channel": "online",
+        "clerk_id": None,
     }
