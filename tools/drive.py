@@ -126,9 +126,20 @@ def decide(rpc: Any, case_number: str, *, timeout: float = 30) -> None:
                                     "decision": "approve", "opinion": opinion})
 
 
+def pay_fees(rpc: Any, receipt: dict[str, Any], *, timeout: float = 30) -> None:
+    """The applicant pays every fee the receipt lists, at the window (registry issues when all are paid)."""
+    for fee in receipt.get("fees_due", []):
+        payment = {"case_number": receipt["application_number"], "fee_code": fee["code"],
+                   "amount_fen": fee["amount_fen"], "clerk": "window-01"}
+        # registry learns the case's fees from application.accepted, which may still be on its way
+        wait_for(lambda p=payment: rpc.registry.record_payment(p), timeout=timeout,
+                 what=f"registry to take the {fee['code']} payment of {receipt['application_number']}")
+
+
 def finish(rpc: Any, outcome: Outcome, *, timeout: float = 30) -> Outcome:
-    """Wait until the certificate, the SMS and the audit trail are all there."""
+    """Pay what is due, then wait until the certificate, the SMS and the audit trail are all there."""
     number = outcome.number
+    pay_fees(rpc, outcome.receipt, timeout=timeout)
     outcome.certificate = wait_for(lambda: rpc.registry.certificate_for_case(number),
                                    timeout=timeout, what=f"the certificate of {number}")
     outcome.messages = wait_for(

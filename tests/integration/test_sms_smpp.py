@@ -74,9 +74,10 @@ def test_a_completed_case_gives_the_applicant_exactly_one_completion_sms_with_th
     assert outcome.certificate["number"] in completion.text and "杭州市民中心国土资源窗口" in completion.text
     assert len(completion.text) > 70  # so it went as concatenated UCS-2 parts and was reassembled
     # the acceptance SMS went too, and nothing else reached this phone
-    [received] = messages(stack, number, "application_received")
+    [received] = messages(stack, number, "application_received_with_code")
     assert sorted(inbox) == sorted([received.text, completion.text])
     assert "已受理" in received.text and number in received.text
+    assert outcome.receipt["query_code"] in received.text  # what the applicant needs to follow the case online
 
     trail = wait_for(lambda: [e["event_type"] for e in rpc.supervision.case_audit_trail(number)
                               if e["event_type"].startswith("sms.")].count("sms.delivered") >= 2 or None,
@@ -93,7 +94,7 @@ def test_a_number_the_smsc_refuses_fails_once_with_the_reason_and_is_not_retried
     application["applicant"]["mobile"] = f"{REFUSED_PREFIX}0571011"
     number = rpc.intake.submit_application(application)["application_number"]
 
-    [failed] = wait_for(lambda: [m for m in messages(stack, number, "application_received")
+    [failed] = wait_for(lambda: [m for m in messages(stack, number, "application_received_with_code")
                                  if m.status == "failed"] or None,
                         timeout=20, what="the refused SMS to be failed")
     assert "Invalid Destination Address" in failed.error and failed.attempts == 1
@@ -111,18 +112,18 @@ def test_an_smsc_killed_mid_run_and_brought_back_loses_no_sms_and_sends_none_twi
             smsc.kill()
         numbers.append(rpc.intake.submit_application(application)["application_number"])
     time.sleep(1.5)  # notify meets a dead SMSC and backs off
-    put_off = [m for n in numbers[3:] for m in messages(stack, n, "application_received")]
+    put_off = [m for n in numbers[3:] for m in messages(stack, n, "application_received_with_code")]
     assert len(put_off) == 5 and all(m.status in ("pending", "sending") for m in put_off)
     assert any("cannot bind to SMSC" in (m.error or "") for m in put_off)
     smsc.start()
 
     # a receipt the SMSC owed when it was killed died with it: "sent" is as far as such a message gets
     wait_for(lambda: all(m.status in ("sent", "delivered") for n in numbers
-                         for m in messages(stack, n, "application_received")) or None,
+                         for m in messages(stack, n, "application_received_with_code")) or None,
              timeout=45, what="every acceptance SMS to be taken by the SMSC after it came back")
     for number, application in zip(numbers, applications, strict=True):
-        [sms] = messages(stack, number, "application_received")
+        [sms] = messages(stack, number, "application_received_with_code")
         assert phone_inbox(smsc, application["applicant"]["mobile"]).count(sms.text) == 1, number
     accepted = [r for r in smsc.received() if r["destination"] in {a["applicant"]["mobile"] for a in applications}]
-    parts = sum(len(domain.segments(m.text, 0)) for n in numbers for m in messages(stack, n, "application_received"))
+    parts = sum(len(domain.segments(m.text, 0)) for n in numbers for m in messages(stack, n, "application_received_with_code"))
     assert len(accepted) == parts  # not one part more: nothing went twice

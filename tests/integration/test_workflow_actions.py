@@ -74,7 +74,9 @@ def test_a_case_returned_for_correction_resumes_at_its_stage_when_intake_reports
                                                    "reason": "效果图缺尺寸"})
     assert returned["status"] == "returned"
     corrected = new_event(APPLICATION_CORRECTED, case["case_number"], {
-        "application_number": case["case_number"], "materials": ["design-drawing"]}, datetime.now(UTC))
+        "application_number": case["case_number"], "item_code": "GS-CG-0201", "tenant": "gs-city",
+        "applicant": {"name": "张伟", "mobile": "13805710001"}, "materials": ["design-drawing"],
+        "corrected_at": datetime.now(UTC)}, datetime.now(UTC))
     publish_raw(stack, "intake", APPLICATION_CORRECTED, corrected.to_message())
     resumed = wait_for(lambda: (lambda c: c if c["status"] == "open" else None)(
         rpc.workflow.get_case(case["case_number"])), timeout=20, what="the case to resume")

@@ -34,12 +34,17 @@ class ApplicantSchema(_Strict):
 
 
 class ApplicationRequestSchema(_Strict):
+    """The shape of an application; intake checks its content (materials due, IDs, form fields)."""
+
     item_code = fields.String(required=True)
     applicant = fields.Nested(ApplicantSchema, required=True)
-    materials = fields.Dict(keys=fields.String(), values=fields.String(),
-                            metadata={"description": "material code → sha256 of the uploaded file"})
-    form = fields.Dict()
+    materials = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                            metadata={"description": "material code → sha256 of the file, or {sha256, size_bytes}"})
+    form = fields.Dict(metadata={"description": "the item's form fields (GET /api/items/{code} lists them)"})
     channel = fields.String(validate=validate.OneOf(["online", "counter"]))
+    clerk_id = fields.String(metadata={"description": "required at the counter: the clerk taking it"})
+    tenant = fields.String()
+    fees = fields.List(fields.String(), metadata={"description": "codes of the optional fees that apply"})
 
 
 class ReceiptSchema(Schema):

@@ -14,7 +14,8 @@ from typing import Any
 PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][A-HJ-NP-Z0-9]{5,6}"
 )
-FIELD_TYPES = ("text", "integer", "number", "boolean", "choice", "plates")
+FIELD_TYPES = ("text", "integer", "number", "boolean", "choice", "plates", "parcel")
+RIGHT_TYPES = ("allocated", "granted", "leased")  # 划拨 / 出让 / 租赁
 APPLICANT_KIND = "applicant.kind"
 MAX_TEXT = 500
 
@@ -101,6 +102,8 @@ class FormField:
             return None if value in self.choices else f"one of {', '.join(self.choices)}"
         if self.type == "plates":
             return _plates_problem(value)
+        if self.type == "parcel":
+            return _parcel_problem(value)
         if self.type == "integer" and not (isinstance(value, int) and not isinstance(value, bool)):
             return "a whole number"
         if not _is_number(value):
@@ -144,6 +147,24 @@ class Item:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _parcel_problem(value: Any) -> str | None:
+    """A parcel (宗地) as registry records it; every missing or wrong part named at once."""
+    if not isinstance(value, dict):
+        return "a parcel: code, location, area_m2, land_use, right_type (term_years, geometry optional)"
+    problems = [f"{key} missing" for key in ("code", "location", "land_use") if not str(value.get(key) or "").strip()]
+    if not (_is_number(value.get("area_m2")) and float(value["area_m2"]) > 0):
+        problems.append("area_m2 must be a positive number of square metres")
+    if value.get("right_type") not in RIGHT_TYPES:
+        problems.append(f"right_type must be one of {', '.join(RIGHT_TYPES)}")
+    term = value.get("term_years")
+    if term is not None and not (isinstance(term, int) and not isinstance(term, bool) and 1 <= term <= 70):
+        problems.append("term_years must be a whole number from 1 to 70")
+    unknown = sorted(set(value) - {"code", "location", "geometry", "area_m2", "land_use", "right_type", "term_years"})
+    if unknown:
+        problems.append(f"unknown parts: {', '.join(unknown)}")
+    return "; ".join(problems) or None
 
 
 def _plates_problem(value: Any) -> str | None:
