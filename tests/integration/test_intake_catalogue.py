@@ -42,7 +42,9 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield running
 
 SAMPLE_VALUES = {"text": "拱墅区大关路100号", "integer": 30, "number": 12.5, "boolean": True,
-                 "plates": ["浙A12345", "浙AD12345"]}
+                 "plates": ["浙A12345", "浙AD12345"],
+                 "parcel": {"code": "330106001001GB00088", "location": "杭州市西湖区三墩镇振华路以北",
+                            "area_m2": 26666.7, "land_use": "工业用地", "right_type": "granted", "term_years": 50}}
 
 
 def application_for(item: dict[str, Any], index: int) -> dict[str, Any]:
