@@ -85,6 +85,10 @@ def test_every_shipped_item_is_received_once_and_audited(stack: Stack, rpc: Any)
         assert rpc.intake.submit_application(application_for(item, 0))["application_number"] == number  # same key
         wait_for(lambda n=number: "application.accepted" in audit_types(stack, n) or None,
                  timeout=30, what=f"the audit of {number}")
+        # and workflow opened the case on the item's own process, with a first task for a post
+        case = wait_for(lambda n=number: rpc.workflow.get_case(n), timeout=30, what=f"the case {number}")
+        assert case["status"] == "open" and case["definition_key"] == item["process"], number
+        assert any(t["status"] == "open" for t in case["tasks"]), number
 
     prefixes = {receipts[code]["application_number"].split("-")[0] for code in receipts}
     assert prefixes == {"HZ", "YZ", "GS", "JX"}
