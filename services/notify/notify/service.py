@@ -21,7 +21,12 @@ from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import (
     APPLICATION_ACCEPTED,
     CASE_REJECTED,
+    CASE_RETURNED,
+    CASE_URGED,
     CERTIFICATE_ISSUED,
+    DEADLINE_PROMPTED,
+    DEADLINE_RED,
+    DEADLINE_YELLOW,
     TASK_CREATED,
     Event,
     mask_mobile,
@@ -108,6 +113,61 @@ class NotifyService(base.ServiceBase):
         values = {"holder_name": holder["name"], "stage_name": STAFF_DIRECTORY["stages"].get(stage, stage),
                   "case_number": event.case_number or "", "due_at": _local_time(event.payload["due_at"])}
         self._notify(event, "task_created", values, post.split("/", 1)[0], str(holder["mobile"]))
+
+    @event_handler("workflow", CASE_RETURNED)  # type: ignore[untyped-decorator]
+    def on_case_returned(self, body: dict[str, Any]) -> None:
+        """补正短信: what to bring back and why; the clock stands still meanwhile."""
+        event = Event.from_message(body)
+        payload = event.payload
+        applicant = payload.get("applicant")
+        if not applicant:
+            log.info("case %s returned without the applicant's contact; no SMS", event.case_number)
+            return
+        values = {"applicant_name": applicant["name"], "application_number": event.case_number or "",
+                  "missing": "、".join(payload["missing"]), "reason": payload["reason"]}
+        self._notify(event, "correction_needed", values, payload["post"].split("/", 1)[0], applicant["mobile"])
+
+    @event_handler("supervision", DEADLINE_PROMPTED)  # type: ignore[untyped-decorator]
+    def on_deadline_prompted(self, body: dict[str, Any]) -> None:
+        """提醒: the post's deadline is near (held until office hours)."""
+        self._light(Event.from_message(body), "deadline_prompt")
+
+    @event_handler("supervision", DEADLINE_YELLOW)  # type: ignore[untyped-decorator]
+    def on_deadline_yellow(self, body: dict[str, Any]) -> None:
+        """黄灯: overdue; the post must act and give a reason (held until office hours)."""
+        self._light(Event.from_message(body), "deadline_yellow")
+
+    @event_handler("supervision", DEADLINE_RED)  # type: ignore[untyped-decorator]
+    def on_deadline_red(self, body: dict[str, Any]) -> None:
+        """红灯: still overdue after the urging deadline; goes at any hour."""
+        self._light(Event.from_message(body), "deadline_red")
+
+    @event_handler("supervision", CASE_URGED)  # type: ignore[untyped-decorator]
+    def on_case_urged(self, body: dict[str, Any]) -> None:
+        """督办: the supervising post's order reaches the post's holder at once."""
+        event = Event.from_message(body)
+        holder = self._holder(event.payload.get("post", ""), event)
+        if holder is not None:
+            values = {"holder_name": holder["name"], "case_number": event.case_number or "",
+                      "urged_by": event.payload["urged_by"], "note": event.payload.get("note") or "请即办理"}
+            self._notify(event, "case_urged", values, event.payload["tenant"], str(holder["mobile"]))
+
+    def _light(self, event: Event, template_key: str) -> None:
+        holder = self._holder(event.payload.get("post", ""), event)
+        if holder is None:
+            return
+        stage = event.payload.get("stage") or ""
+        values = {"holder_name": holder["name"], "stage_name": STAFF_DIRECTORY["stages"].get(stage, stage),
+                  "case_number": event.case_number or "", "due_at": _local_time(event.payload["due_at"])}
+        self._notify(event, template_key, values, event.payload["tenant"], str(holder["mobile"]))
+
+    @staticmethod
+    def _holder(post: str, event: Event) -> dict[str, Any] | None:
+        """Who holds ``post`` (the staff directory); a light on a whole case or an unknown post texts nobody."""
+        holder: dict[str, Any] | None = STAFF_DIRECTORY["posts"].get(post) if post else None
+        if holder is None:
+            log.info("%s for post %r: nobody on file to text", event.event_type, post)
+        return holder
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def messages_for_case(self, case_number: str) -> list[dict[str, Any]]:
