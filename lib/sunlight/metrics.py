@@ -71,7 +71,16 @@ SUBMISSION_TO_CERTIFICATE = Histogram(
 )
 PAYMENTS_RECORDED = Counter("sunlight_payments_recorded_total", "Fees recorded as paid at a window", ["tenant"])
 SMS_SENT = Counter("sunlight_sms_sent_total", "SMS handed to a provider", ["provider", "template", "status"])
-WARNINGS_RAISED = Counter("sunlight_warnings_raised_total", "Prompts, yellow and red lights", ["level", "tenant"])
+WARNINGS_RAISED = Counter(
+    "sunlight_warnings_raised_total", "Prompts, yellow and red lights raised", ["level", "tenant", "department"]
+)
+SUPERVISION_TICK = Gauge(
+    "sunlight_supervision_tick_last_run_timestamp_seconds",
+    "When supervision last looked for lights fallen due (set by the replica holding the tick lock)",
+)
+TASKS_CLOSED_ON_TIME = Counter(
+    "sunlight_tasks_closed_total", "Tasks completed, by whether they met their stage limit", ["tenant", "on_time"]
+)
 AUDIT_RECORDS = Counter("sunlight_audit_records_total", "Events appended to the audit log", ["source"])
 
 # notify's SMS delivery (issue 7)

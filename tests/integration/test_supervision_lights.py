@@ -15,7 +15,7 @@ import pytest
 
 from sunlight.calendar import SHANGHAI
 from sunlight.errors import Conflict, Forbidden, ValidationFailed
-from tests.integration.support import publish_raw, query
+from tests.integration.support import metric, publish_raw, query
 from tools.drive import wait_for
 from tools.stack import Stack
 
@@ -56,6 +56,11 @@ def test_an_overdue_stage_is_lit_explained_and_urged(stack: Stack, rpc: Any) -> 
     case, task = open_overdue_case(stack)
     wait_for(lambda: (task, "yellow") in lights_of(rpc, case) or None, timeout=20, what="the yellow light")
     assert lights_of(rpc, case) == {(task, "prompt"), (task, "yellow")}  # the case as a whole is on time
+    # the board counts it against the reviewing department, and the tick reports it is alive
+    assert metric(stack, "supervision", "sunlight_warnings_raised_total", level="yellow", tenant="gs-city",
+                  department="approval-section") >= 1
+    assert wait_for(lambda: metric(stack, "supervision", "sunlight_supervision_tick_last_run_timestamp_seconds")
+                    or None, timeout=20, what="a tick") > 0
 
     with pytest.raises(Conflict, match="not delayed"):
         rpc.supervision.enter_delay_reason({"case_number": case, "target": "case", "post": REVIEWER,

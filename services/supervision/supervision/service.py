@@ -61,6 +61,7 @@ class SupervisionService(base.ServiceBase):
         with self.singleton("deadline-tick", ttl_seconds=120) as mine:
             if mine:
                 watch.tick(self.db, self.deadlines, datetime.now(UTC), _rules())
+                metrics.SUPERVISION_TICK.set_to_current_time()  # an alert fires when this goes stale
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def urge(self, request: dict[str, Any]) -> dict[str, Any]:

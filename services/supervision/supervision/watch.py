@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sunlight import metrics
 from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import DEADLINE_PROMPTED, DEADLINE_RED, DEADLINE_YELLOW, new_event
 from sunlight.db import Store, UnitOfWork
@@ -67,6 +68,9 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
         uow.session.add(LightRow(case_number=case_number, target=light.target, stage=light.stage,
                                  post=light.post, tenant=clock.tenant, level=light.level, due_at=light.at,
                                  raised_at=now))
+        # a post is tenant/department/role: the department is what the board ranks (red lights by office)
+        department = light.post.split("/")[1] if light.post.count("/") >= 2 else "(case)"
+        metrics.WARNINGS_RAISED.labels(light.level, clock.tenant, department).inc()
         event = new_event(LIGHT_EVENTS[light.level], case_number, {
             "target": light.target, "stage": light.stage, "post": light.post, "tenant": clock.tenant,
             "item_code": clock.item_code, "due_at": light.at,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
-from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, Event, load_or_fail
+from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, TASK_COMPLETED, Event, load_or_fail
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
@@ -71,6 +71,10 @@ class WorkflowService(base.ServiceBase):
         decision = self._on_task(data["task_id"], lambda d, c, now, absent: domain.complete_task(
             d, c, now=now, calendar=CALENDAR, absent=absent, **data))
         metrics.TASKS_COMPLETED.labels(decision.case.task(data["task_id"]).stage, data["decision"]).inc()
+        for event in decision.events:  # the on-time rate the bureau is assessed on (per stage, seed 000)
+            if event.event_type == TASK_COMPLETED:
+                on_time = "false" if event.payload.get("overdue") else "true"
+                metrics.TASKS_CLOSED_ON_TIME.labels(decision.case.tenant, on_time).inc()
         if decision.case.status != "open":
             metrics.CASES_CLOSED.labels(decision.case.tenant, decision.case.item_code, decision.case.status).inc()
         return _summary(decision.case)
