@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from sunlight.db import Store
 from sunlight.locks import Redis, Singleton
 from sunlight.logs import LogContext
 from sunlight.metrics import Metrics
+from sunlight.rpc import rpc
 
 log = logging.getLogger(__name__)
 

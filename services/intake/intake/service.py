@@ -10,7 +10,6 @@ from typing import Any
 
 import eventlet
 from nameko import config
-from nameko.rpc import rpc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import load_or_fail
 from sunlight.db import Database, UnitOfWork, is_duplicate
 from sunlight.errors import IncompleteApplication, NotFound, SunlightError
+from sunlight.rpc import rpc
 from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import yaml
 from nameko import config
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from sunlight.contracts import (
 from sunlight.db import Database
 from sunlight.errors import SunlightError, ValidationFailed
 from sunlight.messaging import event_handler
+from sunlight.rpc import rpc
 from sunlight.tenants import all_tenants, tenant
 
 log = logging.getLogger(__name__)

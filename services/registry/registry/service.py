@@ -7,7 +7,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from sqlalchemy import select
 
 from registry import domain, records
@@ -30,6 +29,7 @@ from sunlight.contracts import APPLICATION_ACCEPTED, CASE_APPROVED, Event, load_
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
+from sunlight.rpc import rpc
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nameko import config
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from sunlight.contracts import AUDITED_SERVICES, CASE_URGED, Event, load_or_fail
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import every_event_handler
+from sunlight.rpc import rpc
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
 from supervision.domain import clocks, duties, lights, status

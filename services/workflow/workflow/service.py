@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, TASK
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
+from sunlight.rpc import rpc
 from workflow import domain
 from workflow.definitions import latest, load_definitions
 from workflow.models import AbsenceRow, CaseRow, TaskRow, metadata
