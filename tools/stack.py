@@ -193,10 +193,10 @@ class Stack:
             self.stop(service)
 
     def rpc_client(self, timeout: float = 30) -> Any:
-        """A standalone RPC client on this stack's vhost (``uri=``: nameko's first argument is context data)."""
-        from nameko.standalone.rpc import ClusterRpcClient
+        """An RPC client on this stack's vhost: one connection and reply queue for its life (sunlight.rpc)."""
+        from sunlight.rpc import RpcClient
 
-        return ClusterRpcClient(uri=self.amqp_uri, timeout=timeout)
+        return RpcClient(self.amqp_uri, timeout=timeout)
 
     def log(self, service: str) -> str:
         return (self.run_dir / f"{service}.log").read_text(errors="replace")

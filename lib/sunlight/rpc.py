@@ -76,14 +76,21 @@ class RpcClient:
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """One round trip: publish, wait for this call's reply, return the result or raise the error."""
+        return self.call_async(service, method, *args, **kwargs).result()
+
+    def call_async(self, service: str, method: str, *args: Any, **kwargs: Any) -> Reply:
+        """Publish now, wait later: several calls can be in flight on one client (pipelining)."""
         if self._connection is None:
             self.start()
-        assert self._connection is not None
         correlation_id = str(uuid.uuid4())
         self._producer.publish(
             {"args": args, "kwargs": kwargs}, routing_key=f"{service}.{method}", reply_to=self.reply_key,
             correlation_id=correlation_id, mandatory=True, delivery_mode=1, retry=True,
         )
+        return Reply(self, service, correlation_id)
+
+    def _wait(self, service: str, correlation_id: str) -> Any:
+        assert self._connection is not None
         deadline = time.monotonic() + self.timeout
         while correlation_id not in self._replies:
             if correlation_id in self._returned:
@@ -112,18 +119,35 @@ class RpcClient:
             self._returned.add(correlation_id)
 
 
+class Reply:
+    """A call in flight: ``result()`` waits for its answer (or raises its error)."""
+
+    def __init__(self, client: RpcClient, service: str, correlation_id: str) -> None:
+        self._client, self._service, self._correlation_id = client, service, correlation_id
+
+    def result(self) -> Any:
+        return self._client._wait(self._service, self._correlation_id)  # noqa: SLF001 - its own client
+
+
+class _Method:
+    def __init__(self, client: RpcClient, service: str, method: str) -> None:
+        self._client, self._service, self._method = client, service, method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._client.call(self._service, self._method, *args, **kwargs)
+
+    def call_async(self, *args: Any, **kwargs: Any) -> Reply:
+        return self._client.call_async(self._service, self._method, *args, **kwargs)
+
+
 class _Service:
     def __init__(self, client: RpcClient, name: str) -> None:
         self._client, self._name = client, name
 
-    def __getattr__(self, method: str) -> Any:
+    def __getattr__(self, method: str) -> _Method:
         if method.startswith("_"):
             raise AttributeError(method)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._client.call(self._name, method, *args, **kwargs)
-
-        return call
+        return _Method(self._client, self._name, method)
 
 
 class _TransientPublisher(Publisher):  # type: ignore[misc]

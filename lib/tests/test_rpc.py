@@ -79,3 +79,9 @@ def test_replies_are_transient(echo: str) -> None:
     with Recording(echo) as client:
         client.echo.echo(1)
     assert client.modes == [1]
+
+
+def test_several_calls_in_flight_on_one_client_each_get_their_own_answer(echo: str) -> None:
+    with RpcClient(echo) as client:
+        replies = [client.echo.echo.call_async(n) for n in range(20)]  # pipelined: all sent before any answer
+        assert [reply.result() for reply in reversed(replies)] == list(reversed(range(20)))
