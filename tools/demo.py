@@ -23,7 +23,7 @@ from typing import Any  # noqa: E402
 from sunlight.calendar import SHANGHAI  # noqa: E402
 from sunlight.errors import IncompleteApplication  # noqa: E402
 from tools.drive import Outcome, drive_one, sample_application  # noqa: E402
-from tools.stack import METRICS_PORTS, ROOT, missing_brokers, running_stack  # noqa: E402
+from tools.stack import ALL_SERVICES, METRICS_PORTS, ROOT, missing_brokers, running_stack  # noqa: E402
 
 APPLICATIONS = 4
 
@@ -36,16 +36,19 @@ def main() -> int:
         return 1
     once = os.environ.get("DEMO_ONCE", "") not in ("", "0")
     run_dir = ROOT / "var"
-    print(f"starting intake, workflow, registry, notify, supervision (logs and databases in {run_dir}) ...")
+    print(f"starting {', '.join(ALL_SERVICES)} (logs and databases in {run_dir}) ...")
     started = time.monotonic()
-    with running_stack(run_dir, backend="sqlite", private_vhost=False, default_ports=True) as stack:
-        print(f"all five healthy in {time.monotonic() - started:.1f} s\n")
+    with running_stack(run_dir, backend="sqlite", private_vhost=False, default_ports=True,
+                       services=ALL_SERVICES) as stack:
+        print(f"all {len(ALL_SERVICES)} healthy in {time.monotonic() - started:.1f} s\n")
         with stack.rpc_client(timeout=30) as rpc:
             show_refusal(rpc)
             outcomes = [drive_one(rpc, sample_application(i)) for i in range(APPLICATIONS)]
             for outcome in outcomes:
                 show(outcome)
             show_trail(outcomes[0], rpc.supervision.verify_audit_chain())
+        print(f"HTTP API: {stack.web_url}/api/items   status: {stack.web_url}/api/applications/<number>/status"
+              f"?code=<query code>   OpenAPI: {stack.web_url}/openapi.json")
         print("metrics: " + "  ".join(f"{s} http://127.0.0.1:{p}/metrics" for s, p in METRICS_PORTS.items()))
         if once:
             return 0
@@ -86,8 +89,8 @@ def show(outcome: Outcome) -> None:
 
 
 def show_trail(outcome: Outcome, verification: dict[str, Any]) -> None:
-    print(f"audit trail of {outcome.number}:")
-    for entry in outcome.trail:
+    print(f"audit trail of {outcome.number} (in the order things happened; # is the order recorded):")
+    for entry in sorted(outcome.trail, key=lambda e: (e["occurred_at"], e["seq"])):
         print(f"  #{entry['seq']:<4} {entry['occurred_at'][:23]}  {entry['source']:<9} {entry['event_type']:<22}"
               f" {entry['hash'][:16]}…")
     state = "intact" if verification["ok"] else f"BROKEN at record {verification['first_broken_seq']}"
