@@ -110,6 +110,12 @@ def test_a_refusal_at_the_window_reaches_supervision_with_its_reason(stack: Stac
              timeout=30, what="the refusal in the audit log")
     [(count,)] = query(stack, "intake", "SELECT count(*) FROM refusals WHERE number = :n", n=filed["number"])
     assert count == 1
+    # and the applicant is told, with the filed reason
+    [sms] = wait_for(lambda: query(stack, "notify", "SELECT recipient, text FROM messages WHERE case_number = :n "
+                                   "AND template = 'application_not_accepted' AND status = 'sent'",
+                                   n=filed["number"]) or None, timeout=20, what="the refusal SMS")
+    assert sms.recipient == application_for(item, 77)["applicant"]["mobile"]
+    assert "不予受理" in sms.text and "该广告设施位于城市道路红线内" in sms.text
 
 
 def test_a_double_click_at_the_window_is_one_application(stack: Stack, rpc: Any) -> None:

@@ -19,6 +19,7 @@ from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import (
     APPLICATION_ACCEPTED,
+    APPLICATION_REFUSED,
     CASE_REJECTED,
     CASE_RETURNED,
     CASE_URGED,
@@ -79,6 +80,15 @@ class NotifyService(base.ServiceBase):
         if payload.get("query_code"):
             key, values["query_code"] = "application_received_with_code", str(payload["query_code"])
         self._notify(event, key, values, payload["tenant"], payload["applicant"]["mobile"])
+
+    @event_handler("intake", APPLICATION_REFUSED)  # type: ignore[untyped-decorator]
+    def on_application_refused(self, body: dict[str, Any]) -> None:
+        """不予受理短信: the window refused it; the applicant is told why (the filed reason) and their remedy."""
+        event = Event.from_message(body)
+        payload = event.payload
+        values = {"applicant_name": payload["applicant"]["name"], "item_name": payload["item_name"],
+                  "reason": payload["reason"], "reason_text": payload["reason_text"]}
+        self._notify(event, "application_not_accepted", values, payload["tenant"], payload["applicant"]["mobile"])
 
     @event_handler("workflow", CASE_REJECTED)  # type: ignore[untyped-decorator]
     def on_case_rejected(self, body: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ def refusal(raw: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_shipped_templates_cover_applicants_and_staff_and_only_news_can_be_opted_out_of() -> None:
     applicant = {"application_received", "application_received_with_code", "correction_needed",
-                 "application_approved", "application_refused", "certificate_issued"}
+                 "application_approved", "application_refused", "application_not_accepted", "certificate_issued"}
     staff = {"task_created", "deadline_prompt", "deadline_yellow", "deadline_red", "case_urged"}
     assert {k for k, t in SHIPPED.items() if t.audience == "applicant"} == applicant
     assert {k for k, t in SHIPPED.items() if t.audience == "staff"} == staff
