@@ -71,6 +71,7 @@ def accepted_event(number: str = NUMBER) -> Event:
         "fees_due": [],
         "form": {},
         "query_code": "482913",
+        "permit_series": "招牌",
     }
     return new_event(APPLICATION_ACCEPTED, number, payload, ACCEPTED_AT)
 

@@ -48,6 +48,7 @@ def accepted_event(number: str = "XZ-2025-000001") -> Event:
         "fees_due": [],
         "form": {},
         "query_code": "482913",
+        "permit_series": "招牌",
     }
     return new_event(APPLICATION_ACCEPTED, number, payload, ACCEPTED_AT)
 

@@ -226,6 +226,7 @@ def accept(
             "fees_due": [dict(fee) for fee in receipt.fees_due],
             "form": dict(submission.form),  # registry reads the project code and parcel from it
             "query_code": query_code,
+            "permit_series": item.permit_series,
         },
         now,
     )

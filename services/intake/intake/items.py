@@ -133,6 +133,7 @@ class Item:
     fees: tuple[Fee, ...] = ()
     form: tuple[FormField, ...] = ()
     active: bool = True
+    permit_series: str = ""
 
     def material(self, code: str) -> Material | None:
         return next((m for m in self.materials if m.code == code), None)

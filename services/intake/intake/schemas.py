@@ -88,6 +88,8 @@ class ItemSchema(_Strict):
     legal_basis = fields.List(fields.String(validate=CODE), required=True, validate=validate.Length(min=1))
     process = fields.String(required=True, validate=CODE)
     certificate_kind = fields.String(required=True, validate=validate.OneOf(["title", "permit"]))
+    #: the series a permit is numbered in (招牌, 广告, 渣土 ...): 拱城管(招牌)许字(2026)第000001号
+    permit_series = fields.String(load_default="", validate=validate.Length(max=8))
     statutory_days = fields.Integer(required=True, validate=validate.Range(1, 365))
     promised_days = fields.Integer(required=True, validate=validate.Range(0, 365))
     active = fields.Boolean(load_default=True)
@@ -101,6 +103,8 @@ class ItemSchema(_Strict):
         promised, statutory = data.get("promised_days"), data.get("statutory_days")
         if promised is not None and statutory is not None and promised > statutory:
             errors["promised_days"] = [f"{promised} working days promised, more than the statutory {statutory}"]
+        if data.get("permit_series") and data.get("certificate_kind") == "title":
+            errors["permit_series"] = ["only permits are numbered in a series; titles follow the national pattern"]
         materials = [m for m in data.get("materials") or [] if isinstance(m, Material)]
         fees = [f for f in data.get("fees") or [] if isinstance(f, dict)]
         form = [f for f in data.get("form") or [] if isinstance(f, FormField)]

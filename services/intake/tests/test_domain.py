@@ -275,6 +275,7 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "fees_due": [],  # a shop sign costs nothing
         "form": {},
         "query_code": "482913",
+        "permit_series": "招牌",
     }
 
 

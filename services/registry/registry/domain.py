@@ -1,7 +1,8 @@
 """Registry's rules: when a certificate or permit is issued, and how it is numbered.
 
 Pure Python. Titles follow the official pattern ``浙(2026)杭州市不动产权第0000001号``; permits use the
-tenant's permit prefix, e.g. ``拱城管许字(2026)第000001号``. Sequences run per tenant, kind and year.
+tenant's permit prefix and the item's series, e.g. ``拱城管(招牌)许字(2026)第000001号``. Sequences run per
+tenant, kind (and permit series) and year.
 """
 
 from __future__ import annotations
@@ -39,18 +40,18 @@ class Certificate:
     verification_code: str
 
 
-def sequence_name(kind: str, tenant: str, year: int) -> str:
-    """The counter a certificate number is drawn from: one per kind, tenant and year."""
-    return f"certificate:{kind}:{tenant}:{year}"
+def sequence_name(kind: str, tenant: str, year: int, series: str = "") -> str:
+    """The counter a certificate number is drawn from: one per kind (and permit series), tenant and year."""
+    return f"certificate:{kind}{':' + series if series else ''}:{tenant}:{year}"
 
 
-def certificate_number(kind: str, office: Tenant, year: int, sequence: int) -> str:
-    """The official number of a title or permit."""
+def certificate_number(kind: str, office: Tenant, year: int, sequence: int, series: str = "") -> str:
+    """The official number of a title, or of a permit in its series: ``拱城管(招牌)许字(2026)第000001号``."""
     if kind == "title":
         return f"{office.province}({year}){office.city}不动产权第{sequence:07d}号"
     if kind == "permit":
         prefix = office.permit_prefix or office.prefix
-        return f"{prefix}许字({year})第{sequence:06d}号"
+        return f"{prefix}{f'({series})' if series else ''}许字({year})第{sequence:06d}号"
     raise ValidationFailed(f"unknown certificate kind {kind!r}", {"kind": [f"one of {KINDS}"]})
 
 

@@ -53,6 +53,7 @@ class CaseFileRow(Base):
     holder_mobile: Mapped[str] = mapped_column(String(20))
     project_code: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     parcel: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    permit_series: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fees_known: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

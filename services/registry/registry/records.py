@@ -85,6 +85,7 @@ def record_acceptance(uow: UnitOfWork, payload: Mapping[str, Any], *, case_numbe
     applicant = payload["applicant"]
     case = lock_case_file(uow.session, case_number, _case_defaults(payload))
     case.accepted_at = payload["accepted_at"]
+    case.permit_series = payload.get("permit_series") or None
     case.parcel = dict(parcel) if parcel else None
     case.project_code = _project_for(uow.session, payload, case_number=case_number, now=now)
     case.holder_name, case.holder_mobile = applicant["name"], applicant["mobile"]
@@ -150,11 +151,13 @@ def issue_if_ready(uow: UnitOfWork, case: CaseFileRow, *, now: datetime) -> Issu
     office = tenant(case.tenant)
     year = local_year(now)
     kind = case.certificate_kind
-    sequence = next_value(uow.session, sequences, domain.sequence_name(kind, office.code, year))
+    series = case.permit_series or ""
+    sequence = next_value(uow.session, sequences, domain.sequence_name(kind, office.code, year, series))
     approved = {"certificate_kind": kind, "tenant": case.tenant, "item_name": case.item_name,
                 "applicant": {"name": case.holder_name, "mobile": case.holder_mobile}}
+    number = domain.certificate_number(kind, office, year, sequence, series)
     certificate, event = domain.issue(
-        approved, case_number=case.case_number, number=domain.certificate_number(kind, office, year, sequence),
+        approved, case_number=case.case_number, number=number,
         verification_code=secrets.token_hex(4).upper(), now=now,
     )
     parcel_code = _register_parcel(uow.session, case, certificate.number, now=now) if kind == "title" else None

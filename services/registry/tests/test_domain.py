@@ -103,3 +103,10 @@ def test_the_verification_code_stays_out_of_the_public_event() -> None:
                             number="拱城管许字(2026)第000002号", verification_code="9F3A61C2", now=ISSUED_AT)
     assert "9F3A61C2" not in str(event.to_message())
 
+
+
+def test_permits_are_numbered_in_their_own_series_each_from_one() -> None:
+    assert domain.certificate_number("permit", GS_CITY, 2026, 1, "招牌") == "拱城管(招牌)许字(2026)第000001号"
+    assert domain.certificate_number("permit", GS_CITY, 2026, 12, "渣土") == "拱城管(渣土)许字(2026)第000012号"
+    names = {domain.sequence_name("permit", "gs-city", 2026, series) for series in ("招牌", "渣土", "")}
+    assert len(names) == 3  # a shop-sign permit never takes a muck-disposal number
