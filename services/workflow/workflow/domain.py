@@ -55,7 +55,7 @@ class Task:
     post: str
     opened_at: datetime
     due_at: datetime
-    status: str = "open"  # open | completed | cancelled
+    status: str = "open"  # open | completed | cancelled | expired (a meeting's time box ran out)
     actor: str = ""
     decision: str = ""
     opinion: str = ""
@@ -279,6 +279,27 @@ def add_co_reviewer(definition: Definition, case: Case, *, department: str, role
     case = replace(case, added=(*case.added, added))
     branch = Branch(added.key, name, department, role)
     return _open_task(case, stage, branch, now, calendar, absent, (), added_by=actor)
+
+
+def close_expired_meeting(definition: Definition, case: Case, *, now: datetime, calendar: Deadlines,
+                          absent: frozenset[str] = frozenset()) -> Decision | None:
+    """网上会办 is time-boxed: once its limit has passed with departments still silent, the meeting closes.
+
+    Silence is not consent: the departments that did not answer are recorded as having given no
+    opinion in time, and the case goes to the coordination stage, as it would on disagreement.
+    None when the case is not at a meeting, or the time box has not run out.
+    """
+    if case.status != "open" or not case.position:
+        return None
+    stage = definition.stage(case.position)
+    silent = [t for t in case.current_tasks if t.status == "open"]
+    if stage.kind != "meeting" or not silent or max(t.due_at for t in silent) > now:
+        return None
+    expired = replace(case, tasks=tuple(
+        replace(t, status="expired", opinion="时限内未发表意见", completed_at=now) if t in silent else t
+        for t in case.tasks))
+    target = stage.on_disagreement or stage.next
+    return _enter(definition, expired, target, now, calendar, absent, ())
 
 
 def case_working_seconds(case: Case, now: datetime, calendar: Deadlines) -> float:

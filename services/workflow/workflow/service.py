@@ -39,6 +39,7 @@ from workflow.settings import MIGRATIONS
 LOG = logging.getLogger(__name__)
 DEFINITIONS = load_definitions()
 CALENDAR = WorkingCalendar.default()
+MEETING_STAGES = sorted({st.key for d in DEFINITIONS.values() for st in d.stages if st.kind == "meeting"})
 TENANTS_REPORTED: set[str] = set()  # per process: nameko builds a new service instance per worker
 
 
@@ -197,6 +198,20 @@ class WorkflowService(base.ServiceBase):
             for outgoing in decision.events:
                 uow.emit(outgoing)
         return decision
+
+    @timer(interval=30)  # type: ignore[untyped-decorator]
+    def close_expired_meetings(self) -> None:
+        """网上会办 time boxes: a meeting whose limit ran out goes to coordination (one replica at a time)."""
+        with self.singleton("meeting-time-box", ttl_seconds=120) as mine:
+            if not mine:
+                return
+            now = datetime.now(UTC)
+            with self.db.read() as session:
+                numbers = sorted(set(session.scalars(select(TaskRow.case_number).where(
+                    TaskRow.status == "open", TaskRow.due_at <= now, TaskRow.stage.in_(MEETING_STAGES))).all()))
+            for number in numbers:
+                self._on_case(number, lambda d, c, at, absent: domain.close_expired_meeting(
+                    d, c, now=at, calendar=CALENDAR, absent=absent) or domain.Decision(c, ()))
 
     @timer(interval=15)  # type: ignore[untyped-decorator]
     def count_open_cases(self) -> None:

@@ -1,0 +1,55 @@
+"""网上会办 is time-boxed: when the box runs out with departments still silent, the case goes to the
+coordination stage; before that, nothing happens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from casekit import CALENDAR, SHIPPED, approve, open_on
+
+from sunlight.contracts import TASK_CREATED, Event
+from workflow import domain
+
+LAND_SUPPLY = SHIPPED[("land-supply-approval", 1)]
+
+
+def at_the_meeting() -> domain.Case:
+    case = open_on(LAND_SUPPLY).case
+    while case.position != "joint-meeting":
+        for task in case.open_tasks:
+            case = approve(LAND_SUPPLY, case, task).case
+    return case
+
+
+def test_a_meeting_still_inside_its_time_box_is_left_alone() -> None:
+    case = at_the_meeting()
+    due = max(t.due_at for t in case.open_tasks)
+    assert domain.close_expired_meeting(LAND_SUPPLY, case, now=due - timedelta(minutes=1), calendar=CALENDAR) is None
+
+
+def test_silent_departments_after_the_time_box_send_the_case_to_coordination() -> None:
+    case = at_the_meeting()
+    for task in case.open_tasks[:5]:  # five of eight give their opinion in time
+        case = approve(LAND_SUPPLY, case, task).case
+    silent = {t.task_id for t in case.open_tasks}
+    assert len(silent) == 3
+    after = max(t.due_at for t in case.open_tasks) + timedelta(minutes=1)
+
+    decision = domain.close_expired_meeting(LAND_SUPPLY, case, now=after, calendar=CALENDAR)
+
+    assert decision is not None
+    closed = decision.case
+    assert closed.position == "coordination" and closed.status == "open"
+    expired = [t for t in closed.tasks if t.task_id in silent]
+    assert all(t.status == "expired" and t.opinion == "时限内未发表意见" for t in expired)
+    created = [Event.from_message(e.to_message()) for e in decision.events]
+    assert [e.event_type for e in created] == [TASK_CREATED]
+    assert created[0].payload["stage"] == "coordination"
+    # the restored state keeps it: an expired task is not open again after a restart
+    assert domain.from_state(domain.to_state(closed)) == closed
+
+
+def test_a_case_not_at_a_meeting_is_never_touched() -> None:
+    case = open_on(LAND_SUPPLY).case
+    far_later = max(t.due_at for t in case.open_tasks) + timedelta(days=60)
+    assert domain.close_expired_meeting(LAND_SUPPLY, case, now=far_later, calendar=CALENDAR) is None
