@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, new_event
+from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, CASE_URGED, new_event
 from tests.integration.support import publish_raw, query
 from tools.drive import wait_for
 from tools.stack import Stack
@@ -90,3 +90,19 @@ def test_a_posts_inbox_lists_its_open_tasks_nearest_deadline_first_with_working_
     inbox = rpc.workflow.list_tasks("gs-city/commerce-bureau/reviewer")
     assert inbox and [t["due_at"] for t in inbox] == sorted(t["due_at"] for t in inbox)
     assert all("remaining_working_seconds" in t and isinstance(t["overdue"], bool) for t in inbox)
+
+
+def test_an_urging_from_supervision_shows_in_the_posts_inbox_with_its_deadline(stack: Stack, rpc: Any) -> None:
+    case = open_shop_sign(stack, rpc)
+    task = case["tasks"][0]
+    deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    urged = new_event(CASE_URGED, case["case_number"], {
+        "target": task["task_id"], "stage": task["stage"], "post": task["post"], "tenant": "gs-city",
+        "item_code": "GS-CG-0201", "urged_by": "gs-city/supervision-office/supervisor", "deadline": deadline,
+        "note": "请今日办结"}, datetime.now(UTC))
+    publish_raw(stack, "supervision", CASE_URGED, urged.to_message())
+
+    row = wait_for(lambda: next((t for t in rpc.workflow.list_tasks(task["post"])
+                                 if t["task_id"] == task["task_id"] and t.get("urged_until")), None),
+                   timeout=20, what="the urging in the inbox")
+    assert datetime.fromisoformat(row["urged_until"]) == deadline

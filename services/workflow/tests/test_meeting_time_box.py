@@ -53,3 +53,19 @@ def test_a_case_not_at_a_meeting_is_never_touched() -> None:
     case = open_on(LAND_SUPPLY).case
     far_later = max(t.due_at for t in case.open_tasks) + timedelta(days=60)
     assert domain.close_expired_meeting(LAND_SUPPLY, case, now=far_later, calendar=CALENDAR) is None
+
+
+def test_an_urged_task_carries_the_supervisors_deadline_and_a_done_one_is_not_reopened() -> None:
+    case = at_the_meeting()
+    done, urged, *_ = case.open_tasks
+    case = approve(LAND_SUPPLY, case, done).case
+    deadline = max(t.due_at for t in case.open_tasks)
+
+    marked = domain.record_urging(case, target=urged.task_id, urged_by="yz-land/supervision-office/supervisor",
+                                  deadline=deadline).case
+
+    assert marked.task(urged.task_id).urged_until == deadline.isoformat()
+    assert marked.task(done.task_id).urged_by == "" and marked.task(done.task_id).status == "completed"
+    whole = domain.record_urging(case, target="case", urged_by="督办岗", deadline=deadline).case
+    assert {t.urged_by for t in whole.open_tasks} == {"督办岗"}
+    assert domain.from_state(domain.to_state(marked)) == marked

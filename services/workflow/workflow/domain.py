@@ -63,6 +63,8 @@ class Task:
     branch: str = ""
     claimed_by: str = ""
     delegated_from: str = ""
+    urged_by: str = ""  # 督办: the supervising post that urged this task, and by when it must be done
+    urged_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,20 @@ def close_expired_meeting(definition: Definition, case: Case, *, now: datetime, 
         for t in case.tasks))
     target = stage.on_disagreement or stage.next
     return _enter(definition, expired, target, now, calendar, absent, ())
+
+
+def record_urging(case: Case, *, target: str, urged_by: str, deadline: datetime) -> Decision:
+    """督办 from supervision: mark the urged task (or every open task, for a whole case) in the inbox.
+
+    Supervision already announced ``case.urged`` and keeps the clock; the case only remembers it so
+    the post sees it at the top of its work. A task already done is not reopened.
+    """
+    until = deadline.isoformat()
+    tasks = tuple(
+        replace(t, urged_by=urged_by, urged_until=until)
+        if t.status == "open" and (t.task_id == target or target == "case") else t
+        for t in case.tasks)
+    return Decision(replace(case, tasks=tasks), ())
 
 
 def case_working_seconds(case: Case, now: datetime, calendar: Deadlines) -> float:

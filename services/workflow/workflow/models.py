@@ -44,6 +44,7 @@ class TaskRow(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    urged_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # 督办 deadline
 
 
 outbox, processed_events = infrastructure_tables(metadata)

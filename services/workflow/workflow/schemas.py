@@ -149,6 +149,14 @@ class TaskSchema(Schema):
     status = fields.String()
     opened_at = fields.AwareDateTime()
     due_at = fields.AwareDateTime()
+    #: set when supervision urged it (督办): a datetime on an inbox row, ISO text in a case's state
+    urged_until = fields.Function(lambda task: _iso(getattr(task, "urged_until", None)))
+
+
+def _iso(value: object) -> str | None:
+    if not value:
+        return None
+    return value if isinstance(value, str) else value.isoformat()  # type: ignore[attr-defined]
 
 
 # --- actions on tasks and cases ---------------------------------------------------------------

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
-from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, TASK_COMPLETED, Event, load_or_fail
+from sunlight.contracts import (
+    APPLICATION_ACCEPTED,
+    APPLICATION_CORRECTED,
+    CASE_URGED,
+    TASK_COMPLETED,
+    Event,
+    load_or_fail,
+)
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
@@ -199,6 +206,24 @@ class WorkflowService(base.ServiceBase):
                 uow.emit(outgoing)
         return decision
 
+    @event_handler("supervision", CASE_URGED)  # type: ignore[untyped-decorator]
+    def on_case_urged(self, body: dict[str, Any]) -> None:
+        """督办: the urged task carries the supervisor's deadline in its post's inbox."""
+        event = Event.from_message(body)
+        number = event.case_number or ""
+        with self.db.read() as session:
+            known = session.get(CaseRow, number) is not None
+        if not known:  # supervision may urge what workflow never routed (a complaint); nothing to mark
+            LOG.info("urging for case %s, which workflow does not have", number)
+            return
+        with self.db.unit_of_work() as uow:
+            if not uow.first_delivery(event.event_id, "workflow.on_case_urged"):
+                return
+            case, _ = _locked(uow.session, number)
+            decision = domain.record_urging(case, target=event.payload["target"],
+                                            urged_by=event.payload["urged_by"], deadline=event.payload["deadline"])
+            _save(uow.session, decision.case, new=False)
+
     @timer(interval=30)  # type: ignore[untyped-decorator]
     def close_expired_meetings(self) -> None:
         """网上会办 time boxes: a meeting whose limit ran out goes to coordination (one replica at a time)."""
@@ -296,3 +321,4 @@ def _save(session: Session, case: domain.Case, *, new: bool) -> None:
         else:
             existing.status, existing.completed_at = task.status, task.completed_at
             existing.post, existing.due_at = task.post, task.due_at
+            existing.urged_until = datetime.fromisoformat(task.urged_until) if task.urged_until else None
