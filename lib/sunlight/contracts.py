@@ -298,6 +298,25 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+# --- supervision: ratings (每事一卡) ----------------------------------------------------------
+RATING_RECEIVED = "rating.received"
+
+
+class RatingReceived(_Strict):
+    """The applicant rated a completed case; a bad rating (1 or 2) opens a rectification."""
+
+    level = fields.Integer(required=True, validate=validate.Range(1, 5))
+    bad = fields.Boolean(required=True)
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    comment = fields.String(load_default="")
+    rectification_due = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+PUBLISHERS[RATING_RECEIVED] = "supervision"
+PAYLOAD_SCHEMAS[RATING_RECEIVED] = RatingReceived
+
+
 # --- workflow: actions on cases and tasks (issue 5) ------------------------------------------
 CASE_RETURNED = "case.returned"
 CASE_RESUMED = "case.resumed"

@@ -151,6 +151,8 @@ PAYLOADS.update({
 # intake (issue 4)
 PAYLOADS[APPLICATION_ACCEPTED]["query_code"] = "482913"
 PAYLOADS[APPLICATION_ACCEPTED]["permit_series"] = ""  # titles and unseried permits
+PAYLOADS[contracts.RATING_RECEIVED] = {"level": 2, "bad": True, "tenant": "xz", "item_code": "shop-sign",
+                                       "comment": "等了太久", "rectification_due": NOW}
 PAYLOADS[APPLICATION_REFUSED] = {
     "application_number": "XZ-2025-000002", "item_code": "shop-sign", "item_name": "户外招牌设置审批",
     "tenant": "xz", "applicant": APPLICANT, "reason_code": "outside-remit", "reason": "不属于本机关职权范围",

@@ -106,6 +106,14 @@ def test_apply_follow_decide_and_verify_over_http(stack: Stack) -> None:
     assert status == 200 and public["number"] == number_issued
     assert application["applicant"]["name"] not in json.dumps(public, ensure_ascii=False)
 
+    # 每事一卡: the applicant rates it once
+    rating = {"application_number": number, "query_code": code, "level": 5, "comment": "一次办结"}
+    rated = wait_for(lambda: (lambda r: r if r[0] == 201 else None)(http(stack, "POST", "/api/ratings", rating)),
+                     timeout=20, what="supervision to take the rating of the completed case")
+    assert rated[1]["level"] == 5 and rated[1]["rectification_due"] is None
+    assert http(stack, "POST", "/api/ratings", rating)[0] == 409
+    assert http(stack, "POST", "/api/ratings", {**rating, "level": 9})[0] == 422
+
 
 def test_the_openapi_document_describes_every_endpoint(stack: Stack) -> None:
     status, spec = http(stack, "GET", "/openapi.json")

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from sunlight.calendar import SHANGHAI
-from sunlight.errors import Conflict, Forbidden, ValidationFailed
+from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.integration.support import metric, publish_raw, query
-from tools.drive import wait_for
+from tools.drive import drive_one, sample_application, wait_for
 from tools.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -89,3 +89,23 @@ def test_an_overdue_stage_is_lit_explained_and_urged(stack: Stack, rpc: Any) -> 
         stack, "supervision", "SELECT event_type FROM audit_log WHERE case_number = :n ORDER BY seq", n=case)]
     assert {"deadline.prompted", "deadline.yellow", "case.urged"} <= set(trail)
     assert rpc.supervision.verify_audit_chain()["ok"] is True
+
+
+def test_a_completed_case_is_rated_once_and_a_bad_rating_opens_a_rectification(stack: Stack, rpc: Any) -> None:
+    done = drive_one(rpc, sample_application(3))
+    number, code = done.number, done.receipt["query_code"]
+    wait_for(lambda: rpc.supervision.public_status(number, code)["current_stage"] == "completed" or None,
+             timeout=20, what="supervision to see the case completed")
+
+    with pytest.raises(NotFound):
+        rpc.supervision.rate_case({"application_number": number, "query_code": "wrong", "level": 1})
+    rated = rpc.supervision.rate_case({"application_number": number, "query_code": code, "level": 2,
+                                       "comment": "窗口排队太久"})
+    assert rated["level"] == 2 and rated["rectification_due"]
+    with pytest.raises(Conflict, match="already been rated"):
+        rpc.supervision.rate_case({"application_number": number, "query_code": code, "level": 5})
+
+    [row] = query(stack, "supervision", "SELECT level, rectification_due FROM ratings WHERE case_number = :n", n=number)
+    assert row.level == 2 and row.rectification_due is not None
+    assert "rating.received" in [e["event_type"] for e in rpc.supervision.case_audit_trail(number)]
+    assert metric(stack, "supervision", "sunlight_ratings_total", level="2") >= 1

@@ -40,6 +40,8 @@ ROUTES: tuple[Route, ...] = (
           schemas.DecisionResultSchema, request=schemas.DecisionSchema, errors=(400, 403, 404, 409, 422, 503)),
     Route("GET", "/api/certificates/<number>", "Public verification of a certificate or permit",
           schemas.CertificateSchema, errors=(404, 503)),
+    Route("POST", "/api/ratings", "每事一卡: rate a completed case once, with the receipt's query code",
+          schemas.RatingSchema, status=201, request=schemas.RatingRequestSchema, errors=(400, 404, 409, 422, 503)),
 )
 
 

@@ -97,3 +97,17 @@ class CertificateSchema(Schema):
     item_name = fields.String()
     holder_name = fields.String(metadata={"description": "masked"})
     issued_at = fields.String()
+
+
+class RatingRequestSchema(_Strict):
+    application_number = fields.String(required=True)
+    query_code = fields.String(required=True)
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5),
+                           metadata={"description": "1 很不满意 … 5 非常满意"})
+    comment = fields.String(validate=validate.Length(max=500))
+
+
+class RatingSchema(Schema):
+    application_number = fields.String()
+    level = fields.Integer()
+    rectification_due = fields.String(allow_none=True, metadata={"description": "set for a bad rating (1 or 2)"})

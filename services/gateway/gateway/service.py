@@ -141,3 +141,8 @@ class GatewayService(base.ServiceBase):
     @endpoint
     def verify_certificate(self, request: Request, number: str) -> tuple[int, Any]:
         return 200, self.call("registry", "get_certificate", number)
+
+    @http("POST", "/api/ratings")  # type: ignore[untyped-decorator]
+    @endpoint
+    def rate(self, request: Request) -> tuple[int, Any]:
+        return 201, self.call("supervision", "rate_case", json_body(request, schemas.RatingRequestSchema(), "rating"))

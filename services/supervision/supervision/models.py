@@ -104,4 +104,19 @@ class DelayReasonRow(Base):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RatingRow(Base):
+    """每事一卡: one rating per completed case; a bad one carries its rectification deadline."""
+
+    __tablename__ = "ratings"
+
+    case_number: Mapped[str] = mapped_column(String(32), primary_key=True)  # once per case, by the key
+    tenant: Mapped[str] = mapped_column(String(32), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rectification_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 outbox, processed_events = infrastructure_tables(metadata)

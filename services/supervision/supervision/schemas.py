@@ -27,3 +27,12 @@ class DelayReasonRequest(_Strict):
     target = fields.String(load_default="case")
     post = fields.String(required=True, validate=validate.Length(min=1, max=128))
     reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class RatingRequest(_Strict):
+    """每事一卡: the applicant's rating of a completed case, proved by the receipt's query code."""
+
+    application_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    query_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    level = fields.Raw(required=True)  # checked by the domain, which names the allowed levels
+    comment = fields.String(load_default="")

@@ -19,9 +19,9 @@ from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, duties, lights, status
-from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, UrgingRow, metadata
-from supervision.schemas import DelayReasonRequest, UrgeRequest
+from supervision.domain import clocks, duties, lights, ratings, status
+from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, RatingRow, UrgingRow, metadata
+from supervision.schemas import DelayReasonRequest, RatingRequest, UrgeRequest
 from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
 
 TICK_INTERVAL = 5.0
@@ -129,6 +129,25 @@ class SupervisionService(base.ServiceBase):
                 "delay_reasons": [{"target": r.target, "post": r.post, "reason": r.reason} for r in session.scalars(
                     select(DelayReasonRow).where(DelayReasonRow.case_number == case_number))],
             }
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def rate_case(self, request: dict[str, Any]) -> dict[str, Any]:
+        """每事一卡: rate a completed case once; a bad rating opens a rectification due in 5 working days."""
+        data = load_or_fail(RatingRequest(), request, "rating")
+        now = datetime.now(UTC)
+        with self.db.unit_of_work() as uow:
+            clock = watch.load_clock(uow.session, data["application_number"])
+            already = uow.session.get(RatingRow, clock.case_number) is not None
+            rating, event = ratings.rate(clock, query_code=data["query_code"], level=data["level"],
+                                         comment=data["comment"], now=now, calendar=_rules().calendar,
+                                         already_rated=already)
+            uow.session.add(RatingRow(case_number=rating.case_number, tenant=clock.tenant, item_code=clock.item_code,
+                                      level=rating.level, comment=rating.comment, rated_at=now,
+                                      rectification_due=rating.rectification_due))
+            watch.emit_audited(uow, event)
+        metrics.RATINGS.labels(clock.tenant, str(rating.level)).inc()
+        return {"application_number": rating.case_number, "level": rating.level,
+                "rectification_due": _iso(rating.rectification_due)}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def public_status(self, application_number: str, query_code: str) -> dict[str, Any]:
