@@ -107,23 +107,27 @@ class Outcome:
         return str(self.receipt["application_number"])
 
 
-def open_task(rpc: Any, case_number: str, stage: str, timeout: float) -> dict[str, Any]:
-    """The open task of ``stage`` once workflow has created it."""
-
-    def probe() -> dict[str, Any] | None:
-        case = rpc.workflow.get_case(case_number)
-        return next((t for t in case["tasks"] if t["stage"] == stage and t["status"] == "open"), None)
-
-    return wait_for(probe, timeout=timeout, what=f"the {stage} task of {case_number}")
-
-
 def decide(rpc: Any, case_number: str, *, timeout: float = 30) -> None:
-    """The reviewer handles, then the leader approves."""
-    for stage, actor, opinion in (("handle", "reviewer-01", "材料齐全，符合条件，拟同意。"),
-                                  ("approve", "leader-01", "同意。")):
-        task = open_task(rpc, case_number, stage, timeout)
-        rpc.workflow.complete_task({"task_id": task["task_id"], "post": task["post"], "actor": actor,
-                                    "decision": "approve", "opinion": opinion})
+    """Every post with an open task approves it, stage after stage, until the case is closed.
+
+    Works for any process: a fast track's three steps, four departments in parallel, a chain of
+    leaders signing. Each task is approved once; the loop waits for workflow to open the next ones.
+    """
+    done: set[str] = set()
+
+    def next_tasks() -> list[dict[str, Any]] | None:
+        case = rpc.workflow.get_case(case_number)
+        if case["status"] != "open":
+            return []
+        fresh = [t for t in case["tasks"] if t["status"] == "open" and t["task_id"] not in done]
+        return fresh or None
+
+    while tasks := wait_for(next_tasks, timeout=timeout, what=f"the next open task of {case_number}"):
+        for task in tasks:
+            rpc.workflow.complete_task({"task_id": task["task_id"], "post": task["post"],
+                                        "actor": f"staff-{task['stage']}", "decision": "approve",
+                                        "opinion": "材料齐全，符合条件，同意。"})
+            done.add(task["task_id"])
 
 
 def pay_fees(rpc: Any, receipt: dict[str, Any], *, timeout: float = 30) -> None:

@@ -8,12 +8,20 @@ from sqlalchemy import create_engine, text
 
 from tools.stack import Stack
 
-#: what supervision records for one application that goes from the window to the certificate, plus
-#: one ``sms.sent`` per SMS notify sent about it (acceptance, staff tasks in office hours, completion)
-EXPECTED_TRAIL = [
-    "application.accepted", "case.opened", "task.created", "task.completed", "task.created",
-    "task.completed", "case.approved", "certificate.issued",
-]
+#: what supervision records exactly once for every application that goes from the window to the
+#: certificate, whatever its process; tasks come in pairs (created, completed), one per post that acted,
+#: and there is one ``sms.sent`` per SMS and one ``payment.recorded`` per fee paid
+ONCE_PER_CASE = ("application.accepted", "case.opened", "case.approved", "certificate.issued")
+
+
+def trail_problems(event_types: list[str]) -> list[str]:
+    """What is wrong with a finished case's audit trail (empty when it is complete and has no duplicate)."""
+    problems = [f"{kind} recorded {event_types.count(kind)} times" for kind in ONCE_PER_CASE
+                if event_types.count(kind) != 1]
+    created, completed = event_types.count("task.created"), event_types.count("task.completed")
+    if not created or created != completed:
+        problems.append(f"{created} task(s) created but {completed} completed")
+    return problems
 
 
 def query(stack: Stack, service: str, sql: str, **params: Any) -> list[Any]:

@@ -83,13 +83,15 @@ def test_apply_follow_decide_and_verify_over_http(stack: Stack) -> None:
         got, status_body = http(stack, "GET", f"/api/applications/{number}/status?code={code}")
         return status_body["current_stage"] if got == 200 else None
 
-    assert wait_for(stage, timeout=20, what="the case to open") == "handle"
+    assert wait_for(stage, timeout=20, what="the case to open") == "co-review"
 
-    for expected_stage in ("handle", "approve"):
-        post = f"gs-city/{'approval-section/reviewer' if expected_stage == 'handle' else 'leadership/leader'}"
+    # seed 002: city management, commerce, traffic police and planning in parallel, then the leader
+    posts = [f"gs-city/{p}/reviewer" for p in ("cityscape-section", "commerce-bureau", "traffic-police",
+                                              "planning-bureau")] + ["gs-city/leadership/leader"]
+    for post in posts:
         task = wait_for(lambda p=post: next((t for t in http(stack, "GET", f"/api/tasks?post={p}")[1]
                                              if t["case_number"] == number), None),
-                        timeout=20, what=f"the {expected_stage} task in {post}'s inbox")
+                        timeout=20, what=f"the task in {post}'s inbox")
         wrong = http(stack, "POST", f"/api/tasks/{task['task_id']}/decision",
                      {"post": "gs-city/elsewhere/clerk", "actor": "x", "decision": "approve"})
         assert wrong[0] == 403

@@ -73,8 +73,12 @@ def test_a_completed_case_gives_the_applicant_exactly_one_completion_sms_with_th
     assert completion.text.startswith("【杭州市国土资源局】")
     assert outcome.certificate["number"] in completion.text and "杭州市民中心国土资源窗口" in completion.text
     assert len(completion.text) > 70  # so it went as concatenated UCS-2 parts and was reassembled
-    # the acceptance SMS went too, and nothing else reached this phone
-    [received] = messages(stack, number, "application_received_with_code")
+    # the acceptance SMS went too (a throttled first submit may retry after the completion), and nothing else
+    [received] = wait_for(lambda: [m for m in messages(stack, number, "application_received_with_code")
+                                   if m.status in ("sent", "delivered")] or None,
+                          timeout=30, what="the acceptance SMS")
+    inbox = wait_for(lambda: (lambda got: got if len(got) >= 2 else None)(phone_inbox(smsc, mobile)),
+                     timeout=30, what="both SMS on the phone")
     assert sorted(inbox) == sorted([received.text, completion.text])
     assert "已受理" in received.text and number in received.text
     assert outcome.receipt["query_code"] in received.text  # what the applicant needs to follow the case online

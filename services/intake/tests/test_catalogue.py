@@ -59,12 +59,12 @@ def refusal(path: Path) -> CatalogueInvalid:
 
 
 SHIPPED = {
-    "HZ-DJ-0101": ("hz-land", "handle-approve", 20, 1),  # large parcel: statutory 20 (seed 000), on the spot
+    "HZ-DJ-0101": ("hz-land", "fast-track-registration", 20, 1),  # large parcel: statutory 20 (seed 000), on the spot
     "HZ-DJ-0102": ("hz-land", "fast-track-registration", 30, 0),  # single house, on the spot
     "HZ-DJ-0201": ("hz-land", "fast-track-registration", 10, 1),  # mortgage: 10 working days by law
     "HZ-YD-0301": ("hz-land", "construction-land-approval", 20, 15),
     "YZ-GY-0101": ("yz-land", "land-supply-approval", 45, 30),
-    "GS-CG-0201": ("gs-city", "handle-approve", 20, 5),  # until workflow ships shop-sign-approval
+    "GS-CG-0201": ("gs-city", "shop-sign-approval", 20, 5),  # four departments in parallel (seed 002)
     "GS-CG-0202": ("gs-city", "shop-sign-approval", 20, 5),
     "GS-CG-0301": ("gs-city", "muck-disposal-permit", 20, 5),
     "GS-CG-0401": ("gs-city", "city-works-approval", 20, 5),

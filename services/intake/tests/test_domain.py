@@ -267,7 +267,7 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "item_code": "GS-CG-0201",
         "item_name": "户外招牌设置审批",
         "tenant": "gs-city",
-        "process": "handle-approve",
+        "process": "shop-sign-approval",
         "applicant": {"name": "阿里巴巴（中国）网络技术有限公司", "mobile": "13957112345"},
         "accepted_at": accepted_at,
         "promised_date": date(2026, 10, 9),

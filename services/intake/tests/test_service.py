@@ -80,7 +80,7 @@ def test_a_walk_in_shop_sign_is_received_at_the_counter_and_handed_to_workflow(i
     [(event_type, body)] = outbox(store)
     assert event_type == "application.accepted" and body["case_number"] == number
     assert body["payload"]["query_code"] == receipt["query_code"]
-    assert body["payload"]["process"] == "handle-approve"
+    assert body["payload"]["process"] == "shop-sign-approval"
     [row] = rows(store, "SELECT status, clerk_id, channel FROM applications")
     assert tuple(row) == ("accepted", "window-02", "counter")
 
