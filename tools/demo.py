@@ -43,7 +43,8 @@ def main() -> int:
         print(f"all {len(ALL_SERVICES)} healthy in {time.monotonic() - started:.1f} s\n")
         with stack.rpc_client(timeout=30) as rpc:
             show_refusal(rpc)
-            outcomes = [drive_one(rpc, sample_application(i)) for i in range(APPLICATIONS)]
+            batch = f"{time.time_ns()}/"  # fresh files each run: intake would take a rerun as a repeat
+            outcomes = [drive_one(rpc, sample_application(i, batch=batch)) for i in range(APPLICATIONS)]
             for outcome in outcomes:
                 show(outcome)
             show_trail(outcomes[0], rpc.supervision.verify_audit_chain())

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sunlight.errors import NotFound
+from sunlight.errors import Conflict, NotFound
 
 T = TypeVar("T")
 
@@ -53,8 +53,12 @@ COMPANIES = (
 )
 
 
-def sample_application(index: int, *, item_code: str | None = None) -> dict[str, Any]:
-    """A complete application: land registration for a company, or a shop sign for a shop."""
+def sample_application(index: int, *, item_code: str | None = None, batch: str = "") -> dict[str, Any]:
+    """A complete application: land registration for a company, or a shop sign for a shop.
+
+    The same index gives the same files, which intake takes as the same application within its
+    repeat window; a different ``batch`` (the demo uses one per run) gives fresh files.
+    """
     code = item_code or ("HZ-DJ-0101" if index % 2 == 0 else "GS-CG-0201")
     if code == "HZ-DJ-0101":
         name, prefix = COMPANIES[0]
@@ -68,7 +72,7 @@ def sample_application(index: int, *, item_code: str | None = None) -> dict[str,
     return {
         "item_code": code,
         "applicant": applicant,
-        "materials": {code: digest(f"{index}/{code}") for code in materials},
+        "materials": {code: digest(f"{batch}{index}/{code}") for code in materials},
         "channel": "counter" if index % 3 == 0 else "online",
         **({"clerk_id": "window-01"} if index % 3 == 0 else {}),
     }
@@ -136,8 +140,11 @@ def pay_fees(rpc: Any, receipt: dict[str, Any], *, timeout: float = 30) -> None:
         payment = {"case_number": receipt["application_number"], "fee_code": fee["code"],
                    "amount_fen": fee["amount_fen"], "clerk": "window-01"}
         # registry learns the case's fees from application.accepted, which may still be on its way
-        wait_for(lambda p=payment: rpc.registry.record_payment(p), timeout=timeout,
-                 what=f"registry to take the {fee['code']} payment of {receipt['application_number']}")
+        try:
+            wait_for(lambda p=payment: rpc.registry.record_payment(p), timeout=timeout,
+                     what=f"registry to take the {fee['code']} payment of {receipt['application_number']}")
+        except Conflict:  # paid before: a repeated application gets the first receipt, already paid
+            continue
 
 
 def finish(rpc: Any, outcome: Outcome, *, timeout: float = 30) -> Outcome:
