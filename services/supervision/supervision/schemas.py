@@ -36,3 +36,12 @@ class RatingRequest(_Strict):
     query_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
     level = fields.Raw(required=True)  # checked by the domain, which names the allowed levels
     comment = fields.String(load_default="")
+
+
+class StatisticsRequest(_Strict):
+    """Which figures: one tenant or all, over dates (both included) or a quarter such as ``2026Q4``."""
+
+    tenant = fields.String(load_default=None, allow_none=True)
+    period_from = fields.Date(load_default=None, allow_none=True)
+    period_to = fields.Date(load_default=None, allow_none=True)
+    quarter = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}Q[1-4]$"))

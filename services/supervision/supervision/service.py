@@ -19,9 +19,9 @@ from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, duties, lights, ratings, status
+from supervision.domain import clocks, duties, lights, ratings, statistics, status
 from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, RatingRow, UrgingRow, metadata
-from supervision.schemas import DelayReasonRequest, RatingRequest, UrgeRequest
+from supervision.schemas import DelayReasonRequest, RatingRequest, StatisticsRequest, UrgeRequest
 from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
 
 TICK_INTERVAL = 5.0
@@ -159,6 +159,28 @@ class SupervisionService(base.ServiceBase):
                 select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
         limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
         return status.public_status(clock, str(query_code), rules.calendar, limits, datetime.now(UTC), reasons)
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def statistics(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Figures per post, department, item and tenant, with the assessment grade of posts and departments."""
+        return self._statistics(request or {})
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def statistics_csv(self, request: dict[str, Any] | None = None) -> str:
+        """The same figures as CSV text (UTF-8, Chinese headers), one line per stage."""
+        return statistics.to_csv(self._statistics(request or {}))
+
+    def _statistics(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        data = load_or_fail(StatisticsRequest(), request, "statistics request")
+        period = (statistics.quarter(data["quarter"]) if data["quarter"]
+                  else statistics.Period(data["period_from"], data["period_to"]))
+        with self.db.read() as session:
+            all_clocks = watch.all_clocks(session)
+            light_facts = [statistics.LightFact(r.case_number, r.post, r.level, r.raised_at)
+                           for r in session.scalars(select(LightRow))]
+            rating_facts = [statistics.RatingFact(r.case_number, r.level, r.rated_at)
+                            for r in session.scalars(select(RatingRow))]
+        return statistics.compute(all_clocks, light_facts, rating_facts, CALENDAR, period, data["tenant"])
 
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:

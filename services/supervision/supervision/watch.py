@@ -47,6 +47,15 @@ def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
     return clocks.replay(case_number, [json.loads(body) for body in bodies])
 
 
+def all_clocks(session: Session) -> list[clocks.CaseClock]:
+    """Every case's clock, replayed from the audit log in one pass (statistics and the inspection view)."""
+    bodies: dict[str, list[dict[str, Any]]] = {}
+    for number, body in session.execute(select(AuditRecord.case_number, AuditRecord.body)
+                                        .where(AuditRecord.case_number.is_not(None)).order_by(AuditRecord.seq)):
+        bodies.setdefault(number, []).append(json.loads(body))
+    return [clocks.replay(number, events) for number, events in bodies.items()]
+
+
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
     """Every urging on the case, as the domain sees them."""
     rows = session.scalars(select(UrgingRow).where(UrgingRow.case_number == case_number))
