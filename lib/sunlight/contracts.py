@@ -400,6 +400,25 @@ PAYLOAD_SCHEMAS.update({
 })
 
 
+# --- supervision: violations (违规) -----------------------------------------------------------
+VIOLATION_RAISED = "violation.raised"
+
+
+class ViolationRaised(_Strict):
+    """A rule broken in a case, with the audit log seq numbers that prove it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["unassigned-post", "skipped-stage", "refusal-without-reason"]))
+    target = fields.String(required=True)
+    tenant = fields.String(required=True)
+    evidence = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    detail = fields.String(load_default="")
+
+
+PUBLISHERS[VIOLATION_RAISED] = "supervision"
+PAYLOAD_SCHEMAS[VIOLATION_RAISED] = ViolationRaised
+
+
 class Envelope(_Strict):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))

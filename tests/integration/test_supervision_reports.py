@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from sunlight.calendar import SHANGHAI
+from tests.integration.support import publish_raw, query
 from tools.drive import drive_one, sample_application, wait_for
 from tools.stack import Stack
 
@@ -36,3 +38,49 @@ def test_statistics_count_a_driven_case_per_post_item_and_tenant_and_export_csv(
     this_quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
     table = list(csv.reader(io.StringIO(rpc.supervision.statistics_csv({"quarter": this_quarter}))))
     assert table[0][0] == "维度" and len(table) > 1
+
+
+REVIEWER = "gs-city/approval-section/reviewer"
+LEADER = "gs-city/approval-section/leader"
+APPLICANT = {"name": "杭州拱墅区知味观餐饮有限公司", "mobile": "13957112345"}
+
+
+def envelope(kind: str, case: str, source: str, minute: int, payload: dict[str, Any]) -> dict[str, Any]:
+    when = datetime(2026, 11, 2, 9, minute, tzinfo=SHANGHAI).isoformat()
+    return {"event_id": str(uuid.uuid4()), "event_type": kind, "schema_version": 1, "occurred_at": when,
+            "source": source, "case_number": case, "payload": payload}
+
+
+def test_violations_are_raised_once_with_their_audit_evidence(stack: Stack, rpc: Any) -> None:
+    case = f"GS-2026-8{uuid.uuid4().int % 100000:05d}"
+    task = f"{case}.review.1"
+    created = envelope("task.created", case, "workflow", 1, {
+        "task_id": task, "stage": "review", "post": REVIEWER, "due_at": at_hour(4, 17)})
+    decided = envelope("task.completed", case, "workflow", 2, {
+        "task_id": task, "stage": "review", "post": LEADER, "actor": "leader-1", "decision": "approve"})
+    publish_raw(stack, "workflow", "task.created", created)
+    publish_raw(stack, "workflow", "task.completed", decided)
+    publish_raw(stack, "workflow", "task.completed", decided)  # a duplicate raises nothing more
+    refused_number = f"GS-2026-7{uuid.uuid4().int % 100000:05d}"
+    publish_raw(stack, "intake", "application.refused", envelope("application.refused", refused_number, "intake", 3, {
+        "application_number": refused_number, "item_code": "GS-CG-0201", "item_name": "户外招牌设置审批",
+        "tenant": "gs-city", "applicant": APPLICANT, "reason_code": " ", "reason": " ", "reason_text": " ",
+        "clerk_id": "clerk-1", "channel": "window", "refused_at": at_hour(2, 9)}))
+
+    def mine() -> list[dict[str, Any]] | None:
+        found = [v for v in rpc.supervision.violations({"tenant": "gs-city"})
+                 if v["case_number"] in {case, refused_number}]
+        return found if len(found) == 2 else None
+
+    found = {v["kind"]: v for v in wait_for(mine, timeout=20, what="two violations")}
+    seqs = {row.event_type: row.seq for row in query(
+        stack, "supervision", "SELECT seq, event_type FROM audit_log WHERE case_number = :n", n=case)}
+    assert found["unassigned-post"]["evidence"] == [seqs["task.created"], seqs["task.completed"]]
+    assert found["refusal-without-reason"]["case_number"] == refused_number
+    assert "violation.raised" in seqs
+    assert len(rpc.supervision.violations({})) >= 2
+    assert rpc.supervision.violations({"tenant": "no-such-tenant"}) == []
+
+
+def at_hour(day: int, hour: int) -> str:
+    return datetime(2026, 11, day, hour, tzinfo=SHANGHAI).isoformat()

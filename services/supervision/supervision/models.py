@@ -119,4 +119,21 @@ class RatingRow(Base):
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+
+class ViolationRow(Base):
+    """A violation found in a case's audit records, raised once per (kind, target), with its evidence."""
+
+    __tablename__ = "violations"
+    __table_args__ = (UniqueConstraint("case_number", "kind", "target", name="uq_violation_once"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    tenant: Mapped[str] = mapped_column(String(32), index=True, default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[str] = mapped_column(Text)  # JSON list of audit log seq numbers
+    detail: Mapped[str] = mapped_column(Text, default="")
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 outbox, processed_events = infrastructure_tables(metadata)

@@ -20,8 +20,17 @@ from sunlight.rpc import rpc
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
 from supervision.domain import clocks, duties, lights, ratings, statistics, status
-from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, RatingRow, UrgingRow, metadata
-from supervision.schemas import DelayReasonRequest, RatingRequest, StatisticsRequest, UrgeRequest
+from supervision.models import (
+    AuditRecord,
+    CaseClockRow,
+    DelayReasonRow,
+    LightRow,
+    RatingRow,
+    UrgingRow,
+    ViolationRow,
+    metadata,
+)
+from supervision.schemas import DelayReasonRequest, RatingRequest, StatisticsRequest, UrgeRequest, ViolationsRequest
 from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
 
 TICK_INTERVAL = 5.0
@@ -51,6 +60,7 @@ class SupervisionService(base.ServiceBase):
             audit_log.append_event(uow.session, body)
             if event.case_number:
                 next_at = watch.reconcile(uow, event.case_number, datetime.now(UTC), _rules())
+                watch.raise_violations(uow, event.case_number, datetime.now(UTC))
         metrics.AUDIT_RECORDS.labels(event.source).inc()
         if event.case_number:
             self.deadlines.schedule(event.case_number, next_at)
@@ -181,6 +191,16 @@ class SupervisionService(base.ServiceBase):
             rating_facts = [statistics.RatingFact(r.case_number, r.level, r.rated_at)
                             for r in session.scalars(select(RatingRow))]
         return statistics.compute(all_clocks, light_facts, rating_facts, CALENDAR, period, data["tenant"])
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def violations(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every violation raised, oldest first, of one tenant or all, each with its audit evidence."""
+        data = load_or_fail(ViolationsRequest(), request or {}, "violations request")
+        query = select(ViolationRow).order_by(ViolationRow.id)
+        if data["tenant"]:
+            query = query.where(ViolationRow.tenant == data["tenant"])
+        with self.db.read() as session:
+            return [watch.violation_view(row) for row in session.scalars(query)]
 
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:
