@@ -419,6 +419,34 @@ PUBLISHERS[VIOLATION_RAISED] = "supervision"
 PAYLOAD_SCHEMAS[VIOLATION_RAISED] = ViolationRaised
 
 
+# --- supervision: complaints and petitions (信访) ---------------------------------------------
+COMPLAINT_FILED = "complaint.filed"
+COMPLAINT_RESOLVED = "complaint.resolved"
+
+
+class ComplaintFiled(_Strict):
+    """A complaint accepted online, numbered and routed to a handler post with its deadline."""
+
+    tenant = fields.String(required=True)
+    complainant = fields.Nested(ApplicantContact, required=True)
+    subject = fields.String(required=True)
+    handler_post = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    about_case = fields.String(load_default=None, allow_none=True)
+
+
+class ComplaintResolved(_Strict):
+    tenant = fields.String(required=True)
+    handler_post = fields.String(required=True)
+    late = fields.Boolean(required=True)
+
+
+PUBLISHERS[COMPLAINT_FILED] = "supervision"
+PUBLISHERS[COMPLAINT_RESOLVED] = "supervision"
+PAYLOAD_SCHEMAS[COMPLAINT_FILED] = ComplaintFiled
+PAYLOAD_SCHEMAS[COMPLAINT_RESOLVED] = ComplaintResolved
+
+
 class Envelope(_Strict):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))

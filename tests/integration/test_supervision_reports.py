@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from sunlight.calendar import SHANGHAI
+from sunlight.errors import Conflict, Forbidden, ValidationFailed
 from tests.integration.support import publish_raw, query
 from tools.drive import drive_one, sample_application, wait_for
 from tools.stack import Stack
@@ -84,3 +86,31 @@ def test_violations_are_raised_once_with_their_audit_evidence(stack: Stack, rpc:
 
 def at_hour(day: int, hour: int) -> str:
     return datetime(2026, 11, day, hour, tzinfo=SHANGHAI).isoformat()
+
+
+def test_a_complaint_is_numbered_routed_lit_and_resolved_once_by_its_handler(stack: Stack, rpc: Any) -> None:
+    with pytest.raises(ValidationFailed) as bad:
+        rpc.supervision.file_complaint({"tenant": "gs-city", "complainant": {"name": "王芳", "mobile": "123"},
+                                        "subject": "窗口", "text": "窗口人员态度差"})
+    assert "complainant" in bad.value.fields
+    filed = rpc.supervision.file_complaint({
+        "tenant": "gs-city", "complainant": {"name": "王芳", "mobile": "13957112345"},
+        "subject": "招牌审批拖延", "text": "申请两周无回音", "case_number": "GS-2026-000001"})
+    assert re.fullmatch(r"[A-Z]+-XF-\d{4}-\d{6}", filed["number"])
+    assert filed["handler_post"] == "gs-city/petition-office/handler"
+    [listed] = [c for c in rpc.supervision.complaints({"tenant": "gs-city"}) if c["number"] == filed["number"]]
+    assert listed["light"] in {"green", "prompt"} and listed["complainant"]["mobile"] == "139****2345"
+
+    with pytest.raises(Forbidden):
+        rpc.supervision.resolve_complaint({"number": filed["number"], "post": REVIEWER, "answer": "已处理"})
+    done = rpc.supervision.resolve_complaint({"number": filed["number"], "post": filed["handler_post"],
+                                              "answer": "已督促承办科室三日内办结"})
+    assert done["late"] is False
+    with pytest.raises(Conflict, match="already resolved"):
+        rpc.supervision.resolve_complaint({"number": filed["number"], "post": filed["handler_post"],
+                                           "answer": "again"})
+    trail = [e["event_type"] for e in rpc.supervision.case_audit_trail(filed["number"])]
+    assert trail == ["complaint.filed", "complaint.resolved"]
+    second = rpc.supervision.file_complaint({"tenant": "gs-city", "complainant": {"name": "李强", "mobile":
+                                             "13800001111"}, "subject": "收费", "text": "多收费用"})
+    assert int(second["number"][-6:]) == int(filed["number"][-6:]) + 1
