@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from sunlight.calendar import SHANGHAI
-from sunlight.errors import Conflict, Forbidden, ValidationFailed
+from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from supervision.service import SupervisionService
 from tests.integration.support import publish_raw, query
 from tools.drive import drive_one, sample_application, wait_for
 from tools.stack import Stack
@@ -114,3 +115,30 @@ def test_a_complaint_is_numbered_routed_lit_and_resolved_once_by_its_handler(sta
     second = rpc.supervision.file_complaint({"tenant": "gs-city", "complainant": {"name": "李强", "mobile":
                                              "13800001111"}, "subject": "收费", "text": "多收费用"})
     assert int(second["number"][-6:]) == int(filed["number"][-6:]) + 1
+
+
+INSPECTOR_RPCS = sorted(["inspect_cases", "inspect_case_trail", "inspect_violations", "inspect_statistics"])
+
+
+def test_the_inspector_sees_every_tenant_and_changes_nothing(stack: Stack, rpc: Any) -> None:
+    done = drive_one(rpc, sample_application(6))
+    wait_for(lambda: any(c["case_number"] == done.number and c["state"] == "closed"
+                         for c in rpc.supervision.inspect_cases()) or None, timeout=20, what="the closed case")
+    tables = [row.name for row in query(stack, "supervision", "SELECT name FROM sqlite_master WHERE type='table'")] \
+        if stack.db_uris["supervision"].startswith("sqlite") else [row.tablename for row in query(
+            stack, "supervision", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+
+    def snapshot() -> dict[str, Any]:
+        return {table: query(stack, "supervision", f'SELECT * FROM "{table}"') for table in tables}  # noqa: S608
+
+    before = snapshot()
+    # every inspector RPC is called below: a new one must be added here, and so is proved read-only
+    assert sorted(name for name in vars(SupervisionService) if name.startswith("inspect_")) == INSPECTOR_RPCS
+    trail = rpc.supervision.inspect_case_trail(done.number)
+    assert trail[0]["event_type"] == "application.accepted" and trail[0]["payload"]["tenant"]
+    assert {c["tenant"] for c in rpc.supervision.inspect_cases()} >= {trail[0]["payload"]["tenant"]}
+    rpc.supervision.inspect_violations()
+    rpc.supervision.inspect_statistics()
+    with pytest.raises(NotFound):
+        rpc.supervision.inspect_case_trail("GS-0000-000000")
+    assert snapshot() == before  # every row of every table, byte for byte

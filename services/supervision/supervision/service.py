@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -271,6 +272,47 @@ class SupervisionService(base.ServiceBase):
             query = query.where(ComplaintRow.tenant == data["tenant"])
         with self.db.read() as session:
             return [_complaint_view(row, now) for row in session.scalars(query)]
+
+    # --- discipline inspection (纪检监察): every tenant, read only --------------------------------------
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_cases(self) -> list[dict[str, Any]]:
+        """Every case of every tenant with its state, lights and violations. Reads only."""
+        with self.db.read() as session:
+            lit: dict[str, list[dict[str, Any]]] = {}
+            for light in session.scalars(select(LightRow).order_by(LightRow.id)):
+                lit.setdefault(light.case_number, []).append({"target": light.target, "level": light.level,
+                                                              "post": light.post})
+            broken: dict[str, list[dict[str, Any]]] = {}
+            for row in session.scalars(select(ViolationRow).order_by(ViolationRow.id)):
+                broken.setdefault(row.case_number, []).append(watch.violation_view(row))
+            return [{"case_number": row.case_number, "tenant": row.tenant, "item_code": row.item_code,
+                     "state": row.state, "deadline": _iso(row.deadline), "lights": lit.get(row.case_number, []),
+                     "violations": broken.get(row.case_number, [])}
+                    for row in session.scalars(select(CaseClockRow).order_by(CaseClockRow.case_number))]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_case_trail(self, case_number: str) -> list[dict[str, Any]]:
+        """A case's (or complaint's) full audit trail with every event's body. Reads only."""
+        with self.db.read() as session:
+            rows = session.scalars(select(AuditRecord).where(AuditRecord.case_number == str(case_number))
+                                   .order_by(AuditRecord.seq)).all()
+            if not rows:
+                raise NotFound(f"no case {case_number}", {"case_number": ["unknown"]})
+            return [{"seq": r.seq, "event_type": r.event_type, "source": r.source, "occurred_at": r.occurred_at,
+                     "payload": json.loads(r.body).get("payload"), "hash": r.hash} for r in rows]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_violations(self) -> list[dict[str, Any]]:
+        """Every violation across tenants. Reads only."""
+        with self.db.read() as session:
+            rows = session.scalars(select(ViolationRow).order_by(ViolationRow.id))
+            return [watch.violation_view(row) for row in rows]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_statistics(self) -> list[dict[str, Any]]:
+        """Statistics across tenants, all time. Reads only."""
+        return self._statistics({})
 
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:
