@@ -400,6 +400,53 @@ PAYLOAD_SCHEMAS.update({
 })
 
 
+# --- supervision: violations (违规) -----------------------------------------------------------
+VIOLATION_RAISED = "violation.raised"
+
+
+class ViolationRaised(_Strict):
+    """A rule broken in a case, with the audit log seq numbers that prove it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["unassigned-post", "skipped-stage", "refusal-without-reason"]))
+    target = fields.String(required=True)
+    tenant = fields.String(required=True)
+    evidence = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    detail = fields.String(load_default="")
+
+
+PUBLISHERS[VIOLATION_RAISED] = "supervision"
+PAYLOAD_SCHEMAS[VIOLATION_RAISED] = ViolationRaised
+
+
+# --- supervision: complaints and petitions (信访) ---------------------------------------------
+COMPLAINT_FILED = "complaint.filed"
+COMPLAINT_RESOLVED = "complaint.resolved"
+
+
+class ComplaintFiled(_Strict):
+    """A complaint accepted online, numbered and routed to a handler post with its deadline."""
+
+    tenant = fields.String(required=True)
+    complainant = fields.Nested(ApplicantContact, required=True)
+    subject = fields.String(required=True)
+    handler_post = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    about_case = fields.String(load_default=None, allow_none=True)
+
+
+class ComplaintResolved(_Strict):
+    tenant = fields.String(required=True)
+    handler_post = fields.String(required=True)
+    late = fields.Boolean(required=True)
+
+
+PUBLISHERS[COMPLAINT_FILED] = "supervision"
+PUBLISHERS[COMPLAINT_RESOLVED] = "supervision"
+PAYLOAD_SCHEMAS[COMPLAINT_FILED] = ComplaintFiled
+PAYLOAD_SCHEMAS[COMPLAINT_RESOLVED] = ComplaintResolved
+
+
 class Envelope(_Strict):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Date, Integer, MetaData, String, Text, Unique
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
+from sunlight.sequences import sequence_table
 
 metadata = MetaData()
 
@@ -117,6 +118,45 @@ class RatingRow(Base):
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     rectification_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+
+class ViolationRow(Base):
+    """A violation found in a case's audit records, raised once per (kind, target), with its evidence."""
+
+    __tablename__ = "violations"
+    __table_args__ = (UniqueConstraint("case_number", "kind", "target", name="uq_violation_once"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), index=True)
+    tenant: Mapped[str] = mapped_column(String(32), index=True, default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[str] = mapped_column(Text)  # JSON list of audit log seq numbers
+    detail: Mapped[str] = mapped_column(Text, default="")
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ComplaintRow(Base):
+    """信访: a complaint, numbered, with its handler post and deadline; resolved once."""
+
+    __tablename__ = "complaints"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(32), index=True)
+    complainant_name: Mapped[str] = mapped_column(String(100))
+    complainant_mobile: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    case_number: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    handler_post: Mapped[str] = mapped_column(String(128))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answer: Mapped[str] = mapped_column(Text, default="")
+
+
+sequences = sequence_table(metadata)
 
 
 outbox, processed_events = infrastructure_tables(metadata)

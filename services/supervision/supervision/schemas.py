@@ -36,3 +36,37 @@ class RatingRequest(_Strict):
     query_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
     level = fields.Raw(required=True)  # checked by the domain, which names the allowed levels
     comment = fields.String(load_default="")
+
+
+class StatisticsRequest(_Strict):
+    """Which figures: one tenant or all, over dates (both included) or a quarter such as ``2026Q4``."""
+
+    tenant = fields.String(load_default=None, allow_none=True)
+    period_from = fields.Date(load_default=None, allow_none=True)
+    period_to = fields.Date(load_default=None, allow_none=True)
+    quarter = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}Q[1-4]$"))
+
+
+class ViolationsRequest(_Strict):
+    tenant = fields.String(load_default=None, allow_none=True)
+
+
+class Complainant(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9][0-9]{9}$"))
+
+
+class ComplaintRequest(_Strict):
+    """信访 filed online: who, about what, optionally about which case."""
+
+    tenant = fields.String(required=True)
+    complainant = fields.Nested(Complainant, required=True)
+    subject = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    text = fields.String(required=True, validate=validate.Length(min=2, max=5000))
+    case_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+
+
+class ResolveComplaintRequest(_Strict):
+    number = fields.String(required=True)
+    post = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    answer = fields.String(required=True, validate=validate.Length(min=2, max=5000))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -12,16 +13,46 @@ from sqlalchemy import select
 
 from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
-from sunlight.contracts import AUDITED_SERVICES, CASE_URGED, Event, load_or_fail, new_event
+from sunlight.contracts import (
+    AUDITED_SERVICES,
+    CASE_URGED,
+    COMPLAINT_FILED,
+    COMPLAINT_RESOLVED,
+    Event,
+    load_or_fail,
+    mask_mobile,
+    new_event,
+)
 from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
+from sunlight.sequences import next_value
+from sunlight.tenants import tenant as tenant_of
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, duties, lights, ratings, status
-from supervision.models import AuditRecord, CaseClockRow, DelayReasonRow, LightRow, RatingRow, UrgingRow, metadata
-from supervision.schemas import DelayReasonRequest, RatingRequest, UrgeRequest
+from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status
+from supervision.models import (
+    AuditRecord,
+    CaseClockRow,
+    ComplaintRow,
+    DelayReasonRow,
+    LightRow,
+    RatingRow,
+    UrgingRow,
+    ViolationRow,
+    metadata,
+    sequences,
+)
+from supervision.schemas import (
+    ComplaintRequest,
+    DelayReasonRequest,
+    RatingRequest,
+    ResolveComplaintRequest,
+    StatisticsRequest,
+    UrgeRequest,
+    ViolationsRequest,
+)
 from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
 
 TICK_INTERVAL = 5.0
@@ -51,6 +82,7 @@ class SupervisionService(base.ServiceBase):
             audit_log.append_event(uow.session, body)
             if event.case_number:
                 next_at = watch.reconcile(uow, event.case_number, datetime.now(UTC), _rules())
+                watch.raise_violations(uow, event.case_number, datetime.now(UTC))
         metrics.AUDIT_RECORDS.labels(event.source).inc()
         if event.case_number:
             self.deadlines.schedule(event.case_number, next_at)
@@ -160,6 +192,128 @@ class SupervisionService(base.ServiceBase):
         limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
         return status.public_status(clock, str(query_code), rules.calendar, limits, datetime.now(UTC), reasons)
 
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def statistics(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Figures per post, department, item and tenant, with the assessment grade of posts and departments."""
+        return self._statistics(request or {})
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def statistics_csv(self, request: dict[str, Any] | None = None) -> str:
+        """The same figures as CSV text (UTF-8, Chinese headers), one line per stage."""
+        return statistics.to_csv(self._statistics(request or {}))
+
+    def _statistics(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        data = load_or_fail(StatisticsRequest(), request, "statistics request")
+        period = (statistics.quarter(data["quarter"]) if data["quarter"]
+                  else statistics.Period(data["period_from"], data["period_to"]))
+        with self.db.read() as session:
+            all_clocks = watch.all_clocks(session)
+            light_facts = [statistics.LightFact(r.case_number, r.post, r.level, r.raised_at)
+                           for r in session.scalars(select(LightRow))]
+            rating_facts = [statistics.RatingFact(r.case_number, r.level, r.rated_at)
+                            for r in session.scalars(select(RatingRow))]
+        return statistics.compute(all_clocks, light_facts, rating_facts, CALENDAR, period, data["tenant"])
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def violations(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every violation raised, oldest first, of one tenant or all, each with its audit evidence."""
+        data = load_or_fail(ViolationsRequest(), request or {}, "violations request")
+        query = select(ViolationRow).order_by(ViolationRow.id)
+        if data["tenant"]:
+            query = query.where(ViolationRow.tenant == data["tenant"])
+        with self.db.read() as session:
+            return [watch.violation_view(row) for row in session.scalars(query)]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def file_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
+        """信访 accepted online: numbered, routed to the petition office, due in three working days."""
+        data = load_or_fail(ComplaintRequest(), request, "complaint")
+        office = tenant_of(data["tenant"])
+        now = datetime.now(UTC)
+        with self.db.unit_of_work() as uow:
+            year = now.astimezone(CALENDAR.tz).year
+            number = complaints.complaint_number(
+                office.prefix, year, next_value(uow.session, sequences, f"complaint:{office.code}:{year}"))
+            filed = complaints.file(number, office.code, now, CALENDAR)
+            uow.session.add(ComplaintRow(
+                number=number, tenant=office.code, complainant_name=data["complainant"]["name"],
+                complainant_mobile=data["complainant"]["mobile"], subject=data["subject"], text=data["text"],
+                case_number=data["case_number"], handler_post=filed.handler_post, filed_at=now,
+                deadline=filed.deadline))
+            watch.emit_audited(uow, new_event(COMPLAINT_FILED, number, {
+                "tenant": office.code, "complainant": data["complainant"], "subject": data["subject"],
+                "handler_post": filed.handler_post, "deadline": filed.deadline, "about_case": data["case_number"]},
+                now))
+        return {"number": number, "handler_post": filed.handler_post, "deadline": filed.deadline.isoformat()}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def resolve_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The handler post answers a complaint, once (``complaint.resolved``; late if past its deadline)."""
+        data = load_or_fail(ResolveComplaintRequest(), request, "complaint answer")
+        now = datetime.now(UTC)
+        with self.db.unit_of_work() as uow:
+            row = uow.session.get(ComplaintRow, data["number"])
+            if row is None:
+                raise NotFound(f"no complaint {data['number']}", {"number": ["unknown"]})
+            done = complaints.resolve(_complaint(row), data["post"], now)
+            row.resolved_at, row.answer = done.resolved_at, data["answer"]
+            late = complaints.light(done, CALENDAR, now) == "yellow"
+            watch.emit_audited(uow, new_event(COMPLAINT_RESOLVED, row.number, {
+                "tenant": row.tenant, "handler_post": row.handler_post, "late": late}, now))
+        return {"number": data["number"], "resolved_at": now.isoformat(), "late": late}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def complaints(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Complaints of one tenant or all, with their light now; the complainant's mobile masked."""
+        data = load_or_fail(ViolationsRequest(), request or {}, "complaints request")
+        now = datetime.now(UTC)
+        query = select(ComplaintRow).order_by(ComplaintRow.filed_at)
+        if data["tenant"]:
+            query = query.where(ComplaintRow.tenant == data["tenant"])
+        with self.db.read() as session:
+            return [_complaint_view(row, now) for row in session.scalars(query)]
+
+    # --- discipline inspection (纪检监察): every tenant, read only --------------------------------------
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_cases(self) -> list[dict[str, Any]]:
+        """Every case of every tenant with its state, lights and violations. Reads only."""
+        with self.db.read() as session:
+            lit: dict[str, list[dict[str, Any]]] = {}
+            for light in session.scalars(select(LightRow).order_by(LightRow.id)):
+                lit.setdefault(light.case_number, []).append({"target": light.target, "level": light.level,
+                                                              "post": light.post})
+            broken: dict[str, list[dict[str, Any]]] = {}
+            for row in session.scalars(select(ViolationRow).order_by(ViolationRow.id)):
+                broken.setdefault(row.case_number, []).append(watch.violation_view(row))
+            return [{"case_number": row.case_number, "tenant": row.tenant, "item_code": row.item_code,
+                     "state": row.state, "deadline": _iso(row.deadline), "lights": lit.get(row.case_number, []),
+                     "violations": broken.get(row.case_number, [])}
+                    for row in session.scalars(select(CaseClockRow).order_by(CaseClockRow.case_number))]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_case_trail(self, case_number: str) -> list[dict[str, Any]]:
+        """A case's (or complaint's) full audit trail with every event's body. Reads only."""
+        with self.db.read() as session:
+            rows = session.scalars(select(AuditRecord).where(AuditRecord.case_number == str(case_number))
+                                   .order_by(AuditRecord.seq)).all()
+            if not rows:
+                raise NotFound(f"no case {case_number}", {"case_number": ["unknown"]})
+            return [{"seq": r.seq, "event_type": r.event_type, "source": r.source, "occurred_at": r.occurred_at,
+                     "payload": json.loads(r.body).get("payload"), "hash": r.hash} for r in rows]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_violations(self) -> list[dict[str, Any]]:
+        """Every violation across tenants. Reads only."""
+        with self.db.read() as session:
+            rows = session.scalars(select(ViolationRow).order_by(ViolationRow.id))
+            return [watch.violation_view(row) for row in rows]
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def inspect_statistics(self) -> list[dict[str, Any]]:
+        """Statistics across tenants, all time. Reads only."""
+        return self._statistics({})
+
     @rpc  # type: ignore[untyped-decorator]
     def verify_audit_chain(self) -> dict[str, Any]:
         """Recompute the whole chain; name the first broken record if any."""
@@ -175,6 +329,19 @@ class SupervisionService(base.ServiceBase):
             ).all()
             return [{"seq": r.seq, "event_type": r.event_type, "source": r.source,
                      "occurred_at": r.occurred_at, "hash": r.hash} for r in rows]
+
+
+def _complaint(row: ComplaintRow) -> complaints.Complaint:
+    return complaints.Complaint(row.number, row.tenant, row.handler_post, row.filed_at, row.deadline,
+                                row.resolved_at)
+
+
+def _complaint_view(row: ComplaintRow, now: datetime) -> dict[str, Any]:
+    return {"number": row.number, "tenant": row.tenant, "subject": row.subject,
+            "complainant": {"name": row.complainant_name, "mobile": mask_mobile(row.complainant_mobile)},
+            "case_number": row.case_number, "handler_post": row.handler_post, "filed_at": _iso(row.filed_at),
+            "deadline": _iso(row.deadline), "resolved_at": _iso(row.resolved_at),
+            "light": complaints.light(_complaint(row), CALENDAR, now)}
 
 
 def _iso(value: Any) -> str | None:

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from sunlight import metrics
 from sunlight.calendar import WorkingCalendar
-from sunlight.contracts import DEADLINE_PROMPTED, DEADLINE_RED, DEADLINE_YELLOW, new_event
+from sunlight.contracts import DEADLINE_PROMPTED, DEADLINE_RED, DEADLINE_YELLOW, VIOLATION_RAISED, new_event
 from sunlight.db import Store, UnitOfWork
 from supervision import audit_log
 from supervision.dependencies import DueIndex
-from supervision.domain import clocks, lights
-from supervision.models import AuditRecord, CaseClockRow, LightRow, UrgingRow
+from supervision.domain import clocks, lights, violations
+from supervision.models import AuditRecord, CaseClockRow, LightRow, UrgingRow, ViolationRow
 
 LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW, lights.RED: DEADLINE_RED}
 TICK_BATCH = 500
@@ -45,6 +45,15 @@ def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
     bodies = session.scalars(
         select(AuditRecord.body).where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq))
     return clocks.replay(case_number, [json.loads(body) for body in bodies])
+
+
+def all_clocks(session: Session) -> list[clocks.CaseClock]:
+    """Every case's clock, replayed from the audit log in one pass (statistics and the inspection view)."""
+    bodies: dict[str, list[dict[str, Any]]] = {}
+    for number, body in session.execute(select(AuditRecord.case_number, AuditRecord.body)
+                                        .where(AuditRecord.case_number.is_not(None)).order_by(AuditRecord.seq)):
+        bodies.setdefault(number, []).append(json.loads(body))
+    return [clocks.replay(number, events) for number, events in bodies.items()]
 
 
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
@@ -80,6 +89,37 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
     next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now)
     _record_clock(uow, clock, rules.calendar, next_at, now)
     return next_at
+
+
+def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
+    """Raise, once each, the violations the case's audit records now show (``violation.raised``)."""
+    records = []
+    for seq, event_type, occurred_at, body in uow.session.execute(
+            select(AuditRecord.seq, AuditRecord.event_type, AuditRecord.occurred_at, AuditRecord.body)
+            .where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq)):
+        payload = json.loads(body).get("payload") or {}
+        records.append(violations.Record(seq, event_type, datetime.fromisoformat(occurred_at), payload))
+    tenant = violations.tenant_of(records)
+    known = {(row.kind, row.target) for row in
+             uow.session.scalars(select(ViolationRow).where(ViolationRow.case_number == case_number))}
+    raised = 0
+    for found in violations.detect(records):
+        if (found.kind, found.target) in known:
+            continue
+        known.add((found.kind, found.target))
+        uow.session.add(ViolationRow(case_number=case_number, tenant=tenant, kind=found.kind, target=found.target,
+                                     evidence=json.dumps(list(found.evidence)), detail=found.detail, raised_at=now))
+        emit_audited(uow, new_event(VIOLATION_RAISED, case_number, {
+            "kind": found.kind, "target": found.target, "tenant": tenant, "evidence": list(found.evidence),
+            "detail": found.detail}, now))
+        raised += 1
+    return raised
+
+
+def violation_view(row: ViolationRow) -> dict[str, Any]:
+    """A violation as the RPCs show it."""
+    return {"case_number": row.case_number, "tenant": row.tenant, "kind": row.kind, "target": row.target,
+            "evidence": json.loads(row.evidence), "detail": row.detail, "raised_at": row.raised_at.isoformat()}
 
 
 def emit_audited(uow: UnitOfWork, event: Any) -> None:

@@ -1,0 +1,64 @@
+"""Complaints and petitions (信访): numbered, routed to a handler post with a deadline in working days, lit like
+cases (prompt one working day before the deadline, yellow once overdue), resolved with an answer. Pure Python.
+
+Routing: a complaint goes to the tenant's letters-and-visits office (``<tenant>/petition-office/handler``);
+the deadline is three working days (seed 001: handling cut from a week to 2–3 days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sunlight.calendar import WorkingCalendar
+from sunlight.errors import Conflict, Forbidden
+from supervision.domain.clocks import working_day_length
+
+COMPLAINT_WORKING_DAYS = 3
+HANDLER_ROLE = "petition-office/handler"
+
+
+@dataclass(frozen=True)
+class Complaint:
+    number: str
+    tenant: str
+    handler_post: str
+    filed_at: datetime
+    deadline: datetime
+    resolved_at: datetime | None = None
+
+
+def complaint_number(prefix: str, year: int, sequence: int) -> str:
+    """GS-XF-2026-000001: the tenant's prefix, 信访 (XF), the year and a gap-free sequence."""
+    return f"{prefix}-XF-{year}-{sequence:06d}"
+
+
+def handler_post(tenant: str) -> str:
+    return f"{tenant}/{HANDLER_ROLE}"
+
+
+def file(number: str, tenant: str, now: datetime, calendar: WorkingCalendar) -> Complaint:
+    """A complaint filed now, routed and given its deadline."""
+    return Complaint(number, tenant, handler_post(tenant), now, calendar.deadline(now, COMPLAINT_WORKING_DAYS))
+
+
+def light(complaint: Complaint, calendar: WorkingCalendar, now: datetime) -> str:
+    """``green``, ``prompt`` (one working day or less left), ``yellow`` (overdue, or resolved late) or ``done``."""
+    end = complaint.resolved_at or now
+    if end > complaint.deadline:
+        return "yellow"
+    if complaint.resolved_at is not None:
+        return "done"
+    left = calendar.working_time_between(now, complaint.deadline)
+    return "prompt" if left <= working_day_length(calendar) else "green"
+
+
+def resolve(complaint: Complaint, post: str, now: datetime) -> Complaint:
+    """Only the handler post answers a complaint, once."""
+    if complaint.resolved_at is not None:
+        raise Conflict(f"complaint {complaint.number} is already resolved", {"number": ["resolved once"]})
+    if post != complaint.handler_post:
+        raise Forbidden(f"complaint {complaint.number} is handled by {complaint.handler_post}",
+                       {"post": ["not the handler of this complaint"]})
+    return Complaint(complaint.number, complaint.tenant, complaint.handler_post, complaint.filed_at,
+                     complaint.deadline, now)

@@ -1,0 +1,90 @@
+"""Violations (违规) found in a case's audit records, each with the records that prove it. Pure Python.
+
+- ``unassigned-post``: a task completed by a post other than the one it was assigned to (the post of its
+  ``task.created``, or the post it was later transferred or delegated to).
+- ``skipped-stage``: the case was approved while a stage created before the approval was never completed.
+- ``refusal-without-reason``: an application refused (不予受理) with no filed reason.
+
+``detect`` is a function of the records alone, so running it again on every event finds the same violations;
+the caller keeps each (kind, target) once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+UNASSIGNED_POST = "unassigned-post"
+SKIPPED_STAGE = "skipped-stage"
+REFUSAL_WITHOUT_REASON = "refusal-without-reason"
+KINDS = (UNASSIGNED_POST, SKIPPED_STAGE, REFUSAL_WITHOUT_REASON)
+MOVED = {"task.transferred", "task.delegated"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the rules need of one audit record."""
+
+    seq: int
+    event_type: str
+    occurred_at: datetime
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str
+    target: str  # a task id, or the event type for a case-wide violation
+    evidence: tuple[int, ...]  # audit log seq numbers
+    detail: str
+
+
+def detect(records: Iterable[Record]) -> list[Violation]:
+    """Every violation the records show, in the order of their last piece of evidence."""
+    found: list[Violation] = []
+    assigned: dict[str, tuple[str, list[int], datetime]] = {}  # task id → post, seqs that assigned it, created at
+    completed: set[str] = set()
+    ordered = sorted(records, key=lambda r: r.seq)
+    for record in ordered:
+        payload = record.payload
+        task = str(payload.get("task_id", ""))
+        if record.event_type == "task.created":
+            assigned[task] = (str(payload.get("post", "")), [record.seq], record.occurred_at)
+        elif record.event_type in MOVED and task in assigned:
+            _, seqs, created = assigned[task]
+            assigned[task] = (str(payload.get("to_post", "")), [*seqs, record.seq], created)
+        elif record.event_type == "task.completed":
+            completed.add(task)
+            post = str(payload.get("post", ""))
+            if task in assigned and assigned[task][0] != post:
+                found.append(Violation(UNASSIGNED_POST, task, (*assigned[task][1], record.seq),
+                                       f"task {task} assigned to {assigned[task][0]} was decided by {post} "
+                                       f"({payload.get('actor', '')})"))
+        elif record.event_type == "application.refused" and not _filed_reason(payload):
+            found.append(Violation(REFUSAL_WITHOUT_REASON, "application.refused", (record.seq,),
+                                   "application refused without a filed reason"))
+    for record in ordered:
+        if record.event_type != "case.approved":
+            continue
+        for task, (post, seqs, created) in assigned.items():
+            if task not in completed and created <= record.occurred_at:
+                found.append(Violation(SKIPPED_STAGE, task, (seqs[0], record.seq),
+                                       f"case approved while task {task} at {post} was never completed"))
+        break
+    return found
+
+
+def _filed_reason(payload: Mapping[str, Any]) -> bool:
+    return bool(str(payload.get("reason") or "").strip() or str(payload.get("reason_text") or "").strip())
+
+
+def tenant_of(records: Iterable[Record]) -> str:
+    """The case's tenant: named by intake's events, else the first part of a post (tenant/department/role)."""
+    posts = []
+    for record in records:
+        if record.payload.get("tenant"):
+            return str(record.payload["tenant"])
+        posts.append(str(record.payload.get("post") or ""))
+    return next((post.split("/")[0] for post in posts if post.count("/") >= 2), "")

@@ -1,0 +1,74 @@
+"""Violations with their evidence: a decision by a post not assigned, a skipped stage, a refusal without reason."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sunlight.calendar import SHANGHAI
+from supervision.domain.violations import (
+    REFUSAL_WITHOUT_REASON,
+    SKIPPED_STAGE,
+    UNASSIGNED_POST,
+    Record,
+    Violation,
+    detect,
+    tenant_of,
+)
+
+REVIEWER = "gs-city/approval-section/reviewer"
+LEADER = "gs-city/approval-section/leader"
+BACKUP = "gs-city/approval-section/reviewer-b"
+
+
+def rec(seq: int, kind: str, **payload: Any) -> Record:
+    return Record(seq, kind, datetime(2026, 11, 2, 9, seq, tzinfo=SHANGHAI), payload)
+
+
+def created(seq: int, task: str, post: str) -> Record:
+    return rec(seq, "task.created", task_id=task, stage=task, post=post)
+
+
+def completed(seq: int, task: str, post: str) -> Record:
+    return rec(seq, "task.completed", task_id=task, stage=task, post=post, actor="u1", decision="approve")
+
+
+def test_a_clean_case_has_no_violation() -> None:
+    assert detect([created(1, "review", REVIEWER), completed(2, "review", REVIEWER),
+                   created(3, "approve", LEADER), completed(4, "approve", LEADER), rec(5, "case.approved")]) == []
+
+
+def test_a_decision_by_a_post_not_assigned_names_the_assignment_and_the_decision() -> None:
+    [found] = detect([created(1, "review", REVIEWER), completed(7, "review", LEADER)])
+    assert (found.kind, found.target, found.evidence) == (UNASSIGNED_POST, "review", (1, 7))
+    assert LEADER in found.detail and REVIEWER in found.detail
+
+
+def test_a_task_delegated_to_the_backup_post_may_be_decided_there_and_only_there() -> None:
+    moved = rec(2, "task.delegated", task_id="review", from_post=REVIEWER, to_post=BACKUP)
+    assert detect([created(1, "review", REVIEWER), moved, completed(3, "review", BACKUP)]) == []
+    [found] = detect([created(1, "review", REVIEWER), moved, completed(3, "review", REVIEWER)])
+    assert found.evidence == (1, 2, 3)
+
+
+def test_an_approval_with_a_stage_never_completed_is_a_skipped_stage() -> None:
+    found = detect([created(1, "review", REVIEWER), completed(2, "review", REVIEWER),
+                    created(3, "approve", LEADER), rec(4, "case.approved")])
+    assert found == [Violation(SKIPPED_STAGE, "approve", (3, 4),
+                               f"case approved while task approve at {LEADER} was never completed")]
+
+
+def test_a_refusal_without_a_filed_reason_is_a_violation_and_one_with_a_reason_is_not() -> None:
+    [found] = detect([rec(1, "application.refused", reason=" ", reason_text="")])
+    assert (found.kind, found.evidence) == (REFUSAL_WITHOUT_REASON, (1,))
+    assert detect([rec(1, "application.refused", reason="材料不齐", reason_text="缺少营业执照")]) == []
+
+
+def test_detection_is_the_same_however_often_it_runs() -> None:
+    records = [created(1, "review", REVIEWER), completed(2, "review", LEADER), rec(3, "case.approved")]
+    assert detect(records) == detect(list(reversed(records)))
+
+
+def test_the_tenant_comes_from_intake_or_else_from_the_post() -> None:
+    assert tenant_of([created(1, "review", REVIEWER)]) == "gs-city"
+    assert tenant_of([created(1, "review", REVIEWER), rec(2, "application.accepted", tenant="hz-land")]) == "hz-land"
