@@ -153,6 +153,14 @@ PAYLOADS[APPLICATION_ACCEPTED]["query_code"] = "482913"
 PAYLOADS[APPLICATION_ACCEPTED]["permit_series"] = ""  # titles and unseried permits
 PAYLOADS[contracts.RATING_RECEIVED] = {"level": 2, "bad": True, "tenant": "xz", "item_code": "shop-sign",
                                        "comment": "等了太久", "rectification_due": NOW}
+# supervision's violations and complaints (信访)
+PAYLOADS[contracts.VIOLATION_RAISED] = {"kind": "unassigned-post", "target": "XZ-2025-000001.review.1",
+                                        "tenant": "xz", "evidence": [12, 15], "detail": "审批岗越权办理"}
+PAYLOADS[contracts.COMPLAINT_FILED] = {"tenant": "xz", "complainant": APPLICANT, "subject": "审批超期",
+                                       "handler_post": "xz/petition-office/handler", "deadline": NOW,
+                                       "about_case": "XZ-2025-000001"}
+PAYLOADS[contracts.COMPLAINT_RESOLVED] = {"tenant": "xz", "handler_post": "xz/petition-office/handler",
+                                          "late": False}
 PAYLOADS[APPLICATION_REFUSED] = {
     "application_number": "XZ-2025-000002", "item_code": "shop-sign", "item_name": "户外招牌设置审批",
     "tenant": "xz", "applicant": APPLICANT, "reason_code": "outside-remit", "reason": "不属于本机关职权范围",
