@@ -1,0 +1,88 @@
+"""End to end: shop-sign cases (GS-CG-0202, process shop-sign-approval) through the running services.
+
+Each case: submit at intake → four departments approve in parallel (their four calls in flight at
+once) → the leader approves → the fees are paid → registry issues the permit → notify sends the SMS.
+People act the instant their task exists, so a case's latency is what the system takes plus the
+driver's 20 ms polling. ``WINDOWS`` cases run at a time.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import eventlet
+
+from tools.drive import digest, pay_fees, sample_application, wait_for
+from tools.stack import Stack
+
+ITEM = "GS-CG-0202"
+MATERIALS = ("application-form", "business-licence", "design-drawing", "owner-consent")
+
+
+def application(i: int) -> dict[str, Any]:
+    base = sample_application(i, item_code=ITEM)
+    base["materials"] = {code: digest(f"{i}/{code}") for code in MATERIALS}
+    base["form"] = {"location": f"拱墅区湖州街{i}号", "area_m2": 6.5, "months": 12}
+    return base
+
+
+def open_tasks(rpc: Any, number: str, stage: str, count: int, timeout: float) -> list[dict[str, Any]]:
+    def probe() -> list[dict[str, Any]] | None:
+        tasks = [t for t in rpc.workflow.get_case(number)["tasks"] if t["stage"] == stage and t["status"] == "open"]
+        return tasks if len(tasks) == count else None
+
+    return wait_for(probe, timeout=timeout, what=f"{count} open {stage} task(s) of {number}", every=0.02)
+
+
+def one_case(rpc: Any, i: int, timeout: float = 60) -> float:
+    """Drive one case to its SMS; returns its submit-to-SMS seconds."""
+    t0 = time.perf_counter()
+    receipt = rpc.intake.submit_application(application(i))
+    number = receipt["application_number"]
+    replies = [rpc.workflow.complete_task.call_async({
+        "task_id": t["task_id"], "post": t["post"], "actor": "审查员", "decision": "approve", "opinion": "同意"})
+        for t in open_tasks(rpc, number, "co-review", 4, timeout)]
+    for reply in replies:
+        reply.result()
+    leader = open_tasks(rpc, number, "approve", 1, timeout)[0]
+    rpc.workflow.complete_task({"task_id": leader["task_id"], "post": leader["post"], "actor": "领导",
+                                "decision": "approve", "opinion": "同意。"})
+    pay_fees(rpc, receipt, timeout=timeout)
+    wait_for(lambda: [m for m in rpc.notify.messages_for_case(number)
+                      if m["status"] in ("sent", "delivered") and m["template"] == "certificate_issued"] or None,
+             timeout=timeout, what=f"the permit SMS of {number}", every=0.02)
+    return time.perf_counter() - t0
+
+
+def run(stack: Stack, cases: int, windows: int, first: int = 0) -> tuple[float, list[float]]:
+    """Cases per second over ``cases`` cases, ``windows`` at a time; and each case's latency."""
+    from sunlight.rpc import RpcClient
+
+    clients: Any = eventlet.Queue()
+    opened = [RpcClient(stack.amqp_uri, timeout=60).start() for _ in range(windows)]
+    for client in opened:
+        clients.put(client)
+
+    def one(i: int) -> float:
+        rpc = clients.get()
+        try:
+            return one_case(rpc, i)
+        finally:
+            clients.put(rpc)
+
+    started = time.perf_counter()
+    latencies = list(eventlet.GreenPool(windows).imap(one, range(first, first + cases)))
+    elapsed = time.perf_counter() - started
+    for client in opened:
+        client.stop()
+    return cases / elapsed, latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+__all__ = ["percentile", "run", "statistics"]
