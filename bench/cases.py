@@ -21,9 +21,12 @@ ITEM = "GS-CG-0202"
 MATERIALS = ("application-form", "business-licence", "design-drawing", "owner-consent")
 
 
+BATCH = f"{time.time_ns()}/"  # fresh files per run: intake takes the same applicant+item+files as a repeat
+
+
 def application(i: int) -> dict[str, Any]:
     base = sample_application(i, item_code=ITEM)
-    base["materials"] = {code: digest(f"{i}/{code}") for code in MATERIALS}
+    base["materials"] = {code: digest(f"{BATCH}{i}/{code}") for code in MATERIALS}
     base["form"] = {"location": f"拱墅区湖州街{i}号", "area_m2": 6.5, "months": 12}
     return base
 

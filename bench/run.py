@@ -203,6 +203,7 @@ def hottest(raw: Path, top: int = 6) -> list[tuple[str, float]]:
 def end_to_end(backend: str, rows: list[Row], notes: list[str]) -> None:
     figures = Figure("cases/s")
     latencies: list[float] = []
+    fresh(ROOT / "var" / f"bench-{backend}")
     with running_stack(ROOT / "var" / f"bench-{backend}", backend=backend) as stack:
         with stack.rpc_client(timeout=30):
             pass
@@ -230,6 +231,13 @@ def end_to_end(backend: str, rows: list[Row], notes: list[str]) -> None:
                     Figure("ms", [p99]), higher_is_better=False))
 
 
+def fresh(run_dir: Path) -> None:
+    """Each benchmark starts from empty databases: numbers, queues and repeats of an earlier run skew it."""
+    import shutil
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def main() -> int:
     missing = missing_brokers(("RabbitMQ", "Redis", "PostgreSQL"))
     if missing:
@@ -238,6 +246,7 @@ def main() -> int:
     rows: list[Row] = []
     notes: list[str] = []
     slice_error = ""
+    fresh(ROOT / "var" / "bench")
     with running_stack(ROOT / "var" / "bench", backend="sqlite") as stack:
         raw = repeat(lambda: rate(raw_amqp(stack)), "calls/s")
         named = repeat(lambda: rate(nameko_rpc(stack)), "calls/s")
