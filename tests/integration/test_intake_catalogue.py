@@ -106,7 +106,7 @@ def test_a_refusal_at_the_window_reaches_supervision_with_its_reason(stack: Stac
     filed = rpc.intake.refuse_application({
         "application": application_for(item, 77), "reason_code": "outside-remit",
         "reason_text": "该广告设施位于城市道路红线内，属市政设施审批", "clerk_id": "window-03"})
-    wait_for(lambda: audit_types(stack, filed["number"]) == ["application.refused"] or None,
+    wait_for(lambda: "application.refused" in audit_types(stack, filed["number"]) or None,
              timeout=30, what="the refusal in the audit log")
     [(count,)] = query(stack, "intake", "SELECT count(*) FROM refusals WHERE number = :n", n=filed["number"])
     assert count == 1
@@ -116,6 +116,9 @@ def test_a_refusal_at_the_window_reaches_supervision_with_its_reason(stack: Stac
                                    n=filed["number"]) or None, timeout=20, what="the refusal SMS")
     assert sms.recipient == application_for(item, 77)["applicant"]["mobile"]
     assert "不予受理" in sms.text and "该广告设施位于城市道路红线内" in sms.text
+    audited = wait_for(lambda: (lambda t: t if "sms.sent" in t else None)(audit_types(stack, filed["number"])),
+                       timeout=20, what="the refusal SMS in the audit log")
+    assert audited.count("application.refused") == 1 and set(audited) == {"application.refused", "sms.sent"}
 
 
 def test_a_double_click_at_the_window_is_one_application(stack: Stack, rpc: Any) -> None:
