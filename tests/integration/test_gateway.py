@@ -4,6 +4,8 @@ status with the query code, decide from the inbox, verify the certificate; error
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +22,19 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("stack-gateway"), services=ALL_SERVICES) as running:
+        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", PASSWORD],
+                       env=running.env_for("gateway"), check=True, capture_output=True)
         yield running
+
+
+PASSWORD = "a-demo-password-for-tests"
+REVIEWER_POST = "gs-city/approval-section/reviewer"
+
+
+def sign_in(stack: Stack, username: str, password: str = PASSWORD) -> dict[str, str]:
+    status, body = http(stack, "POST", "/api/session", {"username": username, "password": password})
+    assert status == 201, body
+    return {"Authorization": f"Bearer {body['token']}"}
 
 
 def http(stack: Stack, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
@@ -85,16 +99,18 @@ def test_apply_follow_decide_and_verify_over_http(stack: Stack) -> None:
 
     assert wait_for(stage, timeout=20, what="the case to open") == "handle"
 
-    for expected_stage in ("handle", "approve"):
+    for expected_stage, user in (("handle", "gs-reviewer"), ("approve", "gs-leader")):
+        token = sign_in(stack, user)
         post = f"gs-city/{'approval-section/reviewer' if expected_stage == 'handle' else 'leadership/leader'}"
-        task = wait_for(lambda p=post: next((t for t in http(stack, "GET", f"/api/tasks?post={p}")[1]
-                                             if t["case_number"] == number), None),
+        task = wait_for(lambda p=post, t=token: next((x for x in http(stack, "GET", f"/api/tasks?post={p}",
+                                                                      headers=t)[1]
+                                                      if x["case_number"] == number), None),
                         timeout=20, what=f"the {expected_stage} task in {post}'s inbox")
         wrong = http(stack, "POST", f"/api/tasks/{task['task_id']}/decision",
-                     {"post": "gs-city/elsewhere/clerk", "actor": "x", "decision": "approve"})
+                     {"post": "gs-city/elsewhere/clerk", "decision": "approve"}, headers=token)
         assert wrong[0] == 403
         status, result = http(stack, "POST", f"/api/tasks/{task['task_id']}/decision",
-                              {"post": post, "actor": "staff-01", "decision": "approve", "opinion": "同意"})
+                              {"post": post, "decision": "approve", "opinion": "同意"}, headers=token)
         assert status == 200, result
 
     def certificate() -> str | None:
@@ -122,3 +138,60 @@ def test_the_openapi_document_describes_every_endpoint(stack: Stack) -> None:
             "/api/tasks", "/api/tasks/{task_id}/decision", "/api/certificates/{number}"} <= set(spec["paths"])
     post = spec["paths"]["/api/applications"]["post"]
     assert {"201", "422"} <= set(post["responses"])
+
+
+# --- who may do what: endpoint × role × own/other tenant -------------------------------------------
+
+INBOX = {  # GET /api/tasks?post=gs-city/approval-section/reviewer
+    None: 401, "applicant": 403, "gs-reviewer": 200, "gs-clerk": 403, "gs-supervisor": 200,
+    "hz-reviewer": 403, "inspector": 200, "admin": 403,
+}
+DECIDE = {  # POST /api/tasks/{unknown id}/decision as the reviewer post: 404 means it passed the door
+    None: 401, "applicant": 403, "gs-reviewer": 404, "gs-clerk": 403, "gs-supervisor": 403,
+    "hz-reviewer": 403, "inspector": 403, "admin": 403,
+}
+
+
+@pytest.mark.parametrize(("user", "expected"), INBOX.items())
+def test_an_inbox_is_read_by_its_holders_their_supervisor_and_inspectors(
+    stack: Stack, user: str | None, expected: int
+) -> None:
+    headers = sign_in(stack, user) if user else {}
+    status, body = http(stack, "GET", f"/api/tasks?post={REVIEWER_POST}", headers=headers)
+    assert status == expected, body
+    if expected != 200:
+        assert set(body) == {"error", "message", "fields"}
+
+
+@pytest.mark.parametrize(("user", "expected"), DECIDE.items())
+def test_only_a_holder_of_the_post_in_its_tenant_decides(stack: Stack, user: str | None, expected: int) -> None:
+    headers = sign_in(stack, user) if user else {}
+    status, body = http(stack, "POST", "/api/tasks/no-such-task/decision",
+                        {"post": REVIEWER_POST, "decision": "approve"}, headers=headers)
+    assert status == expected, body
+    if expected == 403:  # every refusal leaves a line for supervision to collect
+        assert wait_for(lambda: f"access denied: user={user} " in stack.log("gateway") or None,
+                        timeout=5, what="the refusal in the gateway's log")
+
+
+def test_a_staff_member_without_a_post_argument_sees_their_own_inbox(stack: Stack) -> None:
+    status, tasks = http(stack, "GET", "/api/tasks", headers=sign_in(stack, "gs-leader"))
+    assert status == 200 and all(t["post"] == "gs-city/leadership/leader" for t in tasks)
+
+
+def test_public_endpoints_need_no_token_and_forged_tokens_are_refused(stack: Stack) -> None:
+    assert http(stack, "GET", "/api/items")[0] == 200
+    token = sign_in(stack, "gs-clerk")["Authorization"]
+    body, _, signature = token.removeprefix("Bearer ").partition(".")
+    tampered = {"Authorization": f"Bearer {body[:-2]}xx.{signature}"}
+    assert http(stack, "GET", f"/api/tasks?post={REVIEWER_POST}", headers=tampered)[0] == 401
+    assert http(stack, "GET", "/api/tasks", headers={"Authorization": "Bearer nonsense"})[0] == 401
+
+
+def test_failed_sign_ins_are_rate_limited_even_for_the_right_password_afterwards(stack: Stack) -> None:
+    wrong = {"username": "hz-reviewer", "password": "not-the-password"}
+    assert [http(stack, "POST", "/api/session", wrong)[0] for _ in range(5)] == [401] * 5
+    status, body = http(stack, "POST", "/api/session", {"username": "hz-reviewer", "password": PASSWORD})
+    assert status == 429 and body["error"] == "too_many_attempts"
+    assert http(stack, "POST", "/api/session", {"username": "gs-clerk", "password": PASSWORD})[0] == 201
+    assert http(stack, "POST", "/api/session", {"username": "nobody", "password": PASSWORD})[0] == 401

@@ -27,12 +27,18 @@ class Unauthorized(Exception):
     """No valid credentials were presented."""
 
 
+class TooManyAttempts(Exception):
+    """Too many failed sign-ins for this user: wait, then try again."""
+
+
 def error_response(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """The status and body for any error an endpoint meets; unknown ones never leak their text."""
     if isinstance(exc, BadRequest):
         return 400, {"error": "bad_request", "message": str(exc), "fields": {}}
     if isinstance(exc, Unauthorized):
         return 401, {"error": "unauthorized", "message": str(exc) or "sign in first", "fields": {}}
+    if isinstance(exc, TooManyAttempts):
+        return 429, {"error": "too_many_attempts", "message": str(exc), "fields": {}}
     if isinstance(exc, SunlightError):
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
         if status == 500:

@@ -80,7 +80,7 @@ class TaskSchema(Schema):
 
 class DecisionSchema(_Strict):
     post = fields.String(required=True)
-    actor = fields.String(required=True)
+    actor = fields.String(metadata={"description": "ignored: the actor is the signed-in user"})
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     opinion = fields.String()
 
@@ -111,3 +111,18 @@ class RatingSchema(Schema):
     application_number = fields.String()
     level = fields.Integer()
     rectification_due = fields.String(allow_none=True, metadata={"description": "set for a bad rating (1 or 2)"})
+
+
+class SignInSchema(_Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class SessionSchema(Schema):
+    token = fields.String(metadata={"description": "send as Authorization: Bearer <token>"})
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    username = fields.String()
+    role = fields.String()
+    tenant = fields.String(allow_none=True)
+    posts = fields.List(fields.String())

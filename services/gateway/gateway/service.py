@@ -4,30 +4,49 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
 import eventlet
+import redis
 from marshmallow import Schema
 from nameko import config
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import ClusterRpc
 from nameko.web.handlers import http
+from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
-from gateway import schemas
-from gateway.errors import BadRequest, error_response
-from gateway.models import metadata
+from gateway import domain, schemas
+from gateway.errors import BadRequest, TooManyAttempts, Unauthorized, error_response
+from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
 from gateway.settings import MIGRATIONS
 from sunlight import base
 from sunlight.contracts import load_or_fail
 from sunlight.db import Database
-from sunlight.errors import NotFound, ValidationFailed
+from sunlight.errors import Forbidden, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 SPEC = build_spec()
+SESSION_COOKIE = "sunlight_session"
+
+
+def gateway_secret() -> bytes:
+    """GATEWAY_SECRET signs tokens; without it each process makes its own (tokens die with the process)."""
+    global _SECRET
+    if _SECRET is None:
+        configured = str(config.get("GATEWAY_SECRET") or "")
+        if not configured:
+            log.warning("GATEWAY_SECRET is not set: tokens are signed with a per-process secret")
+        _SECRET = configured.encode() if configured else secrets.token_bytes(32)
+    return _SECRET
+
+
+_SECRET: bytes | None = None
 
 
 def respond(status: int, body: Any) -> Response:
@@ -76,6 +95,60 @@ class GatewayService(base.ServiceBase):
         reply = getattr(getattr(self.rpc, service), method).call_async(*args)
         with eventlet.Timeout(float(config.get("RPC_TIMEOUT", 30)), RpcTimeout(f"{service}.{method}")):
             return reply.result()
+
+    def principal(self, request: Request) -> domain.Principal:
+        """The signed-in person from ``Authorization: Bearer`` (API) or the session cookie (pages)."""
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise Unauthorized("sign in first: POST /api/session, then send Authorization: Bearer <token>")
+        try:
+            return domain.read_token(token, secret=gateway_secret(), now=time.time())
+        except domain.BadToken as exc:
+            raise Unauthorized(str(exc)) from exc
+
+    def guard(self, request: Request, check: Callable[[], None], who: domain.Principal) -> None:
+        """Run an authorization rule; a refusal is a 403 and a warning line supervision can collect."""
+        try:
+            check()
+        except domain.Denied as exc:
+            log.warning("access denied: user=%s role=%s tenant=%s %s %s: %s", who.username, who.role,
+                        who.tenant, request.method, request.path, exc)
+            raise Forbidden(str(exc), {"authorization": [str(exc)]}) from exc
+
+    def sign_in(self, username: str, password: str) -> tuple[domain.Principal, str]:
+        """Check the password (at most MAX_FAILED_SIGN_INS failures per user per window) and issue a token."""
+        client, key = self.singleton.client, f"{self.singleton.prefix}:signin-failures:{username}"
+        try:
+            failures = int(client.get(key) or 0)
+        except redis.RedisError:
+            log.warning("redis unavailable; sign-in for %s is not rate limited", username)
+            failures, client = 0, None
+        if failures >= domain.MAX_FAILED_SIGN_INS:
+            log.warning("sign-in refused: user=%s has %d failed attempts", username, failures)
+            raise TooManyAttempts("too many failed sign-ins; try again in 15 minutes")
+        with self.db.read() as session:
+            user = session.get(UserRow, username)
+            posts = tuple(session.scalars(select(HoldingRow.post).where(HoldingRow.username == username)))
+            found = user is not None and domain.verify_password(password, user.password_hash)
+            who = domain.Principal(username, user.role, user.tenant, posts) if found and user else None
+        if who is None:
+            if client is not None:
+                with client.pipeline() as pipe:
+                    pipe.incr(key).expire(key, domain.FAILED_SIGN_IN_WINDOW_SECONDS).execute()
+            log.warning("failed sign-in: user=%s", username)
+            raise Unauthorized("wrong username or password")
+        if client is not None and failures:
+            client.delete(key)
+        return who, domain.issue_token(who, secret=gateway_secret(), now=time.time())
+
+    @http("POST", "/api/session")  # type: ignore[untyped-decorator]
+    @endpoint
+    def create_session(self, request: Request) -> tuple[int, Any]:
+        body = json_body(request, schemas.SignInSchema(), "sign-in")
+        who, token = self.sign_in(body["username"], body["password"])
+        return 201, {"token": token, "token_type": "Bearer", "expires_in": domain.TOKEN_TTL_SECONDS,
+                     "username": who.username, "role": who.role, "tenant": who.tenant, "posts": list(who.posts)}
 
     @http("GET", "/openapi.json")  # type: ignore[untyped-decorator]
     def openapi(self, request: Request) -> Response:
@@ -129,13 +202,21 @@ class GatewayService(base.ServiceBase):
     @http("GET", "/api/tasks")  # type: ignore[untyped-decorator]
     @endpoint
     def list_tasks(self, request: Request) -> tuple[int, Any]:
-        return 200, self.call("workflow", "list_tasks", required_query(request, "post"))
+        who = self.principal(request)
+        post = request.args.get("post", "").strip() or (who.posts[0] if who.posts else "")
+        if not post:
+            raise ValidationFailed("query parameter 'post' is required", {"post": ["required"]})
+        self.guard(request, lambda: domain.may_read_inbox(who, post), who)
+        return 200, self.call("workflow", "list_tasks", post)
 
     @http("POST", "/api/tasks/<task_id>/decision")  # type: ignore[untyped-decorator]
     @endpoint
     def decide(self, request: Request, task_id: str) -> tuple[int, Any]:
+        who = self.principal(request)
         body = json_body(request, schemas.DecisionSchema(), "decision")
-        return 200, self.call("workflow", "complete_task", {**body, "task_id": task_id})
+        self.guard(request, lambda: domain.may_decide(who, body["post"]), who)
+        # the actor is who signed in, whatever the body says
+        return 200, self.call("workflow", "complete_task", {**body, "actor": who.username, "task_id": task_id})
 
     @http("GET", "/api/certificates/<number>")  # type: ignore[untyped-decorator]
     @endpoint
