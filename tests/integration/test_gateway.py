@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -195,3 +196,45 @@ def test_failed_sign_ins_are_rate_limited_even_for_the_right_password_afterwards
     assert status == 429 and body["error"] == "too_many_attempts"
     assert http(stack, "POST", "/api/session", {"username": "gs-clerk", "password": PASSWORD})[0] == 201
     assert http(stack, "POST", "/api/session", {"username": "nobody", "password": PASSWORD})[0] == 401
+
+
+# --- pages: server-rendered, escaped, and staff pages behind sign-in ------------------------------
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def page(stack: Stack, method: str, path: str, form: dict[str, str] | None = None,
+         cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    headers = {"Cookie": cookie} if cookie else {}
+    request = urllib.request.Request(f"{stack.web_url}{path}", data=data, method=method, headers=headers)
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=30) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def test_the_portal_lists_the_catalogue_and_escapes_what_applicants_type(stack: Stack) -> None:
+    status, html, _ = page(stack, "GET", "/")
+    assert status == 200 and "户外招牌设置审批" in html and "个工作日" in html
+    evil = "<script>alert('x')</script>"
+    applicant = sample_application(3, item_code="GS-CG-0201")["applicant"]
+    status, html, _ = page(stack, "POST", "/items/GS-CG-0201/apply",
+                           {**applicant, "name": evil})
+    assert status == 422 and "营业执照" in html and "招牌设计效果图" in html
+    assert evil not in html and "&lt;script&gt;" in html
+
+
+def test_staff_pages_ask_for_sign_in_and_keep_to_the_tenant(stack: Stack) -> None:
+    status, _, headers = page(stack, "GET", "/staff/inbox")
+    assert status == 303 and headers["Location"].endswith("/staff/sign-in")
+    assert page(stack, "POST", "/staff/sign-in", {"username": "gs-leader", "password": "wrong-one"})[0] == 401
+    status, _, headers = page(stack, "POST", "/staff/sign-in", {"username": "gs-reviewer", "password": PASSWORD})
+    assert status == 303 and "HttpOnly" in headers["Set-Cookie"]
+    cookie = headers["Set-Cookie"].split(";")[0]
+    status, html, _ = page(stack, "GET", "/staff/inbox", cookie=cookie)
+    assert status == 200 and "gs-city/approval-section/reviewer" in html
+    assert page(stack, "GET", "/staff/inbox?post=hz-land/approval-section/reviewer", cookie=cookie)[0] == 403
