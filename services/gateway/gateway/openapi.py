@@ -32,7 +32,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/items/<code>", "One item with its materials and limits", schemas.ItemSchema,
           errors=(404, 503)),
     Route("POST", "/api/applications", "Apply once: a receipt, or every missing material at once",
-          schemas.ReceiptSchema, status=201, request=schemas.ApplicationRequestSchema, errors=(400, 422, 503)),
+          schemas.ReceiptSchema, status=201, request=schemas.ApplicationRequestSchema, errors=(400, 404, 422, 503)),
     Route("GET", "/api/applications/<number>/status", "Public status by application number and query code",
           schemas.StatusSchema, query={"code": "the query code printed on the receipt"}, errors=(404, 422, 503)),
     Route("GET", "/api/tasks", "A post's inbox, nearest deadline first", schemas.TaskSchema, many=True,

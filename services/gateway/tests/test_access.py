@@ -97,3 +97,15 @@ def test_the_admin_cli_creates_demo_users_for_every_role(db_uri: str) -> None:
             admin.add_user(session, "x", "X", "clerk", "a-long-pass!")
     finally:
         engine.dispose()
+
+
+def test_nested_field_errors_are_flattened_to_the_documented_shape() -> None:
+    from gateway.errors import error_response
+    from sunlight.errors import ValidationFailed
+
+    status, body = error_response(ValidationFailed("invalid", {"fees": {"0": ["Not a valid string."]},
+                                                               "applicant": {"name": ["required"]},
+                                                               "colour": ["unknown field"]}))
+    assert status == 422
+    assert body["fields"] == {"fees.0": ["Not a valid string."], "applicant.name": ["required"],
+                              "colour": ["unknown field"]}
