@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.support import query
 from tools.drive import sample_application, wait_for
 from tools.stack import ALL_SERVICES, Stack, running_stack
 
@@ -173,6 +174,12 @@ def test_only_a_holder_of_the_post_in_its_tenant_decides(stack: Stack, user: str
     if expected == 403:  # every refusal leaves a line for supervision to collect
         assert wait_for(lambda: f"access denied: user={user} " in stack.log("gateway") or None,
                         timeout=5, what="the refusal in the gateway's log")
+        def published() -> bool | None:
+            rows = query(stack, "gateway", "SELECT body FROM outbox WHERE event_type = 'access.denied' "
+                                           "AND published_at IS NOT NULL")
+            return any(json.loads(row[0])["payload"]["username"] == user for row in rows) or None
+
+        assert wait_for(published, timeout=10, what="access.denied published for supervision")
 
 
 def test_a_staff_member_without_a_post_argument_sees_their_own_inbox(stack: Stack) -> None:

@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import eventlet
@@ -26,7 +27,7 @@ from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
 from gateway.settings import MIGRATIONS
 from sunlight import base
-from sunlight.contracts import load_or_fail
+from sunlight.contracts import ACCESS_DENIED, load_or_fail, new_event
 from sunlight.db import Database
 from sunlight.errors import Forbidden, NotFound, ValidationFailed
 
@@ -108,12 +109,16 @@ class GatewayService(base.ServiceBase):
             raise Unauthorized(str(exc)) from exc
 
     def guard(self, request: Request, check: Callable[[], None], who: domain.Principal) -> None:
-        """Run an authorization rule; a refusal is a 403 and a warning line supervision can collect."""
+        """Run an authorization rule; a refusal is a 403, a warning line and an ``access.denied`` event."""
         try:
             check()
         except domain.Denied as exc:
             log.warning("access denied: user=%s role=%s tenant=%s %s %s: %s", who.username, who.role,
                         who.tenant, request.method, request.path, exc)
+            with self.db.unit_of_work() as uow:  # published after commit, for supervision's records
+                uow.emit(new_event(ACCESS_DENIED, None, {
+                    "username": who.username, "role": who.role, "tenant": who.tenant,
+                    "method": request.method, "path": request.path, "reason": str(exc)}, datetime.now(UTC)))
             raise Forbidden(str(exc), {"authorization": [str(exc)]}) from exc
 
     def sign_in(self, username: str, password: str) -> tuple[domain.Principal, str]:
