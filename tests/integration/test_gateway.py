@@ -227,6 +227,8 @@ def page(stack: Stack, method: str, path: str, form: dict[str, str] | None = Non
 def test_the_portal_lists_the_catalogue_and_escapes_what_applicants_type(stack: Stack) -> None:
     status, html, _ = page(stack, "GET", "/")
     assert status == 200 and "户外招牌设置审批" in html and "个工作日" in html
+    status, html, _ = page(stack, "GET", "/items/HZ-DJ-0101")
+    assert status == 200 and "不动产登记费（非住宅）：550.00 元" in html and "发改价规〔2016〕2559号" in html
     evil = "<script>alert('x')</script>"
     applicant = sample_application(3, item_code="GS-CG-0201")["applicant"]
     status, html, _ = page(stack, "POST", "/items/GS-CG-0201/apply",

@@ -33,9 +33,14 @@ def remaining(task: dict[str, Any]) -> str:
     return f"已超期 {text}" if seconds < 0 else f"剩余 {text}"
 
 
+def yuan(fen: int) -> str:
+    """Fees are kept in fen: 55000 → 550.00."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def page(template: str, status: int = 200, **context: Any) -> Response:
     html = TEMPLATES.get_template(template).render(
-        role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, remaining=remaining,
+        role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, remaining=remaining, yuan=yuan,
         **{"who": None, **context})
     return Response(html, status=status, mimetype="text/html")
 
