@@ -196,15 +196,6 @@ def test_public_endpoints_need_no_token_and_forged_tokens_are_refused(stack: Sta
     assert http(stack, "GET", "/api/tasks", headers={"Authorization": "Bearer nonsense"})[0] == 401
 
 
-def test_failed_sign_ins_are_rate_limited_even_for_the_right_password_afterwards(stack: Stack) -> None:
-    wrong = {"username": "hz-reviewer", "password": "not-the-password"}
-    assert [http(stack, "POST", "/api/session", wrong)[0] for _ in range(5)] == [401] * 5
-    status, body = http(stack, "POST", "/api/session", {"username": "hz-reviewer", "password": PASSWORD})
-    assert status == 429 and body["error"] == "too_many_attempts"
-    assert http(stack, "POST", "/api/session", {"username": "gs-clerk", "password": PASSWORD})[0] == 201
-    assert http(stack, "POST", "/api/session", {"username": "nobody", "password": PASSWORD})[0] == 401
-
-
 # --- pages: server-rendered, escaped, and staff pages behind sign-in ------------------------------
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -247,3 +238,40 @@ def test_staff_pages_ask_for_sign_in_and_keep_to_the_tenant(stack: Stack) -> Non
     status, html, _ = page(stack, "GET", "/staff/inbox", cookie=cookie)
     assert status == 200 and "gs-city/approval-section/reviewer" in html
     assert page(stack, "GET", "/staff/inbox?post=hz-land/approval-section/reviewer", cookie=cookie)[0] == 403
+
+
+CASE = {  # GET /api/cases/{a gs-city case}
+    None: 401, "applicant": 403, "gs-clerk": 200, "gs-supervisor": 200, "hz-reviewer": 403,
+    "yz-clerk": 403, "inspector": 200, "admin": 403,
+}
+
+
+@pytest.fixture(scope="module")
+def gs_case(stack: Stack) -> str:
+    status, receipt = http(stack, "POST", "/api/applications", sample_application(5, item_code="GS-CG-0201"))
+    assert status == 201, receipt
+    number = str(receipt["application_number"])
+    token = sign_in(stack, "inspector")
+    wait_for(lambda: http(stack, "GET", f"/api/cases/{number}", headers=token)[0] == 200 or None,
+             timeout=20, what="the case to open")
+    return number
+
+
+@pytest.mark.parametrize(("user", "expected"), CASE.items())
+def test_a_case_is_read_by_staff_of_its_tenant_and_inspectors(
+    stack: Stack, gs_case: str, user: str | None, expected: int
+) -> None:
+    status, body = http(stack, "GET", f"/api/cases/{gs_case}", headers=sign_in(stack, user) if user else {})
+    assert status == expected, body
+    if expected == 200:
+        assert body["case_number"] == gs_case and body["tenant"] == "gs-city" and body["tasks"]
+
+
+# last in the module: it locks hz-reviewer out for the rest of the run
+def test_failed_sign_ins_are_rate_limited_even_for_the_right_password_afterwards(stack: Stack) -> None:
+    wrong = {"username": "hz-reviewer", "password": "not-the-password"}
+    assert [http(stack, "POST", "/api/session", wrong)[0] for _ in range(5)] == [401] * 5
+    status, body = http(stack, "POST", "/api/session", {"username": "hz-reviewer", "password": PASSWORD})
+    assert status == 429 and body["error"] == "too_many_attempts"
+    assert http(stack, "POST", "/api/session", {"username": "gs-clerk", "password": PASSWORD})[0] == 201
+    assert http(stack, "POST", "/api/session", {"username": "nobody", "password": PASSWORD})[0] == 401

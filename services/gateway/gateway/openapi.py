@@ -42,6 +42,8 @@ ROUTES: tuple[Route, ...] = (
           errors=(400, 401, 403, 404, 409, 422, 503), secured=True),
     Route("POST", "/api/session", "Sign in: a bearer token for staff endpoints (failed sign-ins are rate limited)",
           schemas.SessionSchema, status=201, request=schemas.SignInSchema, errors=(400, 401, 422, 429)),
+    Route("GET", "/api/cases/<number>", "A case with its tasks and opinions, for staff of its tenant",
+          schemas.CaseSchema, errors=(401, 403, 404, 503), secured=True),
     Route("GET", "/api/certificates/<number>", "Public verification of a certificate or permit",
           schemas.CertificateSchema, errors=(404, 503)),
     Route("POST", "/api/ratings", "每事一卡: rate a completed case once, with the receipt's query code",

@@ -137,3 +137,13 @@ class SessionSchema(_Answer):
     role = fields.String()
     tenant = fields.String(allow_none=True)
     posts = fields.List(fields.String())
+
+
+class CaseSchema(_Answer):
+    case_number = fields.String()
+    item_code = fields.String()
+    item_name = fields.String()
+    tenant = fields.String()
+    status = fields.String()
+    promised_date = fields.String()
+    tasks = fields.List(fields.Dict(), metadata={"description": "every task: stage, post, times, actor, opinion"})

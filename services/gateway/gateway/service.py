@@ -226,6 +226,15 @@ class GatewayService(base.ServiceBase):
         # the actor is who signed in, whatever the body says
         return 200, self.call("workflow", "complete_task", {**body, "actor": who.username, "task_id": task_id})
 
+    @http("GET", "/api/cases/<number>")  # type: ignore[untyped-decorator]
+    @endpoint
+    def get_case(self, request: Request, number: str) -> tuple[int, Any]:
+        """A case in full for staff of its tenant (or an inspector): tasks, opinions, timing."""
+        who = self.principal(request)
+        case = self.call("workflow", "get_case", number)
+        self.guard(request, lambda: domain.may_see_case(who, case["tenant"]), who)
+        return 200, case
+
     @http("GET", "/api/certificates/<number>")  # type: ignore[untyped-decorator]
     @endpoint
     def verify_certificate(self, request: Request, number: str) -> tuple[int, Any]:
