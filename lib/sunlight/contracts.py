@@ -447,6 +447,24 @@ PAYLOAD_SCHEMAS[COMPLAINT_FILED] = ComplaintFiled
 PAYLOAD_SCHEMAS[COMPLAINT_RESOLVED] = ComplaintResolved
 
 
+# --- gateway: refused access, for supervision (issue 9) --------------------------------------
+ACCESS_DENIED = "access.denied"
+
+
+class AccessDenied(_Strict):
+    """Someone signed in tried to read or act outside their tenant, post or role (a 403 at the gateway)."""
+
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    tenant = fields.String(required=True, allow_none=True)
+    method = fields.String(required=True)
+    path = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+PUBLISHERS[ACCESS_DENIED] = "gateway"
+PAYLOAD_SCHEMAS[ACCESS_DENIED] = AccessDenied
+
 class Envelope(_Strict):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))

@@ -170,6 +170,10 @@ PAYLOADS[APPLICATION_CORRECTED] = {
     "application_number": "XZ-2025-000001", "item_code": "shop-sign", "tenant": "xz", "applicant": APPLICANT,
     "materials": ["design-drawing"], "corrected_at": NOW, "clerk_id": None,
 }
+PAYLOADS[contracts.ACCESS_DENIED] = {
+    "username": "hz-reviewer", "role": "reviewer", "tenant": "hz-land", "method": "GET", "path": "/api/tasks",
+    "reason": "post gs-city/approval-section/reviewer is in tenant gs-city, not hz-land",
+}
 
 REQUIRED_FIELDS = [
     (event_type, name)

@@ -27,17 +27,41 @@ class Unauthorized(Exception):
     """No valid credentials were presented."""
 
 
+class TooManyAttempts(Exception):
+    """Too many failed sign-ins for this user: wait, then try again."""
+
+
+def flat_fields(fields: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested marshmallow errors ({"fees": {"0": [...]}}) as the documented shape: {"fees.0": [...]}."""
+    if not isinstance(fields, dict):
+        return {prefix or "_": [str(reason) for reason in (fields if isinstance(fields, list) else [fields])]}
+    flat: dict[str, list[str]] = {}
+    for key, value in fields.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(flat_fields(value, name))
+        elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            for reason in value:
+                flat.update(flat_fields(reason, name))
+        else:
+            flat[name] = [str(reason) for reason in (value if isinstance(value, list) else [value])]
+    return flat
+
+
 def error_response(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """The status and body for any error an endpoint meets; unknown ones never leak their text."""
     if isinstance(exc, BadRequest):
         return 400, {"error": "bad_request", "message": str(exc), "fields": {}}
     if isinstance(exc, Unauthorized):
         return 401, {"error": "unauthorized", "message": str(exc) or "sign in first", "fields": {}}
+    if isinstance(exc, TooManyAttempts):
+        return 429, {"error": "too_many_attempts", "message": str(exc), "fields": {}}
     if isinstance(exc, SunlightError):
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 500)
         if status == 500:
             log.error("unmapped service error: %r", exc)
-        return status, exc.to_dict()
+        body = exc.to_dict()
+        return status, {**body, "fields": flat_fields(body.get("fields") or {})}
     if isinstance(exc, UnknownService | RpcTimeout):
         log.error("a service did not answer: %r", exc)
         return 503, {"error": "unavailable", "message": "a service is not answering; try again shortly", "fields": {}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 
 class _Strict(Schema):
@@ -10,16 +10,27 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-class ErrorSchema(Schema):
+class _Answer(Schema):
+    """A response: documented fields are promised, others may be added (no additionalProperties: false)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ErrorSchema(_Answer):
     error = fields.String(metadata={"description": "machine-readable code, e.g. incomplete_application"})
     message = fields.String()
     fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
                           metadata={"description": "every bad field and why, at once (一次性告知)"})
 
 
-class ItemSchema(Schema):
+class ItemSchema(_Answer):
     code = fields.String()
+    power_code = fields.String(metadata={"description": "the item's code in the provincial list of powers"})
     name = fields.String()
+    category = fields.String()
+    kind = fields.String()
+    risk_level = fields.Integer()
     tenant = fields.String()
     promised_days = fields.Integer()
     statutory_days = fields.Integer()
@@ -47,7 +58,7 @@ class ApplicationRequestSchema(_Strict):
     fees = fields.List(fields.String(), metadata={"description": "codes of the optional fees that apply"})
 
 
-class ReceiptSchema(Schema):
+class ReceiptSchema(_Answer):
     application_number = fields.String()
     query_code = fields.String()
     item_code = fields.String()
@@ -58,7 +69,7 @@ class ReceiptSchema(Schema):
     materials_received = fields.List(fields.String())
 
 
-class StatusSchema(Schema):
+class StatusSchema(_Answer):
     application_number = fields.String()
     item_name = fields.String()
     received_at = fields.String()
@@ -68,7 +79,7 @@ class StatusSchema(Schema):
     certificate_number = fields.String(allow_none=True)
 
 
-class TaskSchema(Schema):
+class TaskSchema(_Answer):
     task_id = fields.String()
     case_number = fields.String()
     stage = fields.String()
@@ -80,18 +91,18 @@ class TaskSchema(Schema):
 
 class DecisionSchema(_Strict):
     post = fields.String(required=True)
-    actor = fields.String(required=True)
+    actor = fields.String(metadata={"description": "ignored: the actor is the signed-in user"})
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     opinion = fields.String()
 
 
-class DecisionResultSchema(Schema):
+class DecisionResultSchema(_Answer):
     case_number = fields.String()
     status = fields.String()
     open_tasks = fields.List(fields.String())
 
 
-class CertificateSchema(Schema):
+class CertificateSchema(_Answer):
     number = fields.String()
     kind = fields.String()
     item_name = fields.String()
@@ -107,7 +118,32 @@ class RatingRequestSchema(_Strict):
     comment = fields.String(validate=validate.Length(max=500))
 
 
-class RatingSchema(Schema):
+class RatingSchema(_Answer):
     application_number = fields.String()
     level = fields.Integer()
     rectification_due = fields.String(allow_none=True, metadata={"description": "set for a bad rating (1 or 2)"})
+
+
+class SignInSchema(_Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class SessionSchema(_Answer):
+    token = fields.String(metadata={"description": "send as Authorization: Bearer <token>"})
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    username = fields.String()
+    role = fields.String()
+    tenant = fields.String(allow_none=True)
+    posts = fields.List(fields.String())
+
+
+class CaseSchema(_Answer):
+    case_number = fields.String()
+    item_code = fields.String()
+    item_name = fields.String()
+    tenant = fields.String()
+    status = fields.String()
+    promised_date = fields.String()
+    tasks = fields.List(fields.Dict(), metadata={"description": "every task: stage, post, times, actor, opinion"})

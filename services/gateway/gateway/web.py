@@ -1,0 +1,71 @@
+"""Server-rendered pages in Chinese (Jinja2, autoescaped): how the portal and the staff inbox look."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Request, Response
+
+ROLE_NAMES = {"applicant": "申请人", "clerk": "受理员", "reviewer": "审核员", "leader": "审批领导",
+              "supervisor": "监察员", "inspector": "巡查员", "admin": "管理员"}
+STATUS_NAMES = {"open": "办理中", "approved": "已办结（准予许可）", "rejected": "已办结（不予许可）",
+                "returned": "已退回", "suspended": "已中止", "withdrawn": "已撤回"}
+STAGE_NAMES = {"accept": "受理", "handle": "审核", "review": "复核", "approve": "审批", "issue": "制证",
+               "co-review": "会审", "meeting": "网上会办", "survey": "踏勘"}
+FIELD_NAMES = {"applicant.name": "申请人名称", "applicant.id_number": "证件号码", "applicant.mobile": "手机号码",
+               "applicant.kind": "申请人类型"}
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def remaining(task: dict[str, Any]) -> str:
+    """Working time left as a clerk reads it: 剩余 3 小时 20 分, or 已超期 1 小时 5 分."""
+    seconds = float(task.get("remaining_working_seconds", 0))
+    minutes = int(abs(seconds) // 60)
+    text = f"{minutes // 60} 小时 {minutes % 60} 分"
+    return f"已超期 {text}" if seconds < 0 else f"剩余 {text}"
+
+
+def yuan(fen: int) -> str:
+    """Fees are kept in fen: 55000 → 550.00."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    html = TEMPLATES.get_template(template).render(
+        role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, remaining=remaining, yuan=yuan,
+        **{"who": None, **context})
+    return Response(html, status=status, mimetype="text/html")
+
+
+def redirect(location: str) -> Response:
+    return Response("", status=303, headers={"Location": location})
+
+
+def application_from_form(request: Request, item_code: str) -> dict[str, Any]:
+    """The API's application from the portal's form: each uploaded file becomes its sha256."""
+    form = request.form
+    materials = {
+        name.removeprefix("material:"): _digest(upload)
+        for name, upload in request.files.items()
+        if name.startswith("material:") and upload.filename
+    }
+    return {"item_code": item_code, "channel": "online", "materials": materials,
+            "applicant": {key: form.get(key, "").strip() for key in ("name", "kind", "id_number", "mobile")}}
+
+
+def _digest(upload: FileStorage) -> dict[str, Any]:
+    content = upload.read()
+    return {"sha256": hashlib.sha256(content).hexdigest(), "size_bytes": len(content)}
+
+
+def field_names(item: dict[str, Any]) -> dict[str, str]:
+    """Error fields (materials.parcel-map) in the words of the page (宗地图)."""
+    return {**FIELD_NAMES, **{f"materials.{m['code']}": m["name"] for m in item.get("materials", [])}}
