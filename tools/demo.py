@@ -48,8 +48,7 @@ def main() -> int:
             for outcome in outcomes:
                 show(outcome)
             show_trail(outcomes[0], rpc.supervision.verify_audit_chain())
-        print(f"HTTP API: {stack.web_url}/api/items   status: {stack.web_url}/api/applications/<number>/status"
-              f"?code=<query code>   OpenAPI: {stack.web_url}/openapi.json")
+        show_gateway(stack)
         print("metrics: " + "  ".join(f"{s} http://127.0.0.1:{p}/metrics" for s, p in METRICS_PORTS.items()))
         if once:
             return 0
@@ -62,6 +61,21 @@ def main() -> int:
             return 0
         print("a service exited; see the logs in var/", file=sys.stderr)
         return 1
+
+
+def show_gateway(stack: Any) -> None:
+    """The portal, the staff pages and the API, with a demo account for every role."""
+    import subprocess
+
+    made = subprocess.run([sys.executable, "-m", "gateway.admin", "demo"], env=stack.env_for("gateway"),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    print(f"portal: {stack.web_url}/   status lookup: {stack.web_url}/status   staff: {stack.web_url}/staff/sign-in")
+    print(f"HTTP API: {stack.web_url}/api/items   OpenAPI: {stack.web_url}/openapi.json")
+    if made.returncode == 0:
+        print("demo accounts (username, role, tenant):")
+        print("\n".join("  " + line for line in made.stdout.strip().splitlines()))
+    else:
+        print(f"(demo accounts not created: {made.stderr.strip().splitlines()[-1:]})")
 
 
 def show_refusal(rpc: Any) -> None:
