@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Exchange, Queue, binding
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
@@ -49,6 +50,19 @@ def dead_letter_queue(service: str) -> Queue:
     return Queue(f"dlq.{service}", durable=True)
 
 
+def settle(action: Any, message: Any) -> None:
+    """Ack or requeue; if the broker link broke meanwhile, the broker redelivers the message anyway.
+
+    nameko only guards against its own ConnectionError: a BrokenPipeError from a cut link escaped
+    from the worker and killed the whole service (tests/faults/test_broker_cut.py). Handlers are
+    idempotent (processed_events), so the redelivery is harmless.
+    """
+    try:
+        action(message)
+    except (KombuOperationalError, OSError) as exc:  # BrokenPipeError, ConnectionResetError
+        log.warning("could not settle a message, the broker will redeliver it: %s", exc)
+
+
 class ReliableEventHandler(EventHandler):  # type: ignore[misc]
     """``@event_handler`` with bounded retries and a dead-letter queue."""
 
@@ -74,15 +88,15 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         self, message: Any, result: Any = None, exc_info: Any = None
     ) -> None:
         if exc_info is None:
-            self.consumer.ack_message(message)
+            settle(self.consumer.ack_message, message)
             return
         try:
             self._route_failure(message, exc_info[1])
         except Exception:  # broker trouble: leave the message with the broker
             log.exception("could not park failed message; requeueing it")
-            self.consumer.requeue_message(message)
+            settle(self.consumer.requeue_message, message)
             return
-        self.consumer.ack_message(message)
+        settle(self.consumer.ack_message, message)
 
     def _route_failure(self, message: Any, exc: BaseException) -> None:
         service = self.container.service_name
