@@ -2,16 +2,22 @@
 
 The servers on this machine are shared, so a fault is never injected into them: the test points its
 services at this proxy and breaks the link instead. It can add latency, cut every open connection,
-refuse new ones, and heal. Threads (green under the test's eventlet patching) pump the bytes.
+refuse new ones, and heal. Real OS threads with unpatched sockets pump the bytes: under the test's
+eventlet patching, green sockets closed by another green thread left stale readers in the hub, which
+then broke the next subprocess the test started ("Second simultaneous read on fileno").
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
+from typing import Any
+
+import eventlet.patcher
+
+socket: Any = eventlet.patcher.original("socket")
+threading: Any = eventlet.patcher.original("threading")
+time: Any = eventlet.patcher.original("time")
 
 
 class FaultProxy:
@@ -29,7 +35,7 @@ class FaultProxy:
         self.accepted = 0
         self.cut_count = 0
         self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
+        self._open: set[Any] = set()
         self._closed = False
         threading.Thread(target=self._accept_loop, daemon=True, name=f"proxy-{self.port}").start()
 
@@ -88,7 +94,7 @@ class FaultProxy:
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: Any, sink: Any) -> None:
         try:
             while True:
                 chunk = source.recv(65536)
@@ -97,7 +103,7 @@ class FaultProxy:
                 if self.latency:
                     time.sleep(self.latency)
                 sink.sendall(chunk)
-        except (OSError, EOFError):  # eventlet raises EOFError on a socket another thread closed
+        except (OSError, EOFError):
             pass
         finally:
             with self._lock:
