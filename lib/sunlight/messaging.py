@@ -20,6 +20,7 @@ from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.standalone.events import get_event_exchange
+from sqlalchemy.exc import DBAPIError
 
 from sunlight import metrics
 from sunlight.errors import PermanentFailure, ValidationFailed
@@ -48,6 +49,19 @@ def retry_queue(service: str) -> Queue:
 def dead_letter_queue(service: str) -> Queue:
     """Where deliveries end that cannot succeed: visible and replayable."""
     return Queue(f"dlq.{service}", durable=True)
+
+
+#: what a PostgreSQL server that cannot be reached says (SQLAlchemy flags the rest as disconnects)
+UNREACHABLE = ("could not connect", "connection refused", "connection timed out")
+
+
+def database_outage(exc: BaseException) -> bool:
+    """True when ``exc`` says the database link is down (a fault of the moment, not of the message)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    return any(words in str(exc).lower() for words in UNREACHABLE)
 
 
 def settle(action: Any, message: Any) -> None:
@@ -102,6 +116,10 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         service = self.container.service_name
         headers = dict(message.headers or {})
         attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+        if database_outage(exc):
+            # the database is unreachable, not the message at fault: keep retrying (at the longest
+            # delay short of the last attempt) instead of dead-lettering every event of the outage
+            attempts = min(attempts, max(self.max_attempts - 1, 1))
         headers[ATTEMPTS_HEADER] = attempts
         headers[QUEUE_HEADER] = self.queue.name
         headers[REASON_HEADER] = f"{type(exc).__name__}: {exc}"[:1000]

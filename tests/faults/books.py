@@ -133,7 +133,7 @@ class Driver:
         return self.numbers
 
 
-def settled(stack: Stack, numbers: list[str], rpc: Any, timeout: float = 120) -> float:
+def settled(stack: Stack, numbers: list[str], rpc: Any, timeout: float = 60) -> float:
     """Wait until every case has its certificate, its completion SMS and a drained outbox; seconds taken."""
     started = time.monotonic()
 
@@ -147,7 +147,10 @@ def settled(stack: Stack, numbers: list[str], rpc: Any, timeout: float = 120) ->
         audited = {row[0] for row in query(stack, "supervision", "SELECT event_id FROM audit_log")}
         return (certs >= len(numbers) and sms >= len(numbers) and pending == 0 and published <= audited) or None
 
-    patiently(done, what="the books to settle", timeout=timeout, every=0.5)
+    try:
+        patiently(done, what="the books to settle", timeout=timeout, every=0.5)
+    except TimeoutError:
+        log.warning("the books did not settle in %ss; check_books says what is missing", timeout)
     return time.monotonic() - started
 
 

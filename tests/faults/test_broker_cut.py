@@ -21,13 +21,18 @@ OUTAGE_SECONDS = 5
 
 
 def test_services_reconnect_after_the_broker_link_is_cut_and_nothing_is_lost(faulty: FaultyStack, rpc: Any) -> None:
+    cut_the_broker_link(faulty, rpc, OUTAGE_SECONDS)
+
+
+def cut_the_broker_link(faulty: FaultyStack, rpc: Any, outage: float) -> None:
+    """Drive cases, cut every service's broker link for ``outage`` seconds, heal, check the books."""
     driver = Driver(faulty.stack).start()
     driver.wait_for_cases(2)
 
     before = faulty.broker.accepted
     cut = faulty.broker.cut(refuse=True)
     assert cut >= len(SERVICES), "every service had a broker connection to cut"
-    time.sleep(OUTAGE_SECONDS)
+    time.sleep(outage)
     faulty.broker.heal()
     healed_at = time.monotonic()
 
@@ -41,4 +46,4 @@ def test_services_reconnect_after_the_broker_link_is_cut_and_nothing_is_lost(fau
     drained = settled(faulty.stack, numbers, rpc)
     books = check_books(faulty.stack, numbers, rpc)
     print(f"\nRELIABILITY broker-cut backend={faulty.backend} cases={books['cases']} events={books['events']} "
-          f"outage={OUTAGE_SECONDS}s all-answer-after-heal={reconnected:.1f}s books-settled={drained:.1f}s")
+          f"outage={outage:.0f}s all-answer-after-heal={reconnected:.1f}s books-settled={drained:.1f}s")
