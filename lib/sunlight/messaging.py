@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kombu import Exchange, Queue, binding
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
 from nameko.standalone.events import get_event_exchange
+from sqlalchemy.exc import DBAPIError
 
 from sunlight import metrics
 from sunlight.errors import PermanentFailure, ValidationFailed
@@ -49,6 +51,32 @@ def dead_letter_queue(service: str) -> Queue:
     return Queue(f"dlq.{service}", durable=True)
 
 
+#: what a PostgreSQL server that cannot be reached says (SQLAlchemy flags the rest as disconnects)
+UNREACHABLE = ("could not connect", "connection refused", "connection timed out")
+
+
+def database_outage(exc: BaseException) -> bool:
+    """True when ``exc`` says the database link is down (a fault of the moment, not of the message)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    return any(words in str(exc).lower() for words in UNREACHABLE)
+
+
+def settle(action: Any, message: Any) -> None:
+    """Ack or requeue; if the broker link broke meanwhile, the broker redelivers the message anyway.
+
+    nameko only guards against its own ConnectionError: a BrokenPipeError from a cut link escaped
+    from the worker and killed the whole service (tests/faults/test_broker_cut.py). Handlers are
+    idempotent (processed_events), so the redelivery is harmless.
+    """
+    try:
+        action(message)
+    except (KombuOperationalError, OSError) as exc:  # BrokenPipeError, ConnectionResetError
+        log.warning("could not settle a message, the broker will redeliver it: %s", exc)
+
+
 class ReliableEventHandler(EventHandler):  # type: ignore[misc]
     """``@event_handler`` with bounded retries and a dead-letter queue."""
 
@@ -74,20 +102,24 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         self, message: Any, result: Any = None, exc_info: Any = None
     ) -> None:
         if exc_info is None:
-            self.consumer.ack_message(message)
+            settle(self.consumer.ack_message, message)
             return
         try:
             self._route_failure(message, exc_info[1])
         except Exception:  # broker trouble: leave the message with the broker
             log.exception("could not park failed message; requeueing it")
-            self.consumer.requeue_message(message)
+            settle(self.consumer.requeue_message, message)
             return
-        self.consumer.ack_message(message)
+        settle(self.consumer.ack_message, message)
 
     def _route_failure(self, message: Any, exc: BaseException) -> None:
         service = self.container.service_name
         headers = dict(message.headers or {})
         attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+        if database_outage(exc):
+            # the database is unreachable, not the message at fault: keep retrying (at the longest
+            # delay short of the last attempt) instead of dead-lettering every event of the outage
+            attempts = min(attempts, max(self.max_attempts - 1, 1))
         headers[ATTEMPTS_HEADER] = attempts
         headers[QUEUE_HEADER] = self.queue.name
         headers[REASON_HEADER] = f"{type(exc).__name__}: {exc}"[:1000]

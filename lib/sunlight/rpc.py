@@ -22,17 +22,23 @@ Speaks nameko's wire format: ``{"args", "kwargs"}`` to the ``nameko-rpc`` exchan
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko import config
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
 from nameko.exceptions import RpcTimeout, UnknownService, deserialize
 from nameko.rpc import Responder, RpcConsumer, get_rpc_exchange
 from nameko.rpc import Rpc as NamekoRpc
+
+from sunlight.messaging import settle
+
+log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True, auto_delete=False)
 
@@ -167,8 +173,16 @@ class TransientReplyRpcConsumer(RpcConsumer):  # type: ignore[misc]
             self.amqp_uri, get_rpc_exchange(), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
-        result, exc_info = responder.send_response(result, exc_info)
-        self.consumer.ack_message(message)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except (KombuOperationalError, ConnectionError, OSError):
+            # the broker link broke while the worker ran: the caller times out and tries again. Raising
+            # here would kill the whole container (and the process) over one lost reply; the request,
+            # unacked on a dead channel, is redelivered after reconnection (RPCs are at-least-once).
+            log.warning("rpc: reply to %s lost: broker connection is down", message.delivery_info.get(
+                "routing_key"), exc_info=True)
+            return result, exc_info
+        settle(self.consumer.ack_message, message)
         return result, exc_info
 
 

@@ -1,0 +1,75 @@
+"""A stack whose services reach RabbitMQ (and, on request, PostgreSQL) only through a fault proxy.
+
+The RabbitMQ, Redis and PostgreSQL servers are shared with other engineers: faults are injected into
+this stack's own links (tests.faults.proxy) and its own processes, never into the servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.faults.proxy import FaultProxy
+from tools.stack import SERVICES, Stack, running_stack
+
+SETTINGS = {"EVENT_RETRY_DELAY_MS": "100", "LOG_FORMAT": "json"}
+
+
+def through(uri: str, port: int) -> str:
+    """The same URI with its host:port replaced by the proxy's."""
+    parts = urlsplit(uri)
+    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{port}"))
+
+
+@dataclass
+class FaultyStack:
+    stack: Stack
+    broker: FaultProxy
+    database: FaultProxy | None  # in front of PostgreSQL for ``db_service`` only
+    db_service: str | None
+    backend: str
+
+    def env(self, service: str) -> dict[str, str]:
+        extra = dict(SETTINGS, AMQP_URI=through(self.stack.amqp_uri, self.broker.port))
+        if self.database and service == self.db_service:
+            extra["DB_URI"] = through(self.stack.db_uris[service], self.database.port)
+        return extra
+
+    def start(self, service: str) -> None:
+        self.stack.start(service, self.env(service))
+
+
+@pytest.fixture(scope="module")
+def faulty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyStack]:
+    """The five services behind a broker proxy; a module sets ``BACKEND`` and, for PostgreSQL faults, ``DB_SERVICE``."""
+    backend: str = getattr(request.module, "BACKEND", "sqlite")
+    db_service: str | None = getattr(request.module, "DB_SERVICE", None)
+    run_dir: Path = tmp_path_factory.mktemp(f"faults-{backend}")
+    broker = FaultProxy("127.0.0.1", 5672)
+    database = FaultProxy("127.0.0.1", 5432) if db_service else None
+    try:
+        with running_stack(run_dir, backend=backend, services=()) as stack:
+            faulty = FaultyStack(stack, broker, database, db_service, backend)
+            for service in SERVICES:
+                faulty.start(service)
+            stack.wait_healthy()
+            yield faulty
+            for service, proc in stack.processes.items():
+                assert proc.poll() is None, f"{service} died: {stack.log(service)[-3000:]}"
+    finally:
+        broker.close()
+        if database:
+            database.close()
+
+
+@pytest.fixture(scope="module")
+def rpc(faulty: FaultyStack) -> Iterator[Any]:
+    """The test's own client talks to RabbitMQ directly: only the services' links are broken."""
+    with faulty.stack.rpc_client(timeout=8) as client:
+        yield client
