@@ -36,7 +36,7 @@ def test_apply_be_told_what_is_missing_resubmit_get_approved_and_see_it_complete
                          cwd=ROOT, env=stack.env_for("gateway"), capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout + run.stderr[-4000:]
     number = run.stdout.strip().splitlines()[-1]
-    for shot in ("01-catalogue", "02-told-what-is-missing", "03-receipt", "04-gs-cityscape-inbox", "04-gs-planning-case", "05-leader-case",
-                 "06-completed"):
+    for shot in ("01-catalogue", "02-told-what-is-missing", "03-receipt", "04-gs-cityscape-inbox",
+                 "04-gs-planning-case", "05-leader-case", "06-completed"):
         assert (ROOT / "test-output" / "browser" / f"{shot}.png").stat().st_size > 0
     assert number
