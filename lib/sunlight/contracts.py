@@ -73,7 +73,7 @@ PUBLISHERS: dict[str, str] = {
 }
 
 #: services whose events supervision audits
-AUDITED_SERVICES: tuple[str, ...] = ("intake", "workflow", "registry", "notify")
+AUDITED_SERVICES: tuple[str, ...] = ("intake", "workflow", "registry", "notify", "gateway")
 
 
 class _Strict(Schema):

@@ -185,6 +185,12 @@ def test_only_a_holder_of_the_post_in_its_tenant_decides(stack: Stack, user: str
 
         assert wait_for(published, timeout=10, what="access.denied published for supervision")
 
+        def audited() -> bool | None:  # and supervision keeps it in the tamper-evident log
+            rows = query(stack, "supervision", "SELECT body FROM audit_log WHERE event_type = 'access.denied'")
+            return any(json.loads(row[0])["payload"]["username"] == user for row in rows) or None
+
+        assert wait_for(audited, timeout=10, what="access.denied in supervision's audit log")
+
 
 def test_a_staff_member_without_a_post_argument_sees_their_own_inbox(stack: Stack) -> None:
     status, tasks = http(stack, "GET", "/api/tasks", headers=sign_in(stack, "gs-leader"))
