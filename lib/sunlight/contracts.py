@@ -408,7 +408,7 @@ class ViolationRaised(_Strict):
     """A rule broken in a case, with the audit log seq numbers that prove it."""
 
     kind = fields.String(required=True, validate=validate.OneOf(
-        ["unassigned-post", "skipped-stage", "refusal-without-reason"]))
+        ["unassigned-post", "skipped-stage", "refusal-without-reason", "unlisted-fee"]))
     target = fields.String(required=True)
     tenant = fields.String(required=True)
     evidence = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))

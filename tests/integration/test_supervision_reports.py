@@ -142,3 +142,21 @@ def test_the_inspector_sees_every_tenant_and_changes_nothing(stack: Stack, rpc: 
     with pytest.raises(NotFound):
         rpc.supervision.inspect_case_trail("GS-0000-000000")
     assert snapshot() == before  # every row of every table, byte for byte
+
+
+def test_a_fee_charged_that_the_catalogue_did_not_list_is_a_violation(stack: Stack, rpc: Any) -> None:
+    """Registry refuses such a payment at its own door; the auditor still catches one that got past it."""
+    case = f"HZ-2026-8{uuid.uuid4().int % 100000:05d}"
+    publish_raw(stack, "intake", "application.accepted", envelope("application.accepted", case, "intake", 1, {
+        "application_number": case, "item_code": "HZ-DJ-0101", "item_name": "国有建设用地使用权首次登记",
+        "tenant": "hz-land", "process": "fast-track-registration", "applicant": APPLICANT,
+        "accepted_at": at_hour(2, 9), "promised_date": "2026-11-03", "certificate_kind": "title",
+        "fees_due": [{"code": "registration-fee", "name": "不动产登记费（非住宅）", "amount_fen": 55000,
+                      "basis": "-"}]}))
+    publish_raw(stack, "registry", "payment.recorded", envelope("payment.recorded", case, "registry", 2, {
+        "payment_id": 99, "fee_code": "express-fee", "amount_fen": 2000, "tenant": "hz-land",
+        "paid_at": at_hour(2, 10), "all_paid": False}))
+
+    [found] = wait_for(lambda: [v for v in rpc.supervision.violations({"tenant": "hz-land"})
+                                if v["case_number"] == case] or None, timeout=20, what="the unlisted-fee violation")
+    assert found["kind"] == "unlisted-fee" and "express-fee" in found["detail"]

@@ -10,6 +10,7 @@ from supervision.domain.violations import (
     REFUSAL_WITHOUT_REASON,
     SKIPPED_STAGE,
     UNASSIGNED_POST,
+    UNLISTED_FEE,
     Record,
     Violation,
     detect,
@@ -72,3 +73,22 @@ def test_detection_is_the_same_however_often_it_runs() -> None:
 def test_the_tenant_comes_from_intake_or_else_from_the_post() -> None:
     assert tenant_of([created(1, "review", REVIEWER)]) == "gs-city"
     assert tenant_of([created(1, "review", REVIEWER), rec(2, "application.accepted", tenant="hz-land")]) == "hz-land"
+
+
+FEES = [{"code": "registration-fee", "name": "不动产登记费（非住宅）", "amount_fen": 55000, "basis": "..."}]
+
+
+def test_a_payment_of_a_listed_fee_at_its_amount_is_no_violation() -> None:
+    records = [rec(1, "application.accepted", fees_due=FEES),
+               rec(2, "payment.recorded", payment_id=1, fee_code="registration-fee", amount_fen=55000)]
+    assert detect(records) == []
+
+
+def test_a_fee_the_catalogue_did_not_list_or_at_another_amount_is_a_violation_with_its_evidence() -> None:
+    records = [rec(1, "application.accepted", fees_due=FEES),
+               rec(2, "payment.recorded", payment_id=1, fee_code="express-fee", amount_fen=2000),
+               rec(3, "payment.recorded", payment_id=2, fee_code="registration-fee", amount_fen=60000)]
+    found = detect(records)
+    assert [(v.kind, v.target, v.evidence) for v in found] == [
+        (UNLISTED_FEE, "payment.1", (2,)), (UNLISTED_FEE, "payment.2", (1, 3))]
+    assert "express-fee" in found[0].detail and "60000" in found[1].detail

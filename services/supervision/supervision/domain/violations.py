@@ -4,6 +4,8 @@
   ``task.created``, or the post it was later transferred or delegated to).
 - ``skipped-stage``: the case was approved while a stage created before the approval was never completed.
 - ``refusal-without-reason``: an application refused (不予受理) with no filed reason.
+- ``unlisted-fee``: a payment recorded for a fee the catalogue did not list for the case at acceptance,
+  or for another amount (no fee may be charged that is not listed).
 
 ``detect`` is a function of the records alone, so running it again on every event finds the same violations;
 the caller keeps each (kind, target) once.
@@ -19,7 +21,8 @@ from typing import Any
 UNASSIGNED_POST = "unassigned-post"
 SKIPPED_STAGE = "skipped-stage"
 REFUSAL_WITHOUT_REASON = "refusal-without-reason"
-KINDS = (UNASSIGNED_POST, SKIPPED_STAGE, REFUSAL_WITHOUT_REASON)
+UNLISTED_FEE = "unlisted-fee"
+KINDS = (UNASSIGNED_POST, SKIPPED_STAGE, REFUSAL_WITHOUT_REASON, UNLISTED_FEE)
 MOVED = {"task.transferred", "task.delegated"}
 
 
@@ -46,6 +49,7 @@ def detect(records: Iterable[Record]) -> list[Violation]:
     found: list[Violation] = []
     assigned: dict[str, tuple[str, list[int], datetime]] = {}  # task id → post, seqs that assigned it, created at
     completed: set[str] = set()
+    listed: dict[str, tuple[int, int]] | None = None  # fee code → (amount in fen, seq of the acceptance)
     ordered = sorted(records, key=lambda r: r.seq)
     for record in ordered:
         payload = record.payload
@@ -65,6 +69,16 @@ def detect(records: Iterable[Record]) -> list[Violation]:
         elif record.event_type == "application.refused" and not _filed_reason(payload):
             found.append(Violation(REFUSAL_WITHOUT_REASON, "application.refused", (record.seq,),
                                    "application refused without a filed reason"))
+        elif record.event_type == "application.accepted":
+            listed = {str(f.get("code")): (int(f.get("amount_fen", -1)), record.seq)
+                      for f in payload.get("fees_due") or [] if isinstance(f, Mapping)}
+        elif record.event_type == "payment.recorded" and listed is not None:
+            code, amount = str(payload.get("fee_code", "")), int(payload.get("amount_fen", -1))
+            if code not in listed or listed[code][0] != amount:
+                evidence = (listed[code][1], record.seq) if code in listed else (record.seq,)
+                found.append(Violation(UNLISTED_FEE, f"payment.{payload.get('payment_id', record.seq)}", evidence,
+                                       f"{amount} fen charged as {code!r}, which the catalogue did not list "
+                                       f"for this case at that amount"))
     for record in ordered:
         if record.event_type != "case.approved":
             continue
