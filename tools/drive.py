@@ -13,15 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from intake.domain import credit_code_check, resident_id_check
 from sunlight.errors import Conflict, NotFound
 
 T = TypeVar("T")
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-DIGEST = "0" * 63 + "1"
 
 
 def digest(name: str) -> str:
@@ -30,15 +26,13 @@ def digest(name: str) -> str:
 
 
 def resident_id(seventeen: str) -> str:
-    """Complete a 17-digit citizen ID with its GB 11643 check character."""
-    total = sum(int(d) * w for d, w in zip(seventeen, ID_WEIGHTS, strict=True))
-    return seventeen + ID_CHECK[total % 11]
+    """Complete a 17-digit citizen ID with its GB 11643 check character (intake's own rule)."""
+    return seventeen + resident_id_check(seventeen)
 
 
 def credit_code(seventeen: str) -> str:
     """Complete a 17-character unified social credit code with its GB 32100 check character."""
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(seventeen, USCC_WEIGHTS, strict=True))
-    return seventeen + USCC_CHARS[(31 - total % 31) % 31]
+    return seventeen + credit_code_check(seventeen)
 
 
 PEOPLE = (

@@ -65,20 +65,28 @@ class Receipt:
     clerk_id: str | None = None
 
 
+def resident_id_check(seventeen: str) -> str:
+    """GB 11643: the check character of a citizen ID's first 17 digits (weighted sum mod 11)."""
+    total = sum(int(d) * w for d, w in zip(seventeen, ID_WEIGHTS, strict=True))
+    return ID_CHECK[total % 11]
+
+
+def credit_code_check(seventeen: str) -> str:
+    """GB 32100: the check character of a unified social credit code's first 17 characters (mod 31)."""
+    total = sum(USCC_CHARS.index(ch) * w for ch, w in zip(seventeen, USCC_WEIGHTS, strict=True))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
 def valid_resident_id(number: str) -> bool:
-    """GB 11643 citizen ID: 17 digits and a check character over weighted sum mod 11."""
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS, strict=True))
-    return ID_CHECK[total % 11] == number[17]
+    """GB 11643 citizen ID: 17 digits and their check character."""
+    return bool(re.fullmatch(r"[0-9]{17}[0-9X]", number)) and resident_id_check(number[:17]) == number[17]
 
 
 def valid_credit_code(code: str) -> bool:
-    """GB 32100 unified social credit code: 18 characters, check character mod 31."""
+    """GB 32100 unified social credit code: 18 characters, the last its check character."""
     if len(code) != 18 or any(ch not in USCC_CHARS for ch in code):
         return False
-    total = sum(USCC_CHARS.index(ch) * w for ch, w in zip(code[:17], USCC_WEIGHTS, strict=True))
-    return USCC_CHARS[(31 - total % 31) % 31] == code[17]
+    return credit_code_check(code[:17]) == code[17]
 
 
 def problems_with(item: Item, submission: Submission) -> dict[str, list[str]]:
