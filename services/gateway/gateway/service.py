@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -12,7 +11,6 @@ from typing import Any
 
 import eventlet
 import redis
-from marshmallow import Schema
 from nameko import config
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout
@@ -22,12 +20,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from gateway import domain, schemas, web
-from gateway.errors import BadRequest, TooManyAttempts, Unauthorized, error_response
+from gateway.errors import TooManyAttempts, Unauthorized
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
+from gateway.rest import endpoint, json_body, required_query, respond
 from gateway.settings import MIGRATIONS
 from sunlight import base
-from sunlight.contracts import ACCESS_DENIED, load_or_fail, new_event
+from sunlight.contracts import ACCESS_DENIED, new_event
 from sunlight.db import Database
 from sunlight.errors import Forbidden, NotFound, ValidationFailed
 
@@ -48,40 +47,6 @@ def gateway_secret() -> bytes:
 
 
 _SECRET: bytes | None = None
-
-
-def respond(status: int, body: Any) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json")
-
-
-def endpoint(handler: Callable[..., tuple[int, Any]]) -> Callable[..., Response]:
-    """Every endpoint answers JSON; every error goes through the one mapping in gateway.errors."""
-
-    def wrapped(self: GatewayService, request: Request, **path: str) -> Response:
-        try:
-            status, body = handler(self, request, **path)
-        except Exception as exc:  # noqa: BLE001 - mapped, logged, never leaked
-            status, body = error_response(exc)
-        return respond(status, body)
-
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
-
-
-def json_body(request: Request, schema: Schema, what: str) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return dict(load_or_fail(schema, body, what))
-
-
-def required_query(request: Request, name: str) -> str:
-    value = request.args.get(name, "").strip()
-    if not value:
-        raise ValidationFailed(f"query parameter {name!r} is required", {name: ["required"]})
-    return value
 
 
 class GatewayService(base.ServiceBase):
