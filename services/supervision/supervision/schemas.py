@@ -70,3 +70,12 @@ class ResolveComplaintRequest(_Strict):
     number = fields.String(required=True)
     post = fields.String(required=True, validate=validate.Length(min=1, max=128))
     answer = fields.String(required=True, validate=validate.Length(min=2, max=5000))
+
+
+class LightsRequest(_Strict):
+    """Which lights the board shows: one tenant or all, narrowed to a department, a post or a colour."""
+
+    tenant = fields.String(load_default=None, allow_none=True)
+    department = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    post = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+    level = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["prompt", "yellow", "red"]))
