@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import eventlet
 import redis
@@ -20,6 +20,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from gateway import domain, schemas, web
+from gateway.api_inspection import InspectionRoutes
+from gateway.api_supervision import SupervisionRoutes
 from gateway.errors import TooManyAttempts, Unauthorized
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
@@ -33,6 +35,7 @@ from sunlight.errors import Forbidden, NotFound, ValidationFailed
 log = logging.getLogger(__name__)
 SPEC = build_spec()
 SESSION_COOKIE = "sunlight_session"
+T = TypeVar("T")
 
 
 def gateway_secret() -> bytes:
@@ -49,7 +52,7 @@ def gateway_secret() -> bytes:
 _SECRET: bytes | None = None
 
 
-class GatewayService(base.ServiceBase):
+class GatewayService(SupervisionRoutes, InspectionRoutes, base.ServiceBase):
     """The HTTP API of the public portal, the staff inbox and integrators."""
 
     name = "gateway"
@@ -73,10 +76,11 @@ class GatewayService(base.ServiceBase):
         except domain.BadToken as exc:
             raise Unauthorized(str(exc)) from exc
 
-    def guard(self, request: Request, check: Callable[[], None], who: domain.Principal) -> None:
-        """Run an authorization rule; a refusal is a 403, a warning line and an ``access.denied`` event."""
+    def guard(self, request: Request, check: Callable[[], T], who: domain.Principal) -> T:
+        """Run an authorization rule (its answer is returned); a refusal is a 403, a warning line and an
+        ``access.denied`` event."""
         try:
-            check()
+            return check()
         except domain.Denied as exc:
             log.warning("access denied: user=%s role=%s tenant=%s %s %s: %s", who.username, who.role,
                         who.tenant, request.method, request.path, exc)
@@ -85,6 +89,12 @@ class GatewayService(base.ServiceBase):
                     "username": who.username, "role": who.role, "tenant": who.tenant,
                     "method": request.method, "path": request.path, "reason": str(exc)}, datetime.now(UTC)))
             raise Forbidden(str(exc), {"authorization": [str(exc)]}) from exc
+
+    def public_write(self, request: Request) -> None:
+        """A public form takes anyone, but not a signed-in inspector: discipline inspection only reads."""
+        who = self.staff(request)
+        if who is not None:
+            self.guard(request, lambda: domain.may_write(who), who)
 
     def sign_in(self, username: str, password: str) -> tuple[domain.Principal, str]:
         """Check the password (at most MAX_FAILED_SIGN_INS failures per user per window) and issue a token."""
@@ -161,6 +171,7 @@ class GatewayService(base.ServiceBase):
     @http("POST", "/api/applications")  # type: ignore[untyped-decorator]
     @endpoint
     def submit_application(self, request: Request) -> tuple[int, Any]:
+        self.public_write(request)
         body = json_body(request, schemas.ApplicationRequestSchema(), "application")
         key = request.headers.get("Idempotency-Key")
         if key:
@@ -208,6 +219,7 @@ class GatewayService(base.ServiceBase):
     @http("POST", "/api/ratings")  # type: ignore[untyped-decorator]
     @endpoint
     def rate(self, request: Request) -> tuple[int, Any]:
+        self.public_write(request)
         return 201, self.call("supervision", "rate_case", json_body(request, schemas.RatingRequestSchema(), "rating"))
 
     # --- pages: the public portal -------------------------------------------------------------------
