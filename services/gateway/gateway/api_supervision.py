@@ -24,8 +24,10 @@ class SupervisionRoutes:
     public_write: Callable[[Request], None]
     guard: Callable[..., Any]  # run a rule; a refusal is a 403 and an access.denied event
 
-    def case_tenant(self, number: str) -> str:
-        return str(self.call("workflow", "get_case", number)["tenant"])
+    def case_tenant(self, number: str, service: str = "workflow") -> str:
+        """Whose case it is, as the service that acts on it knows it (404 if it does not)."""
+        method = "case_supervision" if service == "supervision" else "get_case"
+        return str(self.call(service, method, number)["tenant"])
 
     @http("POST", "/api/cases/<number>/payments")  # type: ignore[untyped-decorator]
     @endpoint
@@ -74,7 +76,7 @@ class SupervisionRoutes:
         """督办: the tenant's supervisor orders an overdue case or stage finished by a new deadline."""
         who = self.principal(request)
         body = json_body(request, schemas.UrgeRequestSchema(), "urging")
-        tenant = self.case_tenant(number)
+        tenant = self.case_tenant(number, "supervision")
         post = self.guard(request, lambda: domain.supervising_post(who, tenant), who)
         return 201, self.call("supervision", "urge", {**body, "case_number": number, "urged_by": post})
 
@@ -84,7 +86,7 @@ class SupervisionRoutes:
         """延期说明: a holder of the post answerable for an overdue case or stage says why, once."""
         who = self.principal(request)
         body = json_body(request, schemas.DelayReasonRequestSchema(), "delay reason")
-        tenant = self.case_tenant(number)
+        tenant = self.case_tenant(number, "supervision")
         self.guard(request, lambda: domain.may_give_delay_reason(who, body["post"], tenant), who)
         return 201, self.call("supervision", "enter_delay_reason", {**body, "case_number": number})
 

@@ -19,9 +19,8 @@ from nameko.web.handlers import http
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
-from gateway import domain, schemas, web
-from gateway.api_inspection import InspectionRoutes
-from gateway.api_supervision import SupervisionRoutes
+# modules, not classes: `nameko run gateway.service` takes every class here with entrypoints for a service
+from gateway import api_inspection, api_supervision, domain, schemas, web
 from gateway.errors import TooManyAttempts, Unauthorized
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
@@ -52,7 +51,7 @@ def gateway_secret() -> bytes:
 _SECRET: bytes | None = None
 
 
-class GatewayService(SupervisionRoutes, InspectionRoutes, base.ServiceBase):
+class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes, base.ServiceBase):
     """The HTTP API of the public portal, the staff inbox and integrators."""
 
     name = "gateway"

@@ -259,8 +259,8 @@ class SupervisionService(base.ServiceBase):
                 # a wrong code answers exactly as an unknown number does: it reveals nothing
                 raise NotFound(f"no complaint {number!r} with that query code", {"code": ["does not match"]})
             view = _complaint_view(row, datetime.now(UTC))
-        return {**view, "complainant": {**view["complainant"], "name": views.mask_name(row.complainant_name)},
-                "answer": row.answer if row.resolved_at else None}
+            return {**view, "complainant": {**view["complainant"], "name": views.mask_name(row.complainant_name)},
+                    "answer": row.answer if row.resolved_at else None}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def current_lights(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -269,7 +269,8 @@ class SupervisionService(base.ServiceBase):
         with self.db.read() as session:
             raised = [views.Light(r.case_number, r.target, r.stage, r.post, r.tenant, r.level, r.due_at, r.raised_at)
                       for r in session.scalars(select(LightRow))]
-            states = dict(session.execute(select(CaseClockRow.case_number, CaseClockRow.state)).tuples())
+            states = {number: state for number, state in session.execute(
+                select(CaseClockRow.case_number, CaseClockRow.state))}
         return [{**asdict(light), "due_at": _iso(light.due_at), "raised_at": _iso(light.raised_at),
                  "case_state": states.get(light.case_number, "pending")}
                 for light in views.strongest_lights(raised, only)]
