@@ -46,9 +46,14 @@ def http(stack: Stack, method: str, path: str, body: Any = None, *, raw: bytes |
                                      headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
+            return response.status, _body(response.headers.get_content_type(), response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        return error.code, _body(error.headers.get_content_type(), error.read())
+
+
+def _body(content_type: str, data: bytes) -> Any:
+    """JSON as Python; anything else (CSV, Prometheus text) as text."""
+    return json.loads(data) if content_type == "application/json" else data.decode()
 
 
 def test_the_catalogue_is_public(stack: Stack) -> None:
