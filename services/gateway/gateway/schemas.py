@@ -193,7 +193,7 @@ class LightSchema(_Answer):
 
 class StatisticsQuerySchema(_Strict):
     tenant = fields.String(validate=validate.Length(min=1, max=32))
-    quarter = fields.String(validate=validate.Regexp(r"^\d{4}Q[1-4]$"), metadata={"description": "2026Q4"})
+    quarter = fields.String(validate=validate.Regexp(r"^(19|20)\d{2}Q[1-4]$"), metadata={"description": "2026Q4"})
     period_from = fields.Date(data_key="from")
     period_to = fields.Date(data_key="to")
     format = fields.String(validate=validate.OneOf(["json", "csv"]),

@@ -44,7 +44,7 @@ class StatisticsRequest(_Strict):
     tenant = fields.String(load_default=None, allow_none=True)
     period_from = fields.Date(load_default=None, allow_none=True)
     period_to = fields.Date(load_default=None, allow_none=True)
-    quarter = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}Q[1-4]$"))
+    quarter = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^(19|20)\d{2}Q[1-4]$"))
 
 
 class ViolationsRequest(_Strict):

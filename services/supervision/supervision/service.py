@@ -269,8 +269,7 @@ class SupervisionService(base.ServiceBase):
         with self.db.read() as session:
             raised = [views.Light(r.case_number, r.target, r.stage, r.post, r.tenant, r.level, r.due_at, r.raised_at)
                       for r in session.scalars(select(LightRow))]
-            states = {number: state for number, state in session.execute(
-                select(CaseClockRow.case_number, CaseClockRow.state))}
+            states = dict(session.execute(select(CaseClockRow.case_number, CaseClockRow.state)).tuples().all())
         return [{**asdict(light), "due_at": _iso(light.due_at), "raised_at": _iso(light.raised_at),
                  "case_state": states.get(light.case_number, "pending")}
                 for light in views.strongest_lights(raised, only)]
