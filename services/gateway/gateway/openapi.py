@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from nameko.web.handlers import HttpRequestHandler
 
 from gateway import schemas
 
@@ -93,6 +96,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/metrics", "Prometheus figures (also on the metrics port)", None, errors=(),
           content_type="text/plain"),
 )
+
+
+def http_routes(service_cls: type) -> set[tuple[str, str]]:
+    """Every (method, OpenAPI-style path) a service class answers, base classes included, as nameko collects them."""
+    routes = set()
+    for _name, function in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(entrypoint, HttpRequestHandler):
+                routes.add((entrypoint.method, openapi_path(entrypoint.url)))
+    return routes
 
 
 def openapi_path(path: str) -> str:

@@ -3,23 +3,12 @@
 
 from __future__ import annotations
 
-import inspect
-
-from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
-from nameko.web.handlers import HttpRequestHandler
-
-from gateway.openapi import ROUTES, build_spec, openapi_path
+from gateway.openapi import ROUTES, build_spec, http_routes, openapi_path
 from gateway.service import GatewayService
 
 
 def served() -> set[tuple[str, str]]:
-    """Every (method, path) the service answers, mixins included, as nameko itself collects them."""
-    routes = set()
-    for _name, function in inspect.getmembers(GatewayService, inspect.isfunction):
-        for entrypoint in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ()):
-            if isinstance(entrypoint, HttpRequestHandler):
-                routes.add((entrypoint.method, openapi_path(entrypoint.url)))
-    return routes
+    return http_routes(GatewayService)
 
 
 def test_every_json_route_is_in_the_document_and_nothing_else() -> None:
