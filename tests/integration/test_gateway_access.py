@@ -77,7 +77,7 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     # pages: the portal is public; staff pages follow the same rules as their JSON twins
     ("GET", "/"): public(),
     ("GET", "/items/{code}"): public(),
-    ("POST", "/items/{code}/apply"): public(),  # the portal's form does not refuse a signed-in inspector (yet)
+    ("POST", "/items/{code}/apply"): public(NOT_INSPECTOR),
     ("GET", "/status"): public(),
     ("GET", "/staff/sign-in"): public(),
     ("POST", "/staff/sign-in"): public(),

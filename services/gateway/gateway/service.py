@@ -237,6 +237,10 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
 
     @http("POST", "/items/<code>/apply")  # type: ignore[untyped-decorator]
     def apply_page(self, request: Request, code: str) -> Response:
+        try:
+            self.public_write(request)
+        except Forbidden as exc:
+            return web.page("status.html", 403, error=f"无权办理：{exc}", number="", code="")
         item = self.call("intake", "get_item", code)
         application = web.application_from_form(request, code)
         try:

@@ -1,5 +1,5 @@
-"""/openapi.json documents every JSON route the gateway serves, so schemathesis and the authorization matrix
-(tests/integration/test_gateway_access.py, which walks the document) cannot miss a new route."""
+"""/openapi.json documents every JSON route the gateway serves, mixins included, so schemathesis cannot miss
+a new route (the authorization matrix in tests/integration/test_gateway_access.py reads the same entrypoints)."""
 
 from __future__ import annotations
 
