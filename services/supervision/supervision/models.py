@@ -154,6 +154,8 @@ class ComplaintRow(Base):
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answer: Mapped[str] = mapped_column(Text, default="")
+    #: six digits handed to the complainant once, to follow the complaint publicly (like a receipt's)
+    query_code: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
 
 sequences = sequence_table(metadata)

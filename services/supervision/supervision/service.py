@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
 from supervision import audit_log, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status
+from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views
 from supervision.models import (
     AuditRecord,
     CaseClockRow,
@@ -47,6 +48,7 @@ from supervision.models import (
 from supervision.schemas import (
     ComplaintRequest,
     DelayReasonRequest,
+    LightsRequest,
     RatingRequest,
     ResolveComplaintRequest,
     StatisticsRequest,
@@ -230,6 +232,7 @@ class SupervisionService(base.ServiceBase):
         data = load_or_fail(ComplaintRequest(), request, "complaint")
         office = tenant_of(data["tenant"])
         now = datetime.now(UTC)
+        query_code = f"{secrets.randbelow(10**6):06d}"
         with self.db.unit_of_work() as uow:
             year = now.astimezone(CALENDAR.tz).year
             number = complaints.complaint_number(
@@ -239,12 +242,37 @@ class SupervisionService(base.ServiceBase):
                 number=number, tenant=office.code, complainant_name=data["complainant"]["name"],
                 complainant_mobile=data["complainant"]["mobile"], subject=data["subject"], text=data["text"],
                 case_number=data["case_number"], handler_post=filed.handler_post, filed_at=now,
-                deadline=filed.deadline))
+                deadline=filed.deadline, query_code=query_code))
             watch.emit_audited(uow, new_event(COMPLAINT_FILED, number, {
                 "tenant": office.code, "complainant": data["complainant"], "subject": data["subject"],
                 "handler_post": filed.handler_post, "deadline": filed.deadline, "about_case": data["case_number"]},
                 now))
-        return {"number": number, "handler_post": filed.handler_post, "deadline": filed.deadline.isoformat()}
+        return {"number": number, "query_code": query_code, "handler_post": filed.handler_post,
+                "deadline": filed.deadline.isoformat()}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def complaint_status(self, number: str, query_code: str) -> dict[str, Any]:
+        """What the complainant sees with the number and query code: progress and answer, personal data masked."""
+        with self.db.read() as session:
+            row = session.get(ComplaintRow, str(number))
+            if row is None or not views.query_code_matches(row.query_code, str(query_code)):
+                # a wrong code answers exactly as an unknown number does: it reveals nothing
+                raise NotFound(f"no complaint {number!r} with that query code", {"code": ["does not match"]})
+            view = _complaint_view(row, datetime.now(UTC))
+            return {**view, "complainant": {**view["complainant"], "name": views.mask_name(row.complainant_name)},
+                    "answer": row.answer if row.resolved_at else None}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def current_lights(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The board: the strongest light on every case and stage, red first, of one tenant or all, filtered."""
+        only = views.LightFilter(**load_or_fail(LightsRequest(), request or {}, "lights request"))
+        with self.db.read() as session:
+            raised = [views.Light(r.case_number, r.target, r.stage, r.post, r.tenant, r.level, r.due_at, r.raised_at)
+                      for r in session.scalars(select(LightRow))]
+            states = dict(session.execute(select(CaseClockRow.case_number, CaseClockRow.state)).tuples().all())
+        return [{**asdict(light), "due_at": _iso(light.due_at), "raised_at": _iso(light.raised_at),
+                 "case_state": states.get(light.case_number, "pending")}
+                for light in views.strongest_lights(raised, only)]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def resolve_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
