@@ -188,6 +188,8 @@ class DeadlineLight(_Strict):
     item_code = fields.String(required=True)
     due_at = fields.AwareDateTime(required=True)  # when the light fell due
     urging_deadline = fields.AwareDateTime(load_default=None, allow_none=True)  # red: the deadline missed
+    #: what is late: a case, or a complaint (信访, the case number is then the complaint's number)
+    kind = fields.String(load_default="case", validate=validate.OneOf(["case", "complaint"]))
 
 
 class CaseUrged(_Strict):
@@ -201,6 +203,7 @@ class CaseUrged(_Strict):
     urged_by = fields.String(required=True)
     deadline = fields.AwareDateTime(required=True)
     note = fields.String(load_default="")
+    kind = fields.String(load_default="case", validate=validate.OneOf(["case", "complaint"]))
 
 
 class SmsDelivered(_Strict):
@@ -338,9 +341,12 @@ class ComplaintFiled(_Strict):
 
 
 class ComplaintResolved(_Strict):
+    """The handler post answered the complaint; the complainant is told by SMS (absent on older records)."""
+
     tenant = fields.String(required=True)
     handler_post = fields.String(required=True)
     late = fields.Boolean(required=True)
+    complainant = fields.Nested(ApplicantContact, load_default=None, allow_none=True)
 
 
 class AccessDenied(_Strict):

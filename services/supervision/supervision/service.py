@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nameko import config
@@ -59,6 +59,11 @@ TICK_INTERVAL = 5.0
 CALENDAR = WorkingCalendar.default()
 
 
+def _now() -> datetime:
+    """Now, moved on by ``CLOCK_OFFSET_SECONDS`` (rehearsals and tests only: to see lights fall due days ahead)."""
+    return datetime.now(UTC) + timedelta(seconds=float(config.get("CLOCK_OFFSET_SECONDS") or 0))
+
+
 def _rules() -> watch.Rules:
     return watch.Rules(CALENDAR, thresholds_config(str(config.get("THRESHOLDS_FILE") or THRESHOLDS)))
 
@@ -81,8 +86,8 @@ class SupervisionService(base.ServiceBase):
                 return
             audit_log.append_event(uow.session, body)
             if event.case_number:
-                next_at = watch.reconcile(uow, event.case_number, datetime.now(UTC), _rules())
-                watch.raise_violations(uow, event.case_number, datetime.now(UTC))
+                next_at = watch.reconcile(uow, event.case_number, _now(), _rules())
+                watch.raise_violations(uow, event.case_number, _now())
         metrics.AUDIT_RECORDS.labels(event.source).inc()
         if event.case_number:
             self.deadlines.schedule(event.case_number, next_at)
@@ -92,14 +97,14 @@ class SupervisionService(base.ServiceBase):
         """Raise every light fallen due since the last tick, in one replica at a time; a late tick catches up."""
         with self.singleton("deadline-tick", ttl_seconds=120) as mine:
             if mine:
-                watch.tick(self.db, self.deadlines, datetime.now(UTC), _rules())
+                watch.tick(self.db, self.deadlines, _now(), _rules())
                 metrics.SUPERVISION_TICK.set_to_current_time()  # an alert fires when this goes stale
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def urge(self, request: dict[str, Any]) -> dict[str, Any]:
         """督办: a supervising post orders an overdue case or stage finished by a new deadline (``case.urged``)."""
         data = load_or_fail(UrgeRequest(), request, "urging notice")
-        now = datetime.now(UTC)
+        now = _now()
         rules = _rules()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["case_number"])
@@ -111,7 +116,7 @@ class SupervisionService(base.ServiceBase):
             watch.emit_audited(uow, new_event(CASE_URGED, clock.case_number, {
                 "target": target.target, "stage": target.stage, "post": target.post, "tenant": clock.tenant,
                 "item_code": clock.item_code, "urged_by": data["urged_by"], "deadline": deadline,
-                "note": data["note"]}, now))
+                "note": data["note"], "kind": clock.kind}, now))
             uow.session.flush()
             next_at = watch.reconcile(uow, clock.case_number, now, rules)
         self.deadlines.schedule(clock.case_number, next_at)
@@ -121,13 +126,14 @@ class SupervisionService(base.ServiceBase):
     def enter_delay_reason(self, request: dict[str, Any]) -> dict[str, Any]:
         """延期说明: the post owning an overdue case or stage says why, once."""
         data = load_or_fail(DelayReasonRequest(), request, "delay reason")
-        now = datetime.now(UTC)
+        now = _now()
         rules = _rules()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["case_number"])
             limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
             given = uow.session.scalars(select(DelayReasonRow.id).where(
-                DelayReasonRow.case_number == clock.case_number, DelayReasonRow.target == data["target"])).first()
+                DelayReasonRow.case_number == clock.case_number,
+                DelayReasonRow.target == duties.canonical_target(clock, data["target"]))).first()
             target = duties.check_delay_reason(clock, rules.calendar, limits, data["target"], data["post"], now,
                                                already_given=given is not None)
             uow.session.add(DelayReasonRow(case_number=clock.case_number, target=target.target, post=data["post"],
@@ -166,7 +172,7 @@ class SupervisionService(base.ServiceBase):
     def rate_case(self, request: dict[str, Any]) -> dict[str, Any]:
         """每事一卡: rate a completed case once; a bad rating opens a rectification due in 5 working days."""
         data = load_or_fail(RatingRequest(), request, "rating")
-        now = datetime.now(UTC)
+        now = _now()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["application_number"])
             already = uow.session.get(RatingRow, clock.case_number) is not None
@@ -190,7 +196,7 @@ class SupervisionService(base.ServiceBase):
             reasons = {r.target: r.reason for r in session.scalars(
                 select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
         limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-        return status.public_status(clock, str(query_code), rules.calendar, limits, datetime.now(UTC), reasons)
+        return status.public_status(clock, str(query_code), rules.calendar, limits, _now(), reasons)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def statistics(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -226,15 +232,17 @@ class SupervisionService(base.ServiceBase):
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def file_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
-        """信访 accepted online: numbered, routed to the petition office, due in three working days."""
+        """信访 accepted online: numbered, routed to the petition office, due in the tenant's working days."""
         data = load_or_fail(ComplaintRequest(), request, "complaint")
         office = tenant_of(data["tenant"])
-        now = datetime.now(UTC)
+        now = _now()
+        rules = _rules()
         with self.db.unit_of_work() as uow:
             year = now.astimezone(CALENDAR.tz).year
             number = complaints.complaint_number(
                 office.prefix, year, next_value(uow.session, sequences, f"complaint:{office.code}:{year}"))
-            filed = complaints.file(number, office.code, now, CALENDAR)
+            limits = lights.thresholds_for(rules.thresholds, office.code, clocks.COMPLAINT_ITEM)
+            filed = complaints.file(number, office.code, now, CALENDAR, limits.complaint_working_days)
             uow.session.add(ComplaintRow(
                 number=number, tenant=office.code, complainant_name=data["complainant"]["name"],
                 complainant_mobile=data["complainant"]["mobile"], subject=data["subject"], text=data["text"],
@@ -244,13 +252,16 @@ class SupervisionService(base.ServiceBase):
                 "tenant": office.code, "complainant": data["complainant"], "subject": data["subject"],
                 "handler_post": filed.handler_post, "deadline": filed.deadline, "about_case": data["case_number"]},
                 now))
+            uow.session.flush()
+            next_at = watch.reconcile(uow, number, now, rules)
+        self.deadlines.schedule(number, next_at)
         return {"number": number, "handler_post": filed.handler_post, "deadline": filed.deadline.isoformat()}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def resolve_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
         """The handler post answers a complaint, once (``complaint.resolved``; late if past its deadline)."""
         data = load_or_fail(ResolveComplaintRequest(), request, "complaint answer")
-        now = datetime.now(UTC)
+        now = _now()
         with self.db.unit_of_work() as uow:
             row = uow.session.get(ComplaintRow, data["number"])
             if row is None:
@@ -259,14 +270,18 @@ class SupervisionService(base.ServiceBase):
             row.resolved_at, row.answer = done.resolved_at, data["answer"]
             late = complaints.light(done, CALENDAR, now) == "yellow"
             watch.emit_audited(uow, new_event(COMPLAINT_RESOLVED, row.number, {
-                "tenant": row.tenant, "handler_post": row.handler_post, "late": late}, now))
+                "tenant": row.tenant, "handler_post": row.handler_post, "late": late,
+                "complainant": {"name": row.complainant_name, "mobile": row.complainant_mobile}}, now))
+            uow.session.flush()
+            next_at = watch.reconcile(uow, row.number, now, _rules())
+        self.deadlines.schedule(data["number"], next_at)
         return {"number": data["number"], "resolved_at": now.isoformat(), "late": late}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def complaints(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Complaints of one tenant or all, with their light now; the complainant's mobile masked."""
         data = load_or_fail(ViolationsRequest(), request or {}, "complaints request")
-        now = datetime.now(UTC)
+        now = _now()
         query = select(ComplaintRow).order_by(ComplaintRow.filed_at)
         if data["tenant"]:
             query = query.where(ComplaintRow.tenant == data["tenant"])

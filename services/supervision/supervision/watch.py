@@ -84,6 +84,7 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
             "target": light.target, "stage": light.stage, "post": light.post, "tenant": clock.tenant,
             "item_code": clock.item_code, "due_at": light.at,
             "urging_deadline": urging_deadlines.get(light.target) if light.level == lights.RED else None,
+            "kind": clock.kind,
         }, now)
         emit_audited(uow, event)
     next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now)

@@ -2,7 +2,9 @@
 cases (prompt one working day before the deadline, yellow once overdue), resolved with an answer. Pure Python.
 
 Routing: a complaint goes to the tenant's letters-and-visits office (``<tenant>/petition-office/handler``);
-the deadline is three working days (seed 001: handling cut from a week to 2–3 days).
+the deadline is three working days by default (seed 001: handling cut from a week to 2–3 days), or what the
+tenant's thresholds set (``complaint_working_days``). The prompt, yellow and red lights themselves come from
+``lights``, through the complaint's clock; ``light`` here only says where an open complaint stands now.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ def handler_post(tenant: str) -> str:
     return f"{tenant}/{HANDLER_ROLE}"
 
 
-def file(number: str, tenant: str, now: datetime, calendar: WorkingCalendar) -> Complaint:
-    """A complaint filed now, routed and given its deadline."""
-    return Complaint(number, tenant, handler_post(tenant), now, calendar.deadline(now, COMPLAINT_WORKING_DAYS))
+def file(number: str, tenant: str, now: datetime, calendar: WorkingCalendar,
+         working_days: int = COMPLAINT_WORKING_DAYS) -> Complaint:
+    """A complaint filed now, routed and given its deadline: close of office on the n-th working day after."""
+    if working_days < 1:
+        raise ValueError(f"complaint_working_days must be at least 1, not {working_days}")
+    return Complaint(number, tenant, handler_post(tenant), now, calendar.deadline(now, working_days))
 
 
 def light(complaint: Complaint, calendar: WorkingCalendar, now: datetime) -> str:
