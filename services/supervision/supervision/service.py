@@ -29,7 +29,7 @@ from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
-from supervision import audit_log, watch
+from supervision import audit_log, summaries, watch
 from supervision.dependencies import Deadlines
 from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status
 from supervision.models import (
@@ -213,12 +213,21 @@ class SupervisionService(base.ServiceBase):
         period = (statistics.quarter(data["quarter"]) if data["quarter"]
                   else statistics.Period(data["period_from"], data["period_to"]))
         with self.db.read() as session:
-            all_clocks = watch.all_clocks(session)
+            summaries_now = summaries.load(session, data["tenant"])
             light_facts = [statistics.LightFact(r.case_number, r.post, r.level, r.raised_at)
                            for r in session.scalars(select(LightRow))]
             rating_facts = [statistics.RatingFact(r.case_number, r.level, r.rated_at)
                             for r in session.scalars(select(RatingRow))]
-        return statistics.compute(all_clocks, light_facts, rating_facts, CALENDAR, period, data["tenant"])
+        return statistics.compute(summaries_now, light_facts, rating_facts, CALENDAR, period, data["tenant"])
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def rebuild_summaries(self) -> dict[str, Any]:
+        """Reconciliation: rebuild every case's and complaint's summary from the audit log; schedule its lights."""
+        with self.db.unit_of_work() as uow:
+            rebuilt = summaries.rebuild(uow.session, CALENDAR, _now())
+        for case_number, next_at in rebuilt:
+            self.deadlines.schedule(case_number, next_at)
+        return {"rebuilt": len(rebuilt)}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def violations(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -301,7 +310,7 @@ class SupervisionService(base.ServiceBase):
             broken: dict[str, list[dict[str, Any]]] = {}
             for row in session.scalars(select(ViolationRow).order_by(ViolationRow.id)):
                 broken.setdefault(row.case_number, []).append(watch.violation_view(row))
-            return [{"case_number": row.case_number, "tenant": row.tenant, "item_code": row.item_code,
+            return [{"case_number": row.case_number, "kind": row.kind, "tenant": row.tenant, "item_code": row.item_code,
                      "state": row.state, "deadline": _iso(row.deadline), "lights": lit.get(row.case_number, []),
                      "violations": broken.get(row.case_number, [])}
                     for row in session.scalars(select(CaseClockRow).order_by(CaseClockRow.case_number))]
