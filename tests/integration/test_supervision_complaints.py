@@ -73,6 +73,9 @@ def test_an_unanswered_complaint_goes_yellow_then_red_and_both_sides_are_texted(
         assert sent
         assert texts(rpc, number)[template]["recipient"] == "138****2021"
 
+    [listed] = [c for c in rpc.supervision.complaints({"tenant": "gs-city"}) if c["number"] == number]
+    assert listed["light"] == "red"
+
     done = rpc.supervision.resolve_complaint({"number": number, "post": HANDLER, "answer": "已督促承办科室办结"})
     assert done["late"] is True
     answered = wait_for(lambda: texts(rpc, number).get("complaint_answered"), timeout=20, what="the answer SMS")

@@ -277,7 +277,7 @@ class SupervisionService(base.ServiceBase):
                 raise NotFound(f"no complaint {data['number']}", {"number": ["unknown"]})
             done = complaints.resolve(_complaint(row), data["post"], now)
             row.resolved_at, row.answer = done.resolved_at, data["answer"]
-            late = complaints.light(done, CALENDAR, now) == "yellow"
+            late = complaints.is_late(done)
             watch.emit_audited(uow, new_event(COMPLAINT_RESOLVED, row.number, {
                 "tenant": row.tenant, "handler_post": row.handler_post, "late": late,
                 "complainant": {"name": row.complainant_name, "mobile": row.complainant_mobile}}, now))
@@ -290,12 +290,18 @@ class SupervisionService(base.ServiceBase):
     def complaints(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Complaints of one tenant or all, with their light now; the complainant's mobile masked."""
         data = load_or_fail(ViolationsRequest(), request or {}, "complaints request")
-        now = _now()
         query = select(ComplaintRow).order_by(ComplaintRow.filed_at)
+        lit = select(LightRow.case_number, LightRow.level).join(ComplaintRow,
+                                                                ComplaintRow.number == LightRow.case_number)
         if data["tenant"]:
             query = query.where(ComplaintRow.tenant == data["tenant"])
+            lit = lit.where(ComplaintRow.tenant == data["tenant"])
         with self.db.read() as session:
-            return [_complaint_view(row, now) for row in session.scalars(query)]
+            rows = session.scalars(query).all()
+            raised: dict[str, list[str]] = {}
+            for number, level in session.execute(lit):
+                raised.setdefault(number, []).append(level)
+            return [_complaint_view(row, raised.get(row.number, [])) for row in rows]
 
     # --- discipline inspection (纪检监察): every tenant, read only --------------------------------------
 
@@ -360,12 +366,12 @@ def _complaint(row: ComplaintRow) -> complaints.Complaint:
                                 row.resolved_at)
 
 
-def _complaint_view(row: ComplaintRow, now: datetime) -> dict[str, Any]:
+def _complaint_view(row: ComplaintRow, raised: list[str]) -> dict[str, Any]:
     return {"number": row.number, "tenant": row.tenant, "subject": row.subject,
             "complainant": {"name": row.complainant_name, "mobile": mask_mobile(row.complainant_mobile)},
             "case_number": row.case_number, "handler_post": row.handler_post, "filed_at": _iso(row.filed_at),
             "deadline": _iso(row.deadline), "resolved_at": _iso(row.resolved_at),
-            "light": complaints.light(_complaint(row), CALENDAR, now)}
+            "light": complaints.standing(raised, row.resolved_at is not None)}
 
 
 def _iso(value: Any) -> str | None:
