@@ -7,6 +7,8 @@ audit log stays the record: ``rebuild`` recomputes every row from it, for reconc
     python -m supervision.summaries [--db-uri URI]
 
 Events that arrived out of order or before their case are in the log, so a rebuild places them too.
+The command leaves Redis alone: a case it found no row for is due at once in the database, and reaches the
+tick's index when that is next rebuilt; the ``rebuild_summaries`` RPC schedules such cases itself.
 """
 
 from __future__ import annotations
