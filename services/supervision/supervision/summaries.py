@@ -61,21 +61,23 @@ def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar,
 
 
 def load(session: Session, tenant: str | None = None) -> list[statistics.CaseSummary]:
-    """Every case's and complaint's summary, of one tenant or all, from the two tables."""
-    cases = select(CaseClockRow)
-    stages = select(StageClockRow)
+    """Every case's and complaint's summary, of one tenant or all, from the two tables (plain rows, no ORM)."""
+    cases = select(CaseClockRow.case_number, CaseClockRow.kind, CaseClockRow.tenant, CaseClockRow.item_code,
+                   CaseClockRow.accepted_at, CaseClockRow.deadline, CaseClockRow.closed_at)
+    stages = select(StageClockRow.case_number, StageClockRow.task_id, StageClockRow.stage, StageClockRow.post,
+                    StageClockRow.deadline, StageClockRow.completed_at, StageClockRow.working_seconds)
     if tenant:
         cases = cases.where(CaseClockRow.tenant == tenant)
         stages = stages.join(CaseClockRow, CaseClockRow.case_number == StageClockRow.case_number).where(
             CaseClockRow.tenant == tenant)
     by_case: dict[str, list[statistics.StageSummary]] = {}
-    for row in session.scalars(stages.order_by(StageClockRow.case_number, StageClockRow.opened_at)):
-        by_case.setdefault(row.case_number, []).append(statistics.StageSummary(
-            row.task_id, row.stage, row.post, row.deadline, row.completed_at,
-            None if row.working_seconds is None else row.working_seconds / 3600))
-    return [statistics.CaseSummary(row.case_number, row.kind, row.tenant, row.item_code, row.accepted_at is not None,
-                                   row.deadline, row.closed_at, tuple(by_case.get(row.case_number, ())))
-            for row in session.scalars(cases)]
+    for number, task_id, stage, post, deadline, completed_at, seconds in session.execute(
+            stages.order_by(StageClockRow.case_number, StageClockRow.opened_at)):
+        by_case.setdefault(number, []).append(statistics.StageSummary(
+            task_id, stage, post, deadline, completed_at, None if seconds is None else seconds / 3600))
+    return [statistics.CaseSummary(number, kind, of_tenant, item_code, accepted_at is not None, deadline, closed_at,
+                                   tuple(by_case.get(number, ())))
+            for number, kind, of_tenant, item_code, accepted_at, deadline, closed_at in session.execute(cases)]
 
 
 def rebuild(session: Session, calendar: WorkingCalendar, now: datetime) -> list[tuple[str, datetime | None]]:

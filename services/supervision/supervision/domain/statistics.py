@@ -98,6 +98,8 @@ class Period:
     end: date | None = None
 
     def holds(self, instant: datetime, calendar: WorkingCalendar) -> bool:
+        if self.start is None and self.end is None:
+            return True
         day = instant.astimezone(calendar.tz).date()
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
