@@ -58,6 +58,9 @@ def test_three_working_days_from_the_eve_of_the_spring_festival_end_the_wednesda
 
 
 def test_a_tenant_may_give_its_petition_office_two_working_days_instead() -> None:
+    settings = {"defaults": {"complaint_working_days": 3}, "tenants": {"yz-land": {"complaint_working_days": 2}}}
+    assert lights.thresholds_for(settings, "yz-land", clocks.COMPLAINT_ITEM).complaint_working_days == 2
+    assert lights.thresholds_for(settings, "gs-city", clocks.COMPLAINT_ITEM).complaint_working_days == 3
     assert complaints.file(NUMBER, "gs-city", at(2, 13, 10), CAL, working_days=2).deadline == at(2, 24, 17, 30)
     with pytest.raises(ValueError, match="complaint_working_days"):
         complaints.file(NUMBER, "gs-city", at(2, 13, 10), CAL, working_days=0)

@@ -101,6 +101,17 @@ def test_statistics_are_the_same_after_the_summaries_are_rebuilt_from_the_audit_
     assert figures(store) == before
 
 
+def test_the_rebuild_command_reconciles_a_database_whose_summaries_were_lost(
+        store: Store, db_uri: str, capsys: pytest.CaptureFixture[str]) -> None:
+    feed(store, story.STORY + COMPLAINT_EVENTS)
+    before = figures(store)
+    with store.unit_of_work() as uow:
+        uow.session.execute(delete(StageClockRow))
+    assert summaries.main(["--db-uri", db_uri]) == 0
+    assert "2 case(s) and complaint(s)" in capsys.readouterr().out
+    assert figures(store) == before
+
+
 def test_events_before_their_case_are_kept_and_a_duplicate_changes_nothing(store: Store) -> None:
     completion, creation = story.STORY[5], story.STORY[2]
     feed(store, [completion])  # the review's completion, before anything else of the case
