@@ -8,8 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'supervision_0007'
-down_revision = 'supervision_0006'
+revision = 'supervision_0008'
+down_revision = 'supervision_0007'
 branch_labels = None
 depends_on = None
 
