@@ -1,0 +1,110 @@
+"""The supervision board's pages (电子监察): lights, overdue list, urging, statistics, audit trail, the chain.
+
+A mixin the gateway service inherits: nameko collects the ``@http`` entrypoints of base classes too. Entry
+points only: who may see what is in ``gateway.board``, every figure comes from the supervision service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from nameko import config
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
+
+from gateway import board, web
+from gateway.domain import Principal
+from sunlight.errors import SunlightError
+
+#: seconds between the board's own reloads; the board is watched, not clicked
+DEFAULT_REFRESH_SECONDS = 20
+PageHandler = Callable[..., Response]
+
+
+def watcher_page(handler: PageHandler) -> PageHandler:
+    """Signed-in staff only (else the sign-in page); a typed error from a service or a rule becomes a page."""
+
+    @wraps(handler)
+    def wrapped(self: Any, request: Request, **path: str) -> Response:
+        who = self.staff(request)
+        if who is None:
+            return web.redirect("/staff/sign-in")
+        try:
+            return handler(self, request, who, **path)
+        except SunlightError as exc:
+            return web.error_page(exc, who=who)
+
+    return wrapped
+
+
+class SupervisionPages:
+    """监察看板: what the supervising post, the leaders and discipline inspection watch."""
+
+    # provided by the service class that inherits this mixin
+    call: Callable[..., Any]
+    staff: Callable[[Request], Principal | None]
+    guard: Callable[[Request, Callable[[], object], Principal], None]
+
+    def watched(self, request: Request, who: Principal) -> str | None:
+        """The tenant on the board (None: all, for an inspector); a refusal is logged for supervision."""
+        asked = request.args.get("tenant", "").strip() or None
+        self.guard(request, lambda: board.watched_tenant(who, asked), who)
+        return board.watched_tenant(who, asked)
+
+    def supervised_case(self, request: Request, who: Principal, number: str) -> dict[str, Any]:
+        """One case's supervision record, for watchers of its tenant only."""
+        case: dict[str, Any] = self.call("supervision", "case_supervision", number)
+        self.guard(request, lambda: board.may_watch_case(who, case["tenant"]), who)
+        return case
+
+    @http("GET", "/supervision")  # type: ignore[untyped-decorator]
+    @watcher_page
+    def board_page(self, request: Request, who: Principal) -> Response:
+        tenant = self.watched(request, who)
+        open_cases = [case for case in self.call("supervision", "inspect_cases")
+                      if case["state"] != board.CLOSED and case["lights"] and tenant in (None, case["tenant"])]
+        # only cases with a light need their stages: whether each lit stage is still open
+        shown = board.board(self.call("supervision", "case_supervision", case["case_number"]) for case in open_cases)
+        complaints = self.call("supervision", "complaints", {"tenant": tenant})
+        return web.page("board.html", who=who, tenant=tenant, board=shown, complaints=complaints,
+                        refresh=int(config.get("BOARD_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)),
+                        can_urge=who.role == "supervisor")
+
+    @http("GET", "/supervision/cases/<number>")  # type: ignore[untyped-decorator]
+    @watcher_page
+    def supervised_case_page(self, request: Request, who: Principal, number: str) -> Response:
+        case = self.supervised_case(request, who, number)
+        trail = self.call("supervision", "inspect_case_trail", number)
+        return web.page("supervised_case.html", who=who, case=case, trail=trail, live=board.live_targets(case),
+                        can_urge=who.role == "supervisor", message=request.args.get("message"))
+
+    @http("POST", "/supervision/cases/<number>/urge")  # type: ignore[untyped-decorator]
+    @watcher_page
+    def urge_form(self, request: Request, who: Principal, number: str) -> Response:
+        """督办: the supervising post orders a late case or stage finished within some working days."""
+        case = self.supervised_case(request, who, number)
+        self.guard(request, lambda: board.urging_post(who, case["tenant"]), who)
+        days = request.form.get("working_days", "").strip()
+        urged = self.call("supervision", "urge", {
+            "case_number": number, "target": request.form.get("target", "case"),
+            "urged_by": board.urging_post(who, case["tenant"]), "note": request.form.get("note", ""),
+            "working_days": days or None})
+        return web.redirect(f"/supervision/cases/{number}?message=已督办，限 {web.local(urged['deadline'])} 前办结")
+
+    @http("GET", "/supervision/statistics")  # type: ignore[untyped-decorator]
+    @watcher_page
+    def statistics_page(self, request: Request, who: Principal) -> Response:
+        tenant = self.watched(request, who)
+        quarter = request.args.get("quarter", "").strip() or None
+        rows = self.call("supervision", "statistics", {"tenant": tenant, "quarter": quarter})
+        return web.page("statistics.html", who=who, tenant=tenant, quarter=quarter or "", rows=rows,
+                        charts=board.charts(rows))
+
+    @http("GET", "/supervision/chain")  # type: ignore[untyped-decorator]
+    @watcher_page
+    def chain_page(self, request: Request, who: Principal) -> Response:
+        """The whole audit chain recomputed now: intact, or the first broken record named."""
+        self.watched(request, who)
+        return web.page("chain.html", who=who, result=self.call("supervision", "verify_audit_chain"))
