@@ -131,3 +131,18 @@ def test_a_complaint_is_not_shown_to_someone_without_its_mobile(stack: Stack, rp
     status, html = page(stack, "/complaints", form={"tenant": "nowhere", "name": "李强", "mobile": "13800001111",
                                                     "subject": "占道", "text": "占道经营"})
     assert status == 422 and "受理单位" in html
+
+
+def test_the_holder_of_a_late_stage_gives_its_delay_reason_from_the_case_page(stack: Stack, rpc: Any) -> None:
+    case, task = open_overdue_case(stack)
+    wait_for(lambda: (task, "yellow") in lights_of(rpc, case) or None, timeout=30, what="the yellow light")
+    wait_for(lambda: rpc.workflow.get_case(case), timeout=30, what="workflow to open the case")
+    status, html = page(stack, f"/staff/cases/{case}", user="gs-reviewer")
+    assert status == 200 and "delay-reason-form" in html
+    reason = {"target": task, "post": "gs-city/approval-section/reviewer", "reason": "等待规划部门意见"}
+    assert page(stack, f"/staff/cases/{case}/delay-reason", user="gs-commerce", form=reason)[0] == 403
+    assert page(stack, f"/staff/cases/{case}/delay-reason", user="gs-reviewer", form=reason)[0] == 303
+    status, html = page(stack, f"/staff/cases/{case}/delay-reason", user="gs-reviewer", form=reason)
+    assert status == 409, "a stage's delay is explained once"
+    assert rpc.supervision.case_supervision(case)["delay_reasons"][0]["reason"] == "等待规划部门意见"
+    assert "等待规划部门意见" in page(stack, "/supervision", user="gs-supervisor")[1]

@@ -14,7 +14,7 @@ from nameko import config
 from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
-from gateway import board, web
+from gateway import board, domain, web
 from gateway.domain import Principal
 from sunlight.errors import SunlightError
 
@@ -23,7 +23,7 @@ DEFAULT_REFRESH_SECONDS = 20
 PageHandler = Callable[..., Response]
 
 
-def watcher_page(handler: PageHandler) -> PageHandler:
+def staff_page(handler: PageHandler) -> PageHandler:
     """Signed-in staff only (else the sign-in page); a typed error from a service or a rule becomes a page."""
 
     @wraps(handler)
@@ -60,7 +60,7 @@ class SupervisionPages:
         return case
 
     @http("GET", "/supervision")  # type: ignore[untyped-decorator]
-    @watcher_page
+    @staff_page
     def board_page(self, request: Request, who: Principal) -> Response:
         tenant = self.watched(request, who)
         open_cases = [case for case in self.call("supervision", "inspect_cases")
@@ -73,7 +73,7 @@ class SupervisionPages:
                         can_urge=who.role == "supervisor")
 
     @http("GET", "/supervision/cases/<number>")  # type: ignore[untyped-decorator]
-    @watcher_page
+    @staff_page
     def supervised_case_page(self, request: Request, who: Principal, number: str) -> Response:
         case = self.supervised_case(request, who, number)
         trail = self.call("supervision", "inspect_case_trail", number)
@@ -81,7 +81,7 @@ class SupervisionPages:
                         can_urge=who.role == "supervisor", message=request.args.get("message"))
 
     @http("POST", "/supervision/cases/<number>/urge")  # type: ignore[untyped-decorator]
-    @watcher_page
+    @staff_page
     def urge_form(self, request: Request, who: Principal, number: str) -> Response:
         """督办: the supervising post orders a late case or stage finished within some working days."""
         case = self.supervised_case(request, who, number)
@@ -93,8 +93,19 @@ class SupervisionPages:
             "working_days": days or None})
         return web.redirect(f"/supervision/cases/{number}?message=已督办，限 {web.local(urged['deadline'])} 前办结")
 
+    @http("POST", "/staff/cases/<number>/delay-reason")  # type: ignore[untyped-decorator]
+    @staff_page
+    def delay_reason_form(self, request: Request, who: Principal, number: str) -> Response:
+        """延期说明: the holder of a late stage's post says why it is late, once."""
+        post = request.form.get("post", "")
+        self.guard(request, lambda: domain.may_decide(who, post), who)
+        self.call("supervision", "enter_delay_reason", {
+            "case_number": number, "target": request.form.get("target", "case"), "post": post,
+            "reason": request.form.get("reason", "").strip()})
+        return web.redirect(f"/staff/inbox?message=已提交 {number} 的延期说明")
+
     @http("GET", "/supervision/statistics")  # type: ignore[untyped-decorator]
-    @watcher_page
+    @staff_page
     def statistics_page(self, request: Request, who: Principal) -> Response:
         tenant = self.watched(request, who)
         quarter = request.args.get("quarter", "").strip() or None
@@ -103,7 +114,7 @@ class SupervisionPages:
                         charts=board.charts(rows))
 
     @http("GET", "/supervision/chain")  # type: ignore[untyped-decorator]
-    @watcher_page
+    @staff_page
     def chain_page(self, request: Request, who: Principal) -> Response:
         """The whole audit chain recomputed now: intact, or the first broken record named."""
         self.watched(request, who)
