@@ -12,10 +12,12 @@ from typing import Any
 
 from nameko import config
 from nameko.web.handlers import http
+from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from gateway import board, domain, web
 from gateway.domain import Principal
+from gateway.models import PostRow
 from sunlight.errors import SunlightError
 
 #: seconds between the board's own reloads; the board is watched, not clicked
@@ -44,6 +46,7 @@ class SupervisionPages:
 
     # provided by the service class that inherits this mixin
     call: Callable[..., Any]
+    db: Any
     staff: Callable[[Request], Principal | None]
     guard: Callable[[Request, Callable[[], object], Principal], None]
 
@@ -52,6 +55,11 @@ class SupervisionPages:
         asked = request.args.get("tenant", "").strip() or None
         self.guard(request, lambda: board.watched_tenant(who, asked), who)
         return board.watched_tenant(who, asked)
+
+    def post_names(self) -> dict[str, str]:
+        """Posts as people call them (审批科审核岗), from the gateway's own table of posts."""
+        with self.db.read() as session:
+            return dict(session.execute(select(PostRow.code, PostRow.name)).tuples().all())
 
     def supervised_case(self, request: Request, who: Principal, number: str) -> dict[str, Any]:
         """One case's supervision record, for watchers of its tenant only."""
@@ -69,6 +77,7 @@ class SupervisionPages:
         shown = board.board(self.call("supervision", "case_supervision", case["case_number"]) for case in open_cases)
         complaints = self.call("supervision", "complaints", {"tenant": tenant})
         return web.page("board.html", who=who, tenant=tenant, board=shown, complaints=complaints,
+                        post_names=self.post_names(),
                         refresh=int(config.get("BOARD_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)),
                         can_urge=who.role == "supervisor")
 
