@@ -224,7 +224,7 @@ def escaped(browser: Any, web_url: str, password: str, done: str, code: str, lat
         page.goto(f"{web_url}{path}")
         pages.append((name, page, words))
         shown[name], texts[name] = page.content(), page.inner_text("main")
-    shoot(staff, "30-escaped-trail")
+        shoot(page, "30-escaped-" + name.split(" ")[0])
     for name, _, words in pages:
         for word in words:
             assert f"<script>alert('{word}')</script>" in texts[name], f"{name} does not show the {word} as text"

@@ -135,4 +135,4 @@ def test_user_text_with_scripts_and_quotes_is_shown_escaped_on_every_page_that_s
         "tenant": "gs-city", "complainant": {"name": hostile("name"), "mobile": "13957112345"},
         "subject": hostile("subject"), "text": hostile("text"), "case_number": done.number})
     assert browse(stack, "escaped", done.number, code, late, complaint["number"]) == "escaped"
-    shots_exist("30-escaped-trail")
+    shots_exist("30-escaped-supervised", "30-escaped-late", "30-escaped-board", "30-escaped-complaint")

@@ -101,6 +101,8 @@ def live_targets(case: Mapping[str, Any]) -> list[LitTarget]:
     reasons = {r["target"]: r["reason"] for r in case.get("delay_reasons", [])}
     urged = {u["target"]: u["deadline"] for u in case.get("urgings", [])}
     highest: dict[str, Mapping[str, Any]] = {}
+    # a red light falls due at the urging deadline; the board shows when the target itself was due
+    due = {light["target"]: light.get("due_at") for light in case.get("lights", []) if light["level"] == "yellow"}
     for light in case.get("lights", []):
         target = light["target"]
         if target in finished or light["level"] not in LEVELS:
@@ -113,7 +115,7 @@ def live_targets(case: Mapping[str, Any]) -> list[LitTarget]:
         item_code=str(case.get("item_code", "")), target=target,
         stage=str(light.get("stage") or stages.get(target, {}).get("stage", "")),
         post=str(light.get("post") or stages.get(target, {}).get("post", "")), level=str(light["level"]),
-        due_at=light.get("due_at"), delay_reason=reasons.get(target), urged_until=urged.get(target))
+        due_at=due.get(target, light.get("due_at")), delay_reason=reasons.get(target), urged_until=urged.get(target))
         for target, light in highest.items()]
 
 

@@ -55,7 +55,7 @@ def case(number: str, *, state: str = "running", lights: list[dict[str, Any]], c
 def test_a_post_with_one_red_stage_is_a_red_post_and_a_finished_or_closed_stage_no_longer_counts() -> None:
     red = case("GS-1", lights=[{"target": "GS-1.review.1", "level": "prompt"},
                                {"target": "GS-1.review.1", "level": "yellow"},
-                               {"target": "GS-1.review.1", "level": "red"}],
+                               {"target": "GS-1.review.1", "level": "red", "due_at": "2026-11-05T09:30:00+00:00"}],
                reasons={"GS-1.review.1": "等待规划意见"}, urged={"GS-1.review.1": "2026-11-05T09:30:00+00:00"})
     yellow = case("GS-2", lights=[{"target": "GS-2.review.1", "level": "yellow"},
                                   {"target": "GS-2.planning.1", "level": "yellow"}], completed=("GS-2.planning.1",))
@@ -67,6 +67,7 @@ def test_a_post_with_one_red_stage_is_a_red_post_and_a_finished_or_closed_stage_
     assert [(d.key, d.level) for d in shown.departments] == [("approval-section", "red")]
     assert [(lit.case_number, lit.level) for lit in shown.overdue] == [("GS-1", "red"), ("GS-2", "yellow")]
     assert shown.overdue[0].delay_reason == "等待规划意见" and shown.overdue[0].urged_until
+    assert shown.overdue[0].due_at == "2026-11-04T09:00:00+00:00"  # when the stage was due, not the urging
     assert shown.overdue[1].delay_reason is None
 
 
