@@ -10,7 +10,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import eventlet
 from nameko import config
+from nameko.exceptions import RpcTimeout
 from nameko.web.handlers import http
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
@@ -46,6 +48,7 @@ class SupervisionPages:
 
     # provided by the service class that inherits this mixin
     call: Callable[..., Any]
+    rpc: Any
     db: Any
     staff: Callable[[Request], Principal | None]
     guard: Callable[[Request, Callable[[], object], Principal], None]
@@ -55,6 +58,12 @@ class SupervisionPages:
         asked = request.args.get("tenant", "").strip() or None
         self.guard(request, lambda: board.watched_tenant(who, asked), who)
         return board.watched_tenant(who, asked)
+
+    def call_each(self, service: str, method: str, arguments: list[Any]) -> list[Any]:
+        """The same RPC for many arguments at once, all in flight together, under one deadline."""
+        replies = [getattr(getattr(self.rpc, service), method).call_async(argument) for argument in arguments]
+        with eventlet.Timeout(float(config.get("RPC_TIMEOUT", 30)), RpcTimeout(f"{service}.{method}")):
+            return [reply.result() for reply in replies]
 
     def post_names(self) -> dict[str, str]:
         """Posts as people call them (审批科审核岗), from the gateway's own table of posts."""
@@ -71,10 +80,10 @@ class SupervisionPages:
     @staff_page
     def board_page(self, request: Request, who: Principal) -> Response:
         tenant = self.watched(request, who)
-        open_cases = [case for case in self.call("supervision", "inspect_cases")
-                      if case["state"] != board.CLOSED and case["lights"] and tenant in (None, case["tenant"])]
+        lit = [case["case_number"] for case in self.call("supervision", "inspect_cases")
+               if case["state"] != board.CLOSED and case["lights"] and tenant in (None, case["tenant"])]
         # only cases with a light need their stages: whether each lit stage is still open
-        shown = board.board(self.call("supervision", "case_supervision", case["case_number"]) for case in open_cases)
+        shown = board.board(self.call_each("supervision", "case_supervision", lit))
         complaints = self.call("supervision", "complaints", {"tenant": tenant})
         return web.page("board.html", who=who, tenant=tenant, board=shown, complaints=complaints,
                         post_names=self.post_names(),
