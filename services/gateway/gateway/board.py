@@ -11,42 +11,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.domain import Denied, Principal, tenant_of
+from gateway.domain import Denied, Principal, watched_tenant
 
-#: who watches the board: the supervising post, the leaders of a tenant, and discipline inspection (all tenants)
-WATCHING_ROLES = frozenset({"supervisor", "leader", "inspector"})
 LEVELS = ("prompt", "yellow", "red")
 CASE_TARGET = "case"
 CLOSED = "closed"
 
 
-def watched_tenant(who: Principal, requested: str | None) -> str | None:
-    """The tenant whose board ``who`` sees: their own, or for an inspector the one asked for (None is all)."""
-    if who.role not in WATCHING_ROLES:
-        raise Denied(f"role {who.role} does not watch the supervision board")
-    if who.role == "inspector":
-        return requested or None
-    if requested and requested != who.tenant:
-        raise Denied(f"tenant {requested} is not {who.tenant}")
-    return who.tenant
-
-
 def may_watch_case(who: Principal, case_tenant: str) -> None:
-    """A case's supervision record and audit trail: watchers of its tenant, or an inspector."""
+    """A case's supervision record and audit trail: the watchers of its tenant (``domain.watched_tenant``)."""
     if watched_tenant(who, None) not in (None, case_tenant):
         raise Denied(f"the case is in tenant {case_tenant}, not {who.tenant}")
-
-
-def urging_post(who: Principal, case_tenant: str) -> str:
-    """The supervising post (督办岗) ``who`` urges from: only a supervisor, in the case's own tenant."""
-    if who.role != "supervisor":
-        raise Denied(f"role {who.role} does not urge; the supervising post does")
-    if who.tenant != case_tenant:
-        raise Denied(f"the case is in tenant {case_tenant}, not {who.tenant}")
-    posts = [post for post in who.posts if post.endswith("/supervisor") and tenant_of(post) == case_tenant]
-    if not posts:
-        raise Denied(f"{who.username} holds no supervising post in {case_tenant}")
-    return posts[0]
 
 
 def department_of(post: str) -> str:

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import publication, web
 from gateway.errors import flat_fields
-from sunlight.errors import Conflict, NotFound, ValidationFailed
+from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sunlight.tenants import all_tenants
 
 RATING_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "很不满意"}
@@ -36,6 +36,7 @@ class PublicPages:
     # provided by the service class that inherits this mixin
     call: Callable[..., Any]
     public_status: Callable[[str, str], dict[str, Any]]
+    public_write: Callable[[Request], None]  # a signed-in inspector only reads: 403 and access.denied
 
     @http("GET", "/results")  # type: ignore[untyped-decorator]
     def results_page(self, request: Request) -> Response:
@@ -63,6 +64,10 @@ class PublicPages:
 
     @http("POST", "/rating")  # type: ignore[untyped-decorator]
     def rating_form(self, request: Request) -> Response:
+        try:
+            self.public_write(request)
+        except Forbidden as exc:
+            return web.error_page(exc)
         number, code = request.form.get("number", "").strip(), request.form.get("code", "").strip()
         level, comment = request.form.get("level", ""), request.form.get("comment", "")
         card = {"number": number, "code": code, "levels": RATING_LEVELS, "comment": comment}
@@ -87,7 +92,11 @@ class PublicPages:
 
     @http("POST", "/complaints")  # type: ignore[untyped-decorator]
     def complaint_form(self, request: Request) -> Response:
-        """网上投诉: numbered, routed to the petition office, answered within three working days."""
+        """网上投诉: numbered, with a query code, routed to the petition office, answered in three working days."""
+        try:
+            self.public_write(request)
+        except Forbidden as exc:
+            return web.error_page(exc)
         form = {key: request.form.get(key, "").strip()
                 for key in ("tenant", "name", "mobile", "subject", "text", "case_number")}
         try:
@@ -98,17 +107,16 @@ class PublicPages:
             errors = (field_errors(exc, COMPLAINT_FIELDS) if isinstance(exc, ValidationFailed)
                       else {"受理单位": "没有这个单位"})
             return web.page("complaint.html", 422, tenants=all_tenants(), form=form, errors=errors)
-        return web.page("complaint_filed.html", 201, filed=filed, mobile=form["mobile"])
+        return web.page("complaint_filed.html", 201, filed=filed, form=form)
 
     @http("GET", "/complaints/status")  # type: ignore[untyped-decorator]
     def complaint_status_page(self, request: Request) -> Response:
-        """The complainant looks their complaint up by its number and the mobile they filed it with."""
-        number, mobile = request.args.get("number", "").strip(), request.args.get("mobile", "").strip()
-        if not (number and mobile):
-            return web.page("complaint_status.html", number=number, mobile=mobile)
+        """The complainant looks their complaint up by its number and the query code it was given."""
+        number, code = request.args.get("number", "").strip(), request.args.get("code", "").strip()
+        if not (number and code):
+            return web.page("complaint_status.html", number=number, code=code)
         try:
-            found = self.call("supervision", "complaint_status", number, mobile)
+            found = self.call("supervision", "complaint_status", number, code)
         except NotFound:
-            return web.page("complaint_status.html", 404, number=number, mobile=mobile,
-                            error="投诉编号或手机号码不正确。")
-        return web.page("complaint_status.html", number=number, mobile=mobile, found=found)
+            return web.page("complaint_status.html", 404, number=number, code=code, error="投诉编号或查询码不正确。")
+        return web.page("complaint_status.html", number=number, code=code, found=found)

@@ -51,13 +51,14 @@ class SupervisionPages:
     rpc: Any
     db: Any
     staff: Callable[[Request], Principal | None]
-    guard: Callable[[Request, Callable[[], object], Principal], None]
+    guard: Callable[..., Any]  # run a rule and return its answer; a refusal is a 403 and an access.denied event
+    case_tenant: Callable[..., str]
 
     def watched(self, request: Request, who: Principal) -> str | None:
         """The tenant on the board (None: all, for an inspector); a refusal is logged for supervision."""
         asked = request.args.get("tenant", "").strip() or None
-        self.guard(request, lambda: board.watched_tenant(who, asked), who)
-        return board.watched_tenant(who, asked)
+        tenant: str | None = self.guard(request, lambda: domain.watched_tenant(who, asked), who)
+        return tenant
 
     def call_each(self, service: str, method: str, arguments: list[Any]) -> list[Any]:
         """The same RPC for many arguments at once, all in flight together, under one deadline."""
@@ -103,11 +104,11 @@ class SupervisionPages:
     def urge_form(self, request: Request, who: Principal, number: str) -> Response:
         """督办: the supervising post orders a late case or stage finished within some working days."""
         case = self.supervised_case(request, who, number)
-        self.guard(request, lambda: board.urging_post(who, case["tenant"]), who)
+        post = self.guard(request, lambda: domain.supervising_post(who, case["tenant"]), who)
         days = request.form.get("working_days", "").strip()
         urged = self.call("supervision", "urge", {
             "case_number": number, "target": request.form.get("target", "case"),
-            "urged_by": board.urging_post(who, case["tenant"]), "note": request.form.get("note", ""),
+            "urged_by": post, "note": request.form.get("note", ""),
             "working_days": days or None})
         return web.redirect(f"/supervision/cases/{number}?message=已督办，限 {web.local(urged['deadline'])} 前办结")
 
@@ -116,7 +117,8 @@ class SupervisionPages:
     def delay_reason_form(self, request: Request, who: Principal, number: str) -> Response:
         """延期说明: the holder of a late stage's post says why it is late, once."""
         post = request.form.get("post", "")
-        self.guard(request, lambda: domain.may_decide(who, post), who)
+        tenant = self.case_tenant(number, "supervision")
+        self.guard(request, lambda: domain.may_give_delay_reason(who, post, tenant), who)
         self.call("supervision", "enter_delay_reason", {
             "case_number": number, "target": request.form.get("target", "case"), "post": post,
             "reason": request.form.get("reason", "").strip()})
