@@ -84,6 +84,19 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     ("GET", "/staff/inbox"): Allowed(frozenset({"gs-reviewer", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
     ("POST", "/staff/tasks/{task_id}/decision"): Allowed(frozenset({"gs-reviewer"}), NOBODY),
     ("GET", "/staff/cases/{number}"): Allowed(GS_STAFF | INSPECTOR, INSPECTOR),
+    ("POST", "/staff/cases/{number}/delay-reason"): Allowed(frozenset({"gs-reviewer"}), NOBODY),
+    ("GET", "/results"): public(),
+    ("GET", "/rating"): public(),
+    ("POST", "/rating"): public(NOT_INSPECTOR),
+    ("GET", "/complaints"): public(),
+    ("POST", "/complaints"): public(NOT_INSPECTOR),
+    ("GET", "/complaints/status"): public(),
+    # the supervision board's pages: their JSON twins' rules
+    ("GET", "/supervision"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
+    ("GET", "/supervision/statistics"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
+    ("GET", "/supervision/chain"): public(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR),
+    ("GET", "/supervision/cases/{number}"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
+    ("POST", "/supervision/cases/{number}/urge"): Allowed(frozenset({"gs-supervisor"}), NOBODY),
 }
 
 SPEC = build_spec()
@@ -120,7 +133,10 @@ def request_for(route: tuple[str, str], whose: str, cases: dict[str, str]) -> tu
     query = {"/api/tasks": f"?post={reviewer_post}", "/staff/inbox": f"?post={reviewer_post}",
              "/api/supervision/lights": f"?tenant={tenant}", "/api/supervision/stats": f"?tenant={tenant}",
              "/api/inspection/lights": f"?tenant={tenant}", "/status": f"?number={number}&code={UNKNOWN_CODE}",
-             "/api/applications/{number}/status": f"?code={UNKNOWN_CODE}"}.get(route[1], "")
+             "/api/applications/{number}/status": f"?code={UNKNOWN_CODE}",
+             "/supervision": f"?tenant={tenant}", "/supervision/statistics": f"?tenant={tenant}",
+             "/rating": f"?number={number}&code={UNKNOWN_CODE}",
+             "/complaints/status": f"?number=GS-XF-2026-999999&code={UNKNOWN_CODE}"}.get(route[1], "")
     bodies: dict[str, Any] = {
         "/api/applications": {}, "/api/complaints": {},  # an empty form: 422 once past the door
         "/items/{code}/apply": {},
@@ -132,6 +148,9 @@ def request_for(route: tuple[str, str], whose: str, cases: dict[str, str]) -> tu
         "/api/cases/{number}/payments": {"fee_code": "no-such-fee", "amount_fen": 1},
         "/api/cases/{number}/urgings": {"target": "case", "note": "matrix"},
         "/api/cases/{number}/delay-reasons": {"post": reviewer_post, "reason": "授权矩阵测试"},
+        "/staff/cases/{number}/delay-reason": {"target": "case", "post": reviewer_post, "reason": "授权矩阵测试"},
+        "/rating": {"number": number, "code": UNKNOWN_CODE, "level": "5"}, "/complaints": {},
+        "/supervision/cases/{number}/urge": {"target": "case", "working_days": "1", "note": "matrix"},
     }
     return path + query, bodies.get(route[1]) if route[0] == "POST" else None
 

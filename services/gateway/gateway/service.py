@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 # modules, not classes: `nameko run gateway.service` takes every class here with entrypoints for a service
-from gateway import api_inspection, api_supervision, domain, schemas, web
+from gateway import api_inspection, api_supervision, domain, pages_public, pages_supervision, schemas, web
 from gateway.errors import TooManyAttempts, Unauthorized
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
@@ -51,7 +51,8 @@ def gateway_secret() -> bytes:
 _SECRET: bytes | None = None
 
 
-class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes, base.ServiceBase):
+class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes,
+                     pages_supervision.SupervisionPages, pages_public.PublicPages, base.ServiceBase):
     """The HTTP API of the public portal, the staff inbox and integrators."""
 
     name = "gateway"

@@ -278,8 +278,8 @@ class SupervisionService(base.ServiceBase):
             if row is None or not views.query_code_matches(row.query_code, str(query_code)):
                 # a wrong code answers exactly as an unknown number does: it reveals nothing
                 raise NotFound(f"no complaint {number!r} with that query code", {"code": ["does not match"]})
-            raised = session.scalars(select(LightRow.level).where(LightRow.case_number == row.number)).all()
-            view = _complaint_view(row, list(raised))
+            raised = list(session.scalars(select(LightRow.level).where(LightRow.case_number == row.number)))
+            view = _complaint_view(row, raised)
             return {**view, "complainant": {**view["complainant"], "name": views.mask_name(row.complainant_name)},
                     "answer": row.answer if row.resolved_at else None}
 
