@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.faults.private_redis import PrivateRedis
 from tests.faults.proxy import FaultProxy
 from tools.stack import SERVICES, Stack, running_stack
 
@@ -34,9 +35,13 @@ class FaultyStack:
     database: FaultProxy | None  # in front of PostgreSQL for ``db_service`` only
     db_service: str | None
     backend: str
+    redis: PrivateRedis | None = None  # the stack's own redis-server, for modules that set ``PRIVATE_REDIS``
+    redis_link: FaultProxy | None = None  # in front of it, for every service
 
     def env(self, service: str) -> dict[str, str]:
         extra = dict(SETTINGS, AMQP_URI=through(self.stack.amqp_uri, self.broker.port))
+        if self.redis_link:
+            extra["REDIS_URI"] = f"redis://127.0.0.1:{self.redis_link.port}/0"
         if self.database and service == self.db_service:
             extra["DB_URI"] = through(self.stack.db_uris[service], self.database.port)
         return extra
@@ -47,15 +52,21 @@ class FaultyStack:
 
 @pytest.fixture(scope="module")
 def faulty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyStack]:
-    """The five services behind a broker proxy; a module sets ``BACKEND`` and, for PostgreSQL faults, ``DB_SERVICE``."""
+    """The five services behind a broker proxy.
+
+    A module sets ``BACKEND``; for PostgreSQL faults ``DB_SERVICE``; for Redis faults ``PRIVATE_REDIS``
+    (a redis-server of the test's own, reached through a proxy).
+    """
     backend: str = getattr(request.module, "BACKEND", "sqlite")
     db_service: str | None = getattr(request.module, "DB_SERVICE", None)
     run_dir: Path = tmp_path_factory.mktemp(f"faults-{backend}")
     broker = FaultProxy("127.0.0.1", 5672)
     database = FaultProxy("127.0.0.1", 5432) if db_service else None
+    redis = PrivateRedis(run_dir) if getattr(request.module, "PRIVATE_REDIS", False) else None
+    redis_link = FaultProxy("127.0.0.1", redis.port) if redis else None
     try:
         with running_stack(run_dir, backend=backend, services=()) as stack:
-            faulty = FaultyStack(stack, broker, database, db_service, backend)
+            faulty = FaultyStack(stack, broker, database, db_service, backend, redis, redis_link)
             for service in SERVICES:
                 faulty.start(service)
             stack.wait_healthy()
@@ -64,8 +75,9 @@ def faulty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                 assert proc.poll() is None, f"{service} died: {stack.log(service)[-3000:]}"
     finally:
         broker.close()
-        if database:
-            database.close()
+        for extra in (database, redis_link, redis):
+            if extra:
+                extra.close()
 
 
 @pytest.fixture(scope="module")
