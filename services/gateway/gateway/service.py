@@ -17,12 +17,12 @@ from nameko import config
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import ClusterRpc
-from nameko.web.handlers import http
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from gateway import domain, schemas, web
 from gateway.errors import BadRequest, TooManyAttempts, Unauthorized, error_response
+from gateway.limits import http
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
 from gateway.settings import MIGRATIONS
