@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -40,9 +40,10 @@ class FaultyStack:
     redis: PrivateRedis | None = None  # the stack's own redis-server, for modules that set ``PRIVATE_REDIS``
     redis_link: FaultProxy | None = None  # in front of it, for every service
     smsc: FakeSmsc | None = None  # notify's SMSC, for modules that set ``FAKE_SMSC``
+    settings: dict[str, str] = field(default_factory=dict)  # a module's ``SERVICE_SETTINGS``
 
     def env(self, service: str) -> dict[str, str]:
-        extra = dict(SETTINGS, AMQP_URI=through(self.stack.amqp_uri, self.broker.port))
+        extra = dict(SETTINGS, **self.settings, AMQP_URI=through(self.stack.amqp_uri, self.broker.port))
         if self.redis_link:
             extra["REDIS_URI"] = f"redis://127.0.0.1:{self.redis_link.port}/0"
         if self.smsc and service == "notify":
@@ -79,7 +80,8 @@ def faulty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         redis_link = owned.enter_context(fault_proxy("127.0.0.1", redis.port)) if redis else None
         smsc = owned.enter_context(running_smsc(run_dir / "smsc.jsonl")) if wants("FAKE_SMSC") else None
         stack = owned.enter_context(running_stack(run_dir, backend=backend, services=()))
-        faulty = FaultyStack(stack, broker, database, db_service, backend, redis, redis_link, smsc)
+        faulty = FaultyStack(stack, broker, database, db_service, backend, redis, redis_link, smsc,
+                             dict(getattr(request.module, "SERVICE_SETTINGS", {})))
         for service in SERVICES:
             faulty.start(service)
         stack.wait_healthy()
