@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request
 
 from gateway import domain, schemas
+from gateway.limits import http
 from gateway.rest import endpoint, query
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Request, Response
 
 from gateway import domain, schemas
+from gateway.limits import http
 from gateway.rest import endpoint, json_body, query, required_query
 from sunlight.errors import NotFound, ValidationFailed
 

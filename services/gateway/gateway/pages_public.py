@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Request, Response
 
 from gateway import publication, web
 from gateway.errors import flat_fields
+from gateway.limits import http
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sunlight.tenants import all_tenants
 

@@ -13,12 +13,12 @@ from typing import Any
 import eventlet
 from nameko import config
 from nameko.exceptions import RpcTimeout
-from nameko.web.handlers import http
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 from gateway import board, domain, web
 from gateway.domain import Principal
+from gateway.limits import http
 from gateway.models import PostRow
 from sunlight.errors import SunlightError
 

@@ -15,13 +15,13 @@ from nameko import config
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import ClusterRpc
-from nameko.web.handlers import http
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 # modules, not classes: `nameko run gateway.service` takes every class here with entrypoints for a service
 from gateway import api_inspection, api_supervision, domain, pages_public, pages_supervision, schemas, web
 from gateway.errors import TooManyAttempts, Unauthorized
+from gateway.limits import http
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
 from gateway.rest import endpoint, json_body, required_query, respond

@@ -3,6 +3,12 @@ a new route (the authorization matrix in tests/integration/test_gateway_access.p
 
 from __future__ import annotations
 
+import inspect
+
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from nameko.web.handlers import HttpRequestHandler
+
+from gateway.limits import LimitedHttp
 from gateway.openapi import ROUTES, build_spec, http_routes, openapi_path
 from gateway.service import GatewayService
 
@@ -28,3 +34,11 @@ def test_the_statistics_can_be_had_as_csv_and_query_filters_are_optional() -> No
     assert set(stats["responses"]["200"]["content"]) == {"application/json", "text/csv"}
     assert {p["name"]: p["required"] for p in stats["parameters"]} == {
         "tenant": False, "quarter": False, "from": False, "to": False, "format": False}
+
+
+def test_every_route_is_served_within_the_body_size_and_client_time_limits() -> None:
+    """One plain nameko @http in a mixin would start a second, unlimited web server on the same port."""
+    plain = [name for name, function in inspect.getmembers(GatewayService, inspect.isfunction)
+             for entrypoint in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ())
+             if isinstance(entrypoint, HttpRequestHandler) and not isinstance(entrypoint, LimitedHttp)]
+    assert plain == []
