@@ -6,13 +6,16 @@ Today is 2026-11-27: chinesecalendar knows up to 2026 and the State Council has 
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from sunlight.calendar import PROVISIONAL_YEARS_AHEAD, SHANGHAI, WorkingCalendar, YearSchedule, load_overrides
 from sunlight.errors import CalendarUnknownYear
+from sunlight.metrics import report_provisional_calendar
 
 TODAY = date(2026, 11, 27)
 
@@ -80,3 +83,24 @@ def test_a_year_beyond_the_horizon_or_before_the_package_still_raises(calendar: 
     assert f"2027–{2026 + PROVISIONAL_YEARS_AHEAD}" in too_far.value.message
     with pytest.raises(CalendarUnknownYear, match="2003"):
         calendar.is_working_day(date(2003, 3, 3))
+
+
+def test_a_service_warns_once_and_exports_each_provisional_year(
+    calendar: WorkingCalendar, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="sunlight.metrics"):
+        report_provisional_calendar("intake-test", calendar)
+    [warning] = [r.getMessage() for r in caplog.records if "calendar" in r.getMessage()]
+    assert "PROVISIONAL for 2027, 2028, 2029" in warning
+    assert "CALENDAR_OVERRIDES" in warning and "complete: true" in warning
+    for year in calendar.provisional_years():
+        assert REGISTRY.get_sample_value(
+            "sunlight_calendar_provisional_year", {"service": "intake-test", "year": str(year)}) == year
+
+
+def test_a_calendar_with_every_year_official_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="sunlight.metrics"):
+        report_provisional_calendar("registry-test", WorkingCalendar())
+    assert not caplog.records
+    assert REGISTRY.get_sample_value(
+        "sunlight_calendar_provisional_year", {"service": "registry-test", "year": "2027"}) is None
