@@ -29,8 +29,11 @@ def test_prometheus_config_and_its_rule_files_are_valid() -> None:
     assert "SUCCESS" in checked.stdout and "rules found" in checked.stdout
 
 
+RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.test.yml"))  # one file per evaluation interval
+
+
 def test_every_alert_fires_when_it_should_and_stays_quiet_otherwise() -> None:
-    tested = promtool("test", "rules", str(PROMETHEUS / "tests" / "alerts.test.yml"))
+    tested = promtool("test", "rules", *map(str, RULE_TESTS))
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
@@ -39,6 +42,6 @@ def test_every_alert_rule_has_a_unit_test() -> None:
 
     rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule}
-    tests = yaml.safe_load((PROMETHEUS / "tests" / "alerts.test.yml").read_text())
-    tested = {case["alertname"] for test in tests["tests"] for case in test.get("alert_rule_test", [])}
+    tested = {case["alertname"] for path in RULE_TESTS for test in yaml.safe_load(path.read_text())["tests"]
+              for case in test.get("alert_rule_test", [])}
     assert alerts <= tested, f"alerts without a unit test: {sorted(alerts - tested)}"

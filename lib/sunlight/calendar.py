@@ -6,39 +6,36 @@ is not counted; a limit ends at the close of office hours on its last working da
 count office hours only. Business time is Asia/Shanghai whatever the server's zone: instants are
 timezone-aware datetimes, computed in local time.
 
-The official schedule comes from ``chinesecalendar``. An override file adds years the package does
-not know (``complete: true``) or local changes on top of it (``complete: false``). A date in a year
-that neither covers raises :class:`CalendarUnknownYear`; the calendar never guesses.
+Where a year's schedule comes from, first match wins:
 
-Override file format (YAML)::
+1. an override file entry with ``complete: true`` (:mod:`sunlight.calendar_overrides`);
+2. ``chinesecalendar``, the official State Council schedules (2004–2026 in 1.11.0);
+3. for a later year up to ``provisional_through``: the PROVISIONAL schedule from the holiday law
+   alone (:mod:`sunlight.statutory`; no make-up working weekends, which only the notice can give).
+   :meth:`WorkingCalendar.provisional_years` names these years, and every service warns about them
+   and exports them as a metric until the notice is added to the override file.
 
-    years:
-      2027:
-        complete: true                 # required; true: this entry alone defines the year
-        holidays:                      # days off, including the weekend days inside a holiday
-          - 2027-01-01
-          - 2027-02-05..2027-02-11     # an inclusive range, as a string "first..last"
-        workdays: [2027-02-14]         # weekend days declared working days (调休)
-
-With ``complete: true`` a day is a working day if it is listed in ``workdays``, or it is Monday to
-Friday and not listed in ``holidays``. With ``complete: false`` the listed days change the package's
-answer and every other day keeps it.
+An entry with ``complete: false`` changes the listed days of schedule 2 or 3. Any other year (before
+the package's first, or beyond the provisional horizon) raises :class:`CalendarUnknownYear`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import yaml
 
+from sunlight import statutory
+from sunlight.calendar_overrides import YearSchedule, load_overrides
 from sunlight.errors import CalendarUnknownYear, ValidationFailed
+
+__all__ = ["DEFAULT_OFFICE_HOURS", "PACKAGE_YEARS", "PROVISIONAL_YEARS_AHEAD", "SHANGHAI", "SHIPPED_OVERRIDES",
+           "WorkingCalendar", "YearSchedule", "load_overrides"]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
@@ -47,174 +44,15 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
 )
 SHIPPED_OVERRIDES = Path(__file__).parent / "data" / "calendar-overrides.yml"
 OVERRIDES_ENV_VAR = "CALENDAR_OVERRIDES"
+# How far past the current year the default calendar answers provisionally: working-day limits end
+# within weeks or months, so a date further ahead is a mistake to refuse, not a year to guess.
+PROVISIONAL_YEARS_AHEAD = 3
 
 _PACKAGE_HOLIDAYS: Mapping[date, Any] = chinese_calendar.constants.holidays
 PACKAGE_YEARS: tuple[int, int] = (
     min(_PACKAGE_HOLIDAYS).year,
     max(_PACKAGE_HOLIDAYS).year,
 )
-_RANGE_SEPARATOR = ".."
-_MAX_RANGE_DAYS = 366
-
-
-@dataclass(frozen=True)
-class YearSchedule:
-    """One year's override: explicit holidays and make-up working days."""
-
-    year: int
-    holidays: frozenset[date]
-    workdays: frozenset[date]  # weekend days declared working days (调休)
-    complete: bool  # True: this override fully defines the year (package not consulted)
-
-
-# --- loading the override file ---------------------------------------------------------------
-
-
-def load_overrides(path: str | Path) -> dict[int, YearSchedule]:
-    """Read and validate an override file; a bad one raises ValidationFailed listing every error."""
-    path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ValidationFailed(
-            f"cannot read calendar override file {path}: {error.strerror or error}",
-            fields={"path": [str(error)]},
-        ) from error
-    except yaml.YAMLError as error:
-        raise ValidationFailed(
-            f"calendar override file {path} is not valid YAML: {error}",
-            fields={"path": [str(error)]},
-        ) from error
-    errors: dict[str, list[str]] = {}
-    schedules = _parse_document(document, errors)
-    if errors:
-        listing = "; ".join(f"{field}: {reason}" for field, reasons in errors.items()
-                            for reason in reasons)
-        raise ValidationFailed(f"calendar override file {path} is invalid: {listing}",
-                               fields=errors)
-    return schedules
-
-
-def _parse_document(document: object, errors: dict[str, list[str]]) -> dict[int, YearSchedule]:
-    if document is None:
-        return {}
-    if not isinstance(document, dict):
-        errors.setdefault("file", []).append("must be a mapping with a 'years' key")
-        return {}
-    for key in document:
-        if key != "years":
-            errors.setdefault(str(key), []).append("unknown key; the only top-level key is 'years'")
-    years = document.get("years")
-    if years is None:
-        return {}
-    if not isinstance(years, dict):
-        errors.setdefault("years", []).append("must be a mapping of year to schedule")
-        return {}
-    schedules: dict[int, YearSchedule] = {}
-    for key, entry in years.items():
-        year = _parse_year(key, errors)
-        if year is None:
-            continue
-        if year in schedules:
-            errors.setdefault(f"years.{year}", []).append("year listed twice")
-            continue
-        schedule = _parse_year_entry(year, entry, errors)
-        if schedule is not None:
-            schedules[year] = schedule
-    return schedules
-
-
-def _parse_year(key: object, errors: dict[str, list[str]]) -> int | None:
-    if isinstance(key, bool) or not isinstance(key, int | str) or not str(key).isdigit():
-        errors.setdefault(f"years.{key}", []).append("year must be a four-digit number")
-        return None
-    year = int(key)
-    if not 1900 <= year <= 2999:
-        errors.setdefault(f"years.{key}", []).append("year must be between 1900 and 2999")
-        return None
-    return year
-
-
-def _parse_year_entry(
-    year: int, entry: object, errors: dict[str, list[str]]
-) -> YearSchedule | None:
-    where = f"years.{year}"
-    if not isinstance(entry, dict):
-        errors.setdefault(where, []).append("must be a mapping with complete, holidays, workdays")
-        return None
-    for key in entry:
-        if key not in ("complete", "holidays", "workdays"):
-            errors.setdefault(f"{where}.{key}", []).append(
-                "unknown key; expected complete, holidays, workdays")
-    complete = entry.get("complete")
-    if not isinstance(complete, bool):
-        errors.setdefault(f"{where}.complete", []).append(
-            "required, true or false (true: this entry alone defines the year; "
-            "false: local changes on top of chinesecalendar)")
-    holidays = _parse_dates(year, entry.get("holidays"), f"{where}.holidays", errors)
-    workdays = _parse_dates(year, entry.get("workdays"), f"{where}.workdays", errors)
-    for day in sorted(holidays & workdays):
-        errors.setdefault(f"{where}.workdays", []).append(
-            f"{day.isoformat()} is also listed as a holiday")
-    if complete is True:
-        for day in sorted(workdays):
-            if day.weekday() < 5:
-                errors.setdefault(f"{where}.workdays", []).append(
-                    f"{day.isoformat()} is a {day:%A}, already a working day; "
-                    "list only weekend days declared working days")
-    if not isinstance(complete, bool):
-        return None
-    return YearSchedule(year=year, holidays=holidays, workdays=workdays, complete=complete)
-
-
-def _parse_dates(
-    year: int, value: object, field: str, errors: dict[str, list[str]]
-) -> frozenset[date]:
-    if value is None:
-        return frozenset()
-    if not isinstance(value, list):
-        errors.setdefault(field, []).append("must be a list of dates or 'first..last' ranges")
-        return frozenset()
-    days: set[date] = set()
-    for item in value:
-        try:
-            parsed = _parse_date_item(item)
-        except ValueError as error:
-            errors.setdefault(field, []).append(f"{item!r}: {error}")
-            continue
-        outside = sorted(day for day in parsed if day.year != year)
-        if outside:
-            errors.setdefault(field, []).append(
-                f"{outside[0].isoformat()} is not in {year}")
-            continue
-        days.update(parsed)
-    return frozenset(days)
-
-
-def _parse_date_item(item: object) -> list[date]:
-    if isinstance(item, datetime):
-        raise ValueError("a date without a time of day is expected")
-    if isinstance(item, date):
-        return [item]
-    if not isinstance(item, str):
-        raise ValueError("expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD")
-    first_text, separator, last_text = item.strip().partition(_RANGE_SEPARATOR)
-    first = _parse_iso_date(first_text)
-    if not separator:
-        return [first]
-    last = _parse_iso_date(last_text)
-    if last < first:
-        raise ValueError("range ends before it starts")
-    if (last - first).days >= _MAX_RANGE_DAYS:
-        raise ValueError("range longer than a year")
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
-
-
-def _parse_iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a date YYYY-MM-DD") from None
 
 
 # --- the calendar ------------------------------------------------------------------------------
@@ -228,20 +66,34 @@ class WorkingCalendar:
         overrides: Mapping[int, YearSchedule] | None = None,
         office_hours: Sequence[tuple[time, time]] = DEFAULT_OFFICE_HOURS,
         tz: ZoneInfo = SHANGHAI,
+        provisional_through: int | None = None,
     ) -> None:
+        """provisional_through: the last year the law-only rule may answer (None: never guess)."""
         self._overrides: dict[int, YearSchedule] = dict(overrides or {})
         self._office_hours = _validated_office_hours(office_hours)
         self._tz = tz
+        self._provisional_through = provisional_through
+        self._provisional_years = self._years_without_schedule(provisional_through)
         self._working_day_cache: dict[date, bool] = {}
+        self._provisional_cache: dict[int, frozenset[date]] = {}
 
     @classmethod
-    def default(cls) -> WorkingCalendar:
-        """The calendar from the shipped override file plus $CALENDAR_OVERRIDES (later wins)."""
+    def default(cls, today: date | None = None) -> WorkingCalendar:
+        """The calendar from the shipped override file plus $CALENDAR_OVERRIDES (later wins).
+
+        Years after the package's last, up to PROVISIONAL_YEARS_AHEAD past today's, are answered
+        provisionally from the holiday law until their notice is added to an override file.
+        """
         overrides = load_overrides(SHIPPED_OVERRIDES)
         extra = os.environ.get(OVERRIDES_ENV_VAR)
         if extra:
             overrides.update(load_overrides(extra))
-        return cls(overrides)
+        this_year = (today or datetime.now(SHANGHAI).date()).year
+        return cls(overrides, provisional_through=this_year + PROVISIONAL_YEARS_AHEAD)
+
+    def provisional_years(self) -> tuple[int, ...]:
+        """The years answered by the law-only rule: no official schedule and no complete override."""
+        return self._provisional_years
 
     @property
     def tz(self) -> ZoneInfo:
@@ -328,16 +180,34 @@ class WorkingCalendar:
         if schedule is not None and schedule.complete:
             return day in schedule.workdays or (
                 day.weekday() < 5 and day not in schedule.holidays)
-        try:
-            official = bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            raise _unknown_year(day, schedule) from None
+        base = self._base_working_day(day, schedule)
         if schedule is not None:
             if day in schedule.holidays:
                 return False
             if day in schedule.workdays:
                 return True
-        return official
+        return base
+
+    def _base_working_day(self, day: date, schedule: YearSchedule | None) -> bool:
+        """The official answer, else the provisional one, else CalendarUnknownYear."""
+        first, last = PACKAGE_YEARS
+        if first <= day.year <= last:
+            return bool(chinese_calendar.is_workday(day))
+        if day.year in self._provisional_years:
+            return day.weekday() < 5 and day not in self._provisional_holidays(day.year)
+        raise _unknown_year(day, schedule, self._provisional_through)
+
+    def _provisional_holidays(self, year: int) -> frozenset[date]:
+        holidays = self._provisional_cache.get(year)
+        if holidays is None:
+            holidays = self._provisional_cache[year] = statutory.provisional_holidays(year)
+        return holidays
+
+    def _years_without_schedule(self, through: int | None) -> tuple[int, ...]:
+        if through is None:
+            return ()
+        return tuple(year for year in range(PACKAGE_YEARS[1] + 1, through + 1)
+                     if not (year in self._overrides and self._overrides[year].complete))
 
     def _local(self, instant: datetime, name: str) -> datetime:
         if instant.tzinfo is None or instant.utcoffset() is None:
@@ -379,13 +249,16 @@ def _validated_office_hours(
     return periods
 
 
-def _unknown_year(day: date, schedule: YearSchedule | None) -> CalendarUnknownYear:
+def _unknown_year(day: date, schedule: YearSchedule | None,
+                  provisional_through: int | None) -> CalendarUnknownYear:
     year = day.year
     first, last = PACKAGE_YEARS
     partial = (f"; the override for {year} lists local changes only (complete: false)"
                if schedule is not None else "")
+    provisional = (f" and the provisional holiday rule covers {last + 1}–{provisional_through}"
+                   if provisional_through is not None and provisional_through > last else "")
     return CalendarUnknownYear(
-        f"no working-day schedule for {year}: chinesecalendar knows {first}–{last}{partial}; "
+        f"no working-day schedule for {year}: chinesecalendar knows {first}–{last}{provisional}{partial}; "
         f"add year {year} with complete: true to the calendar override file "
         f"({OVERRIDES_ENV_VAR}, e.g. lib/sunlight/data/calendar-overrides.yml)",
         fields={"year": year, "date": day.isoformat()},

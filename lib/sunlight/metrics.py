@@ -19,6 +19,8 @@ from nameko.rpc import Rpc
 from nameko.timer import Timer
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from sunlight.calendar import OVERRIDES_ENV_VAR, WorkingCalendar
+
 log = logging.getLogger(__name__)
 
 ENTRYPOINT_CALLS = Counter(
@@ -116,6 +118,29 @@ APPLICATIONS_REPEATED = Counter(
     "sunlight_applications_repeated_total", "Repeated submissions answered with the first receipt", ["tenant", "item"]
 )
 
+# the working-day calendar: years answered from the holiday law alone until the notice is loaded
+CALENDAR_PROVISIONAL_YEAR = Gauge(
+    "sunlight_calendar_provisional_year",
+    "Years the working-day calendar counts from the holiday law alone, with no official schedule "
+    "loaded (value: the year, so alerts can compare it with year())",
+    ["service", "year"],
+)
+
+
+def report_provisional_calendar(service: str, calendar: WorkingCalendar) -> None:
+    """Export the calendar's provisional years and warn once, naming them and the fix."""
+    years = calendar.provisional_years()
+    for year in years:
+        CALENDAR_PROVISIONAL_YEAR.labels(service, str(year)).set(year)
+    if years:
+        listed = ", ".join(str(year) for year in years)
+        log.warning(
+            "working-day calendar is PROVISIONAL for %s: no official holiday schedule is loaded, so working "
+            "days are counted from the holiday law alone (statutory days off, no make-up working weekends). "
+            "Fix: when the State Council notice for a year is out, add that year with complete: true to the "
+            "calendar override file named by %s (format: lib/sunlight/data/calendar-overrides.yml) and "
+            "restart the services", listed, OVERRIDES_ENV_VAR)
+
 
 def _wsgi_app(environ: dict[str, Any], start_response: Any, ready: Any = lambda: True) -> list[bytes]:
     path = environ.get("PATH_INFO", "/")
@@ -139,6 +164,8 @@ class Metrics(DependencyProvider):  # type: ignore[misc]
         self.port = int(config.get("METRICS_PORT", 0))
         self.host = str(config.get("METRICS_HOST", "0.0.0.0"))  # noqa: S104 - scraped from outside
         self._started: dict[str, float] = {}
+        # the same files the service's own calendar reads; a bad override file stops the start here too
+        report_provisional_calendar(self.container.service_name, WorkingCalendar.default())
 
     def start(self) -> None:
         if not self.port:

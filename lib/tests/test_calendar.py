@@ -244,7 +244,7 @@ def test_overlapping_or_backwards_office_hours_are_refused() -> None:
         WorkingCalendar(office_hours=[])
 
 
-# --- years the package does not know -----------------------------------------------------------
+# --- years the package does not know (a calendar built without provisional_through never guesses)
 
 
 def test_a_date_in_2027_raises_calendar_unknown_year_naming_the_year_and_the_file() -> None:
@@ -281,10 +281,13 @@ def test_default_calendar_reads_the_shipped_file_and_then_the_calendar_overrides
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CALENDAR_OVERRIDES", raising=False)
-    with pytest.raises(CalendarUnknownYear):
-        WorkingCalendar.default().is_working_day(date(2027, 3, 1))
+    shipped_only = WorkingCalendar.default(today=date(2026, 11, 27))
+    assert 2027 in shipped_only.provisional_years()
+    assert not shipped_only.is_working_day(date(2027, 2, 14))  # a Sunday: the law alone knows no 调休
     monkeypatch.setenv("CALENDAR_OVERRIDES", str(write(tmp_path, OVERRIDES_2027)))
-    assert WorkingCalendar.default().is_working_day(date(2027, 2, 14))
+    with_notice = WorkingCalendar.default(today=date(2026, 11, 27))
+    assert 2027 not in with_notice.provisional_years()
+    assert with_notice.is_working_day(date(2027, 2, 14))
 
 
 def test_the_shipped_override_file_is_valid_and_claims_no_year() -> None:

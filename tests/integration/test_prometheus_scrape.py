@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sunlight.calendar import PACKAGE_YEARS
 from tools.drive import drive_one, sample_application, wait_for
 from tools.stack import Stack, free_port, running_stack
 
@@ -102,3 +103,23 @@ def test_prometheus_receives_the_domain_counters_and_latencies_with_their_labels
     assert p95 and 0 < float(p95[0]["value"][1]) < 10
     up = instant(prometheus, 'up{job="sunlight"}')
     assert len(up) == 5 and all(r["value"][1] == "1" for r in up)
+
+
+def test_every_service_warns_about_and_exports_the_year_its_calendar_counts_provisionally(
+    stack: Stack, prometheus: str
+) -> None:
+    # chinesecalendar's schedules end with PACKAGE_YEARS[1]; the year after is always provisional
+    # until its notice is in an override file (the stack loads none), whatever today's date.
+    year = str(PACKAGE_YEARS[1] + 1)
+
+    def exported() -> list[dict[str, Any]] | None:
+        result = instant(prometheus, f'sunlight_calendar_provisional_year{{year="{year}"}}')
+        return result if len(result) == len(stack.processes) else None
+
+    series = wait_for(exported, timeout=30, what=f"every service's provisional {year} in Prometheus", every=0.5)
+    assert {r["metric"]["service"] for r in series} == set(stack.processes)
+    assert all(r["value"][1] == year for r in series)
+    for service in stack.processes:
+        log = stack.log(service)
+        assert f"working-day calendar is PROVISIONAL for {year}" in log, service
+        assert "CALENDAR_OVERRIDES" in log, service

@@ -235,6 +235,17 @@ def test_a_land_registration_accepted_online_on_saturday_sep_19_is_promised_for_
     assert receipt.promised_date == date(2026, 9, 20)
 
 
+def test_a_shop_sign_accepted_before_the_2027_spring_festival_is_promised_after_it_not_refused() -> None:
+    # No 2027 notice yet: the law alone gives off Fri Feb 5 (除夕), Mon Feb 8 (初三) and Tue–Wed Feb 9–10
+    # (初一, 初二 fell on the weekend). Thu Feb 4: Thu Feb 11 (1), Fri 12 (2), Mon 15 (3), Tue 16 (4), Wed 17 (5).
+    provisional = WorkingCalendar(provisional_through=2029)
+    accepted_at = datetime(2027, 2, 4, 10, 0, tzinfo=SHANGHAI)
+    receipt, _ = domain.accept(
+        SHOP_SIGN, company_submission(), application_number="GS-2027-000001", query_code="482913",
+        now=accepted_at, calendar=provisional, local_today=accepted_at.date())
+    assert receipt.promised_date == date(2027, 2, 17)
+
+
 def test_the_receipt_names_the_item_number_query_code_and_every_material_received() -> None:
     accepted_at = datetime(2026, 9, 25, 10, 30, tzinfo=SHANGHAI)
     submission = company_submission(materials={
