@@ -8,7 +8,7 @@ from datetime import timedelta
 from casekit import CALENDAR, SHIPPED, approve, open_on
 
 from sunlight.contracts import TASK_CREATED, Event
-from workflow import actions, domain
+from workflow import actions, domain, saved
 
 LAND_SUPPLY = SHIPPED[("land-supply-approval", 1)]
 
@@ -46,7 +46,7 @@ def test_silent_departments_after_the_time_box_send_the_case_to_coordination() -
     assert [e.event_type for e in created] == [TASK_CREATED]
     assert created[0].payload["stage"] == "coordination"
     # the restored state keeps it: an expired task is not open again after a restart
-    assert domain.from_state(domain.to_state(closed)) == closed
+    assert saved.from_state(saved.to_state(closed)) == closed
 
 
 def test_a_case_not_at_a_meeting_is_never_touched() -> None:
@@ -68,4 +68,4 @@ def test_an_urged_task_carries_the_supervisors_deadline_and_a_done_one_is_not_re
     assert marked.task(done.task_id).urged_by == "" and marked.task(done.task_id).status == "completed"
     whole = actions.record_urging(case, target="case", urged_by="督办岗", deadline=deadline).case
     assert {t.urged_by for t in whole.open_tasks} == {"督办岗"}
-    assert domain.from_state(domain.to_state(marked)) == marked
+    assert saved.from_state(saved.to_state(marked)) == marked

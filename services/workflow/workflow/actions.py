@@ -6,7 +6,6 @@ a ``Decision`` out; ``now`` and the calendar come in as arguments.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from sunlight.contracts import (
@@ -31,6 +30,7 @@ from workflow.domain import (
     branches_of,
     cancel_open_tasks,
     enter_stage,
+    evolve,
     live_task,
     move_task,
     open_task,
@@ -57,7 +57,7 @@ def claim(case: Case, *, task_id: str, post: str, actor: str, now: datetime) -> 
     task = actionable_task(case, task_id, post, actor)
     if task.claimed_by == actor:
         return Decision(case, ())
-    case = put_task(case, replace(task, claimed_by=actor))
+    case = put_task(case, evolve(task, claimed_by=actor))
     return Decision(case, (new_event(TASK_CLAIMED, case.case_number, {
         "task_id": task_id, "stage": task.stage, "post": task.post, "actor": actor}, now),))
 
@@ -94,7 +94,7 @@ def return_for_correction(case: Case, *, task_id: str, post: str, actor: str, mi
         problems["reason"] = ["required"]
     if problems:
         raise ValidationFailed(f"returning task {task_id} needs what is missing and why", problems)
-    case = replace(case, status="returned", paused_at=now)
+    case = evolve(case, status="returned", paused_at=now)
     return Decision(case, (new_event(CASE_RETURNED, case.case_number, {
         "task_id": task_id, "stage": task.stage, "post": task.post, "actor": actor, "missing": missing,
         "reason": reason, "applicant": case.applicant}, now),))
@@ -106,7 +106,7 @@ def suspend(case: Case, *, task_id: str, post: str, actor: str, cause: str, reas
     task = actionable_task(case, task_id, post, actor)
     if cause not in EXCLUDED_CAUSES:
         raise ValidationFailed(f"{cause!r} does not stop the clock", {"cause": [f"one of {EXCLUDED_CAUSES}"]})
-    case = replace(case, status="suspended", paused_at=now)
+    case = evolve(case, status="suspended", paused_at=now)
     return Decision(case, (new_event(CASE_SUSPENDED, case.case_number, {
         "stage": task.stage, "actor": actor, "cause": cause, "reason": reason}, now),))
 
@@ -116,9 +116,9 @@ def resume(case: Case, *, actor: str, now: datetime, calendar: Deadlines, after:
     if case.status != after or case.paused_at is None:
         raise Conflict(f"case {case.case_number} is {case.status}, not {after}", {"case_number": [case.status]})
     stopped = calendar.working_time_between(case.paused_at, now)
-    tasks = tuple(replace(t, due_at=calendar.add_working_hours(t.due_at, stopped)) if t.status == "open" else t
+    tasks = tuple(evolve(t, due_at=calendar.add_working_hours(t.due_at, stopped)) if t.status == "open" else t
                   for t in case.tasks)
-    case = replace(case, status="open", paused_at=None, tasks=tasks,
+    case = evolve(case, status="open", paused_at=None, tasks=tasks,
                    stopped_seconds=case.stopped_seconds + stopped.total_seconds())
     return Decision(case, (new_event(CASE_RESUMED, case.case_number, {
         "stage": case.position, "actor": actor, "after": after,
@@ -130,7 +130,7 @@ def withdraw(case: Case, *, actor: str, reason: str, now: datetime) -> Decision:
     if case.status in CLOSED:
         raise Conflict(f"case {case.case_number} is closed ({case.status})", {"case_number": [case.status]})
     stage = case.position
-    case = replace(cancel_open_tasks(case), status="withdrawn", closed_at=now, position="", paused_at=None)
+    case = evolve(cancel_open_tasks(case), status="withdrawn", closed_at=now, position="", paused_at=None)
     return Decision(case, (new_event(CASE_WITHDRAWN, case.case_number, {
         "actor": actor, "reason": reason, "stage": stage}, now),))
 
@@ -148,7 +148,7 @@ def add_co_reviewer(definition: Definition, case: Case, *, department: str, role
     if department in {b.key for b in branches_of(stage, case)}:
         raise Conflict(f"{department} already reviews stage {stage.key}", {"department": ["already reviewing"]})
     added = AddedBranch(stage.key, department, name, department, role, actor)
-    case = replace(case, added=(*case.added, added))
+    case = evolve(case, added=(*case.added, added))
     branch = Branch(added.key, name, department, role)
     return open_task(case, stage, branch, now, calendar, absent, (), added_by=actor)
 
@@ -167,8 +167,8 @@ def close_expired_meeting(definition: Definition, case: Case, *, now: datetime, 
     silent = [t for t in case.current_tasks if t.status == "open"]
     if stage.kind != "meeting" or not silent or max(t.due_at for t in silent) > now:
         return None
-    expired = replace(case, tasks=tuple(
-        replace(t, status="expired", opinion="时限内未发表意见", completed_at=now) if t in silent else t
+    expired = evolve(case, tasks=tuple(
+        evolve(t, status="expired", opinion="时限内未发表意见", completed_at=now) if t in silent else t
         for t in case.tasks))
     target = stage.on_disagreement or stage.next
     return enter_stage(definition, expired, target, now, calendar, absent, ())
@@ -182,7 +182,7 @@ def record_urging(case: Case, *, target: str, urged_by: str, deadline: datetime)
     """
     until = deadline.isoformat()
     tasks = tuple(
-        replace(t, urged_by=urged_by, urged_until=until)
+        evolve(t, urged_by=urged_by, urged_until=until)
         if t.status == "open" and (t.task_id == target or target == "case") else t
         for t in case.tasks)
-    return Decision(replace(case, tasks=tasks), ())
+    return Decision(evolve(case, tasks=tasks), ())

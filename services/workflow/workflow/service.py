@@ -25,7 +25,7 @@ from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
 from sunlight.rpc import rpc
-from workflow import actions, domain
+from workflow import actions, domain, saved
 from workflow.definitions import latest, load_definitions
 from workflow.models import AbsenceRow, CaseRow, TaskRow, metadata
 from workflow.process import Definition
@@ -279,7 +279,7 @@ def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-    case = domain.from_state(row.state)
+    case = saved.from_state(row.state)
     return case, DEFINITIONS[(case.definition_key, case.definition_version)]
 
 
@@ -298,7 +298,7 @@ def _remaining(due_at: datetime, now: datetime) -> dict[str, Any]:
 
 
 def _save(session: Session, case: domain.Case, *, new: bool) -> None:
-    state = domain.to_state(case)
+    state = saved.to_state(case)
     if new:
         session.add(CaseRow(
             case_number=case.case_number, tenant=case.tenant, item_code=case.item_code,
