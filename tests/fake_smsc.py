@@ -171,9 +171,12 @@ class Session(socketserver.BaseRequestHandler):
                     self.server.accepted[key] = message_id
         self._answer("submit_sm_resp", pdu, message_id=message_id)
         if pdu.registered_delivery:
-            time.sleep(options.receipt_delay)
+            # the receipt follows later, while this session goes on reading: a window of submits, as an SMSC has
             undeliverable = options.undeliverable_prefix and destination.startswith(options.undeliverable_prefix)
-            self._receipt(message_id, destination, "UNDELIV" if undeliverable else "DELIVRD")
+            later = threading.Timer(options.receipt_delay, self._receipt,
+                                    (message_id, destination, "UNDELIV" if undeliverable else "DELIVRD"))
+            later.daemon = True
+            later.start()
 
     def _receipt(self, message_id: str, destination: str, stat: str) -> None:
         stamp = datetime.now(UTC).strftime("%y%m%d%H%M")
