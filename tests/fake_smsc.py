@@ -171,12 +171,9 @@ class Session(socketserver.BaseRequestHandler):
                     self.server.accepted[key] = message_id
         self._answer("submit_sm_resp", pdu, message_id=message_id)
         if pdu.registered_delivery:
-            # the receipt follows later, while this session goes on reading: a window of submits, as an SMSC has
+            time.sleep(options.receipt_delay)
             undeliverable = options.undeliverable_prefix and destination.startswith(options.undeliverable_prefix)
-            later = threading.Timer(options.receipt_delay, self._receipt,
-                                    (message_id, destination, "UNDELIV" if undeliverable else "DELIVRD"))
-            later.daemon = True
-            later.start()
+            self._receipt(message_id, destination, "UNDELIV" if undeliverable else "DELIVRD")
 
     def _receipt(self, message_id: str, destination: str, stat: str) -> None:
         stamp = datetime.now(UTC).strftime("%y%m%d%H%M")
