@@ -152,6 +152,7 @@ def main() -> int:
     if missing:
         print("\n".join(missing), file=sys.stderr)
         return 1
+    OUT.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     notes: list[str] = []
     rpc_and_web(rows)
@@ -189,7 +190,6 @@ def scale_paragraph(rows: list[Row], busiest: str) -> str:
 
 def write(rows: list[Row], notes: list[str]) -> None:
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    OUT.mkdir(parents=True, exist_ok=True)
     tables.write_json(rows, JSON, machine(), when)
     section = "\n".join([
         f"## {when} — `make bench`{' (BENCH_QUICK: a check of the bench, not figures)' if QUICK else ''}", "",

@@ -233,6 +233,7 @@ class WorkingCalendar:
         self._office_hours = _validated_office_hours(office_hours)
         self._tz = tz
         self._working_day_cache: dict[date, bool] = {}
+        self._periods_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def default(cls) -> WorkingCalendar:
@@ -350,11 +351,18 @@ class WorkingCalendar:
         """Every office period from first_day on, as local aware datetimes."""
         day = first_day
         while True:
-            if self.is_working_day(day):
-                for opens, closes in self._office_hours:
-                    yield (datetime.combine(day, opens, tzinfo=self._tz),
-                           datetime.combine(day, closes, tzinfo=self._tz))
+            yield from self._periods_of(day)
             day += timedelta(days=1)
+
+    def _periods_of(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """One day's office periods (none on a day off), built once per day: every deadline walks them."""
+        periods = self._periods_cache.get(day)
+        if periods is None:
+            periods = tuple(
+                (datetime.combine(day, opens, tzinfo=self._tz), datetime.combine(day, closes, tzinfo=self._tz))
+                for opens, closes in self._office_hours) if self.is_working_day(day) else ()
+            self._periods_cache[day] = periods
+        return periods
 
 
 def _validated_office_hours(
