@@ -29,6 +29,7 @@ from bench import e2e, growth, routing, rpc, sms, web  # noqa: E402
 from bench import figures as tables  # noqa: E402
 from bench import tick as tick_bench  # noqa: E402
 from bench.figures import REPEATS, Figure, Row, repeat  # noqa: E402
+from bench.findings import FINDINGS  # noqa: E402
 from bench.load import percentile  # noqa: E402
 from bench.plot import loglog  # noqa: E402
 from tools.stack import GATEWAY, ROOT, SERVICES, missing_brokers, running_stack  # noqa: E402
@@ -197,6 +198,8 @@ def write(rows: list[Row], notes: list[str]) -> None:
         f"the median of {REPEATS} repeats in one run, ± half the spread (max − min); the baseline is measured in "
         "the same run. \"Ratio\" is how many times better than the baseline (below 1: worse).", "",
         tables.table(rows), "", *(f"- {note}" for note in notes), "",
+        "Where a target is missed — by how much is in the table; why, and what would close it:", "",
+        *(f"- {finding}" for finding in FINDINGS), "",
     ])
     print(section)
     header = "# Benchmark results\n\nNewest first. Produced by `make bench` (bench/run.py).\n\n"
