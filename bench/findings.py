@@ -34,6 +34,11 @@ FINDINGS = (
     "the previous one: a sorted-set range of a handful against a scan of every row. The catch-up tick "
     "(500 of 10,000 overdue) is dominated by sending back 500 members; there an index on the SQL side "
     "does as well as the sorted set.",
+    "**Scale.** Replicas are measured on PostgreSQL only. Tried once on SQLite, two workflow processes left "
+    "a case stuck at the co-review (its leader's task never opened). The likely cause, not yet proven: "
+    "`_locked` reads the case `FOR UPDATE`, which SQLite ignores, and the one-connection pool that "
+    "serializes one process does nothing across two, so two approvals of one case saved at once can each "
+    "miss the other's. Until shown otherwise, SQLite deployments should run one replica per service.",
     "**Growth.** The status lookup, the inbox and the tick stay flat or nearly so to 10^6 open cases. "
     "Workflow's per-tenant open-case count (every 15 s) and the meeting time-box scan (every tick) grow "
     "linearly: both scan the open rows. Would close it: a partial index on `tasks (due_at) WHERE status = "
