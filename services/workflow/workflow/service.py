@@ -310,8 +310,11 @@ def _save(session: Session, case: domain.Case, *, new: bool) -> None:
         row = session.get(CaseRow, case.case_number)
         assert row is not None
         row.status, row.state, row.closed_at = case.status, state, case.closed_at
+    # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
+    known = {} if new else {row.task_id: row for row in session.scalars(
+        select(TaskRow).where(TaskRow.case_number == case.case_number))}
     for task in case.tasks:
-        existing = session.get(TaskRow, task.task_id)
+        existing = known.get(task.task_id)
         if existing is None:
             session.add(TaskRow(
                 task_id=task.task_id, case_number=case.case_number, stage=task.stage, post=task.post,
