@@ -10,6 +10,11 @@ It refuses with ESME_RTHROTTLED (the first ``--throttle`` submits) and ESME_RINV
 destination that is not a mainland mobile, or starts with ``--invalid-prefix``); a destination
 starting with ``--undeliverable-prefix`` is accepted but its receipt says UNDELIV.
 
+Faults (tests/faults/test_smsc_faults.py): ``--answer-delay`` answers every submit that late (a slow
+SMSC), ``--syserr N`` refuses the first N submits with ESME_RSYSERR (a system error), and
+``--hang-up N`` takes the first N submits and then drops the line without answering (the worst
+disconnect: the message is taken, the ESME does not know it).
+
 Every accepted submit_sm is appended to the journal (JSON lines, flushed before the answer), so a
 test can count what really reached the SMSC, across restarts.
 """
@@ -63,6 +68,8 @@ class Smsc(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", port), Session)
         self.options = options
         self.throttle_left = options.throttle
+        self.syserr_left = options.syserr
+        self.hang_ups_left = options.hang_up
         self.lock = threading.Lock()
         # what this SMSC already took, by (destination, user_message_reference, octets): it survives a
         # restart, so an ESME that resubmits after a lost submit_sm_resp gets the first message id back
@@ -97,7 +104,8 @@ class Session(socketserver.BaseRequestHandler):
             if pdu.command == "bind_transceiver":
                 self._bind(pdu)
             elif pdu.command == "submit_sm":
-                self._submit(pdu)
+                if not self._submit(pdu):
+                    return  # hang up: socketserver closes the line
             elif pdu.command == "enquire_link":
                 self._answer("enquire_link_resp", pdu)
             elif pdu.command == "unbind":
@@ -141,19 +149,17 @@ class Session(socketserver.BaseRequestHandler):
             return
         self._answer("bind_transceiver_resp", pdu, system_id="fake-smsc")
 
-    def _submit(self, pdu: Any) -> None:
+    def _submit(self, pdu: Any) -> bool:
+        """Take or refuse one submit_sm; False when the line is to be dropped."""
         options = self.server.options
         destination = _text(pdu.destination_addr)
         if not MOBILE.match(destination) or (options.invalid_prefix and destination.startswith(options.invalid_prefix)):
             self._answer("submit_sm_resp", pdu, status=consts.SMPP_ESME_RINVDSTADR, message_id="")
-            return
-        with self.server.lock:
-            throttled = self.server.throttle_left > 0
-            if throttled:
-                self.server.throttle_left -= 1
-        if throttled:
-            self._answer("submit_sm_resp", pdu, status=consts.SMPP_ESME_RTHROTTLED, message_id="")
-            return
+            return True
+        refusal = self._refusal()
+        if refusal is not None:
+            self._answer("submit_sm_resp", pdu, status=refusal, message_id="")
+            return True
         payload = bytes(pdu.short_message or b"")
         reference = getattr(pdu, "user_message_reference", None)
         key = (destination, int(reference), payload.hex()) if reference is not None else None
@@ -169,11 +175,29 @@ class Session(socketserver.BaseRequestHandler):
             if key:
                 with self.server.lock:
                     self.server.accepted[key] = message_id
+        with self.server.lock:
+            hang_up = self.server.hang_ups_left > 0
+            self.server.hang_ups_left -= hang_up
+        if hang_up:
+            return False
+        time.sleep(options.answer_delay)
         self._answer("submit_sm_resp", pdu, message_id=message_id)
         if pdu.registered_delivery:
             time.sleep(options.receipt_delay)
             undeliverable = options.undeliverable_prefix and destination.startswith(options.undeliverable_prefix)
             self._receipt(message_id, destination, "UNDELIV" if undeliverable else "DELIVRD")
+        return True
+
+    def _refusal(self) -> int | None:
+        """The status to refuse this submit with while a throttling or system-error fault lasts."""
+        with self.server.lock:
+            if self.server.throttle_left > 0:
+                self.server.throttle_left -= 1
+                return int(consts.SMPP_ESME_RTHROTTLED)
+            if self.server.syserr_left > 0:
+                self.server.syserr_left -= 1
+                return int(consts.SMPP_ESME_RSYSERR)
+        return None
 
     def _receipt(self, message_id: str, destination: str, stat: str) -> None:
         stamp = datetime.now(UTC).strftime("%y%m%d%H%M")
@@ -206,6 +230,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--invalid-prefix", default="")
     parser.add_argument("--undeliverable-prefix", default="")
     parser.add_argument("--receipt-delay", type=float, default=0.05)
+    parser.add_argument("--answer-delay", type=float, default=0.0, help="seconds before every submit_sm_resp")
+    parser.add_argument("--syserr", type=int, default=0, help="refuse the first N submits with ESME_RSYSERR")
+    parser.add_argument("--hang-up", type=int, default=0, help="take the first N submits, then drop the line")
     options = parser.parse_args(argv)
     with Smsc(options.port, options) as server:
         print(f"fake SMSC listening on 127.0.0.1:{options.port}", flush=True)

@@ -70,6 +70,9 @@ def show_gateway(stack: Any) -> None:
     made = subprocess.run([sys.executable, "-m", "gateway.admin", "demo"], env=stack.env_for("gateway"),
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     print(f"portal: {stack.web_url}/   status lookup: {stack.web_url}/status   staff: {stack.web_url}/staff/sign-in")
+    print(f"results: {stack.web_url}/results   rating card: {stack.web_url}/rating   "
+          f"complaints: {stack.web_url}/complaints")
+    print(f"supervision board: {stack.web_url}/supervision (gs-supervisor, gs-leader, inspector)")
     print(f"HTTP API: {stack.web_url}/api/items   OpenAPI: {stack.web_url}/openapi.json")
     if made.returncode == 0:
         print("demo accounts (username, role, tenant):")

@@ -35,12 +35,24 @@ FAILED_AT_HEADER = "x-sunlight-failed-at"
 PERMANENT = (PermanentFailure, ValidationFailed)
 
 
-def retry_queue(service: str) -> Queue:
-    """Where failed deliveries wait; expiry dead-letters them back to their own queue."""
-    return Queue(
+class _RetryBinding(Queue):  # type: ignore[misc]
+    """``retry.<service>`` as one handler's queue binds to it.
+
+    kombu remembers what a connection has declared by the queue's name alone, so on a pooled connection
+    where one handler had declared ``retry.<service>`` with its binding, the next handler's binding was
+    never declared: its retries were unroutable and the broker dropped them without a word (the
+    certificate lost under a database cut, bench/RELIABILITY.md). Each binding is its own entity here.
+    """
+
+    def __hash__(self) -> int:
+        return hash((f"Q|{self.name}", tuple(b.routing_key for b in self.bindings)))
+
+
+def retry_binding(service: str, handler_queue: str) -> Queue:
+    """The retry queue with the one binding that routes ``handler_queue``'s retries into it."""
+    return _RetryBinding(
         f"retry.{service}",
-        exchange=RETRY_EXCHANGE,
-        routing_key=f"retry.{service}",
+        bindings=[binding(RETRY_EXCHANGE, routing_key=handler_queue)],
         durable=True,
         queue_arguments={"x-dead-letter-exchange": ""},
     )
@@ -85,17 +97,14 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
         service = self.container.service_name
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
         self.base_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", 500))
-        retry = retry_queue(service)
         # the retry queue routes by the handler queue's own name
-        self.retry_binding = Queue(
-            retry.name,
-            bindings=[binding(RETRY_EXCHANGE, routing_key=self.queue.name)],
-            durable=True,
-            queue_arguments={"x-dead-letter-exchange": ""},
-        )
+        self.retry_binding = retry_binding(service, self.queue.name)
         self.dlq = dead_letter_queue(service)
+        # mandatory: a retry or dead letter no queue takes raises (and the original is requeued)
+        # instead of being dropped by the broker as an unroutable message
         self.failure_publisher = Publisher(
-            config["AMQP_URI"], use_confirms=True, declare=[RETRY_EXCHANGE, self.retry_binding, self.dlq]
+            config["AMQP_URI"], use_confirms=True, mandatory=True,
+            declare=[RETRY_EXCHANGE, self.retry_binding, self.dlq],
         )
 
     def handle_message_processed(
@@ -160,12 +169,7 @@ class EveryEventHandler(ReliableEventHandler):
             bindings=[binding(get_event_exchange(source), routing_key="#") for source in self.sources],
             durable=True,
         )
-        self.retry_binding = Queue(
-            self.retry_binding.name,
-            bindings=[binding(RETRY_EXCHANGE, routing_key=name)],
-            durable=True,
-            queue_arguments={"x-dead-letter-exchange": ""},
-        )
+        self.retry_binding = retry_binding(self.container.service_name, name)
         self.failure_publisher.declare = [RETRY_EXCHANGE, self.retry_binding, self.dlq]
         self.consumer.queues = [self.queue]
 

@@ -119,7 +119,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 
 # supervision's lights and urging
 _STAGE = {"target": "HZ-2026-000001.handle.1", "stage": "handle", "post": "hz-land/registration/clerk",
-          "tenant": "hz-land", "item_code": "HZ-DJ-0101"}
+          "tenant": "hz-land", "item_code": "HZ-DJ-0101", "kind": "case"}
 PAYLOADS.update({
     contracts.DEADLINE_PROMPTED: {**_STAGE, "due_at": NOW, "urging_deadline": None},
     contracts.DEADLINE_YELLOW: {**_STAGE, "due_at": NOW, "urging_deadline": None},
@@ -160,7 +160,7 @@ PAYLOADS[contracts.COMPLAINT_FILED] = {"tenant": "xz", "complainant": APPLICANT,
                                        "handler_post": "xz/petition-office/handler", "deadline": NOW,
                                        "about_case": "XZ-2025-000001"}
 PAYLOADS[contracts.COMPLAINT_RESOLVED] = {"tenant": "xz", "handler_post": "xz/petition-office/handler",
-                                          "late": False}
+                                          "late": False, "complainant": APPLICANT}
 PAYLOADS[APPLICATION_REFUSED] = {
     "application_number": "XZ-2025-000002", "item_code": "shop-sign", "item_name": "户外招牌设置审批",
     "tenant": "xz", "applicant": APPLICANT, "reason_code": "outside-remit", "reason": "不属于本机关职权范围",
@@ -174,6 +174,27 @@ PAYLOADS[contracts.ACCESS_DENIED] = {
     "username": "hz-reviewer", "role": "reviewer", "tenant": "hz-land", "method": "GET", "path": "/api/tasks",
     "reason": "post gs-city/approval-section/reviewer is in tenant gs-city, not hz-land",
 }
+
+# a complaint's lights and urging travel as a case's do, with kind "complaint" (the number is the complaint's)
+_COMPLAINT_STAGE = {"target": "handling", "stage": "complaint-handling", "post": "xz/petition-office/handler",
+                    "tenant": "xz", "item_code": "complaint", "kind": "complaint"}
+
+
+def test_a_complaint_light_and_urging_say_they_are_about_a_complaint_and_a_case_light_defaults_to_case() -> None:
+    yellow = wire(new_event(contracts.DEADLINE_YELLOW, "XZ-XF-2025-000001",
+                            {**_COMPLAINT_STAGE, "due_at": NOW, "urging_deadline": None}, NOW).to_message())
+    assert Event.from_message(yellow).payload["kind"] == "complaint"
+    urged = wire(new_event(contracts.CASE_URGED, "XZ-XF-2025-000001", {
+        **_COMPLAINT_STAGE, "urged_by": "xz/supervision/supervisor", "deadline": NOW}, NOW).to_message())
+    assert Event.from_message(urged).payload["kind"] == "complaint"
+    older = wire(new_event(contracts.DEADLINE_YELLOW, "XZ-2025-000001", PAYLOADS[contracts.DEADLINE_YELLOW],
+                           NOW).to_message())
+    older["payload"].pop("kind")  # as recorded before lights had a kind
+    assert Event.from_message(older).payload["kind"] == "case"
+    with pytest.raises(ValidationFailed) as bad:
+        Event.from_message({**yellow, "payload": {**yellow["payload"], "kind": "letter"}})
+    assert "kind" in bad.value.fields
+
 
 REQUIRED_FIELDS = [
     (event_type, name)

@@ -56,9 +56,20 @@ def _maybe(call: Callable[[], T]) -> T | None:
 
 def drive_patiently(rpc: Any, index: int, timeout: float = 120) -> str:
     """One application to certificate and SMS, surviving faults in between; returns its number."""
+    return finish_patiently(rpc, submit_patiently(rpc, index, timeout), timeout)
+
+
+def submit_patiently(rpc: Any, index: int, timeout: float = 120) -> dict[str, Any]:
+    """Submit application ``index`` at the window until a receipt comes back; returns the receipt."""
     application = sample_application(index)
-    receipt = patiently(lambda: rpc.intake.submit_application(application), what=f"submit #{index}", timeout=timeout)
-    number = receipt["application_number"]
+    receipt: dict[str, Any] = patiently(lambda: rpc.intake.submit_application(application),
+                                        what=f"submit #{index}", timeout=timeout)
+    return receipt
+
+
+def finish_patiently(rpc: Any, receipt: dict[str, Any], timeout: float = 120) -> str:
+    """Approve every open task of a submitted case until it closes, then pay its fees; returns its number."""
+    number: str = receipt["application_number"]
     # whatever the process (a fast track's three steps, four departments in parallel): every open task
     # is approved until the case closes
     def case_of() -> dict[str, Any] | None:

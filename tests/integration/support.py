@@ -59,3 +59,8 @@ def metric(stack: Stack, owner: str, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
     return 0.0
+
+
+def hostile(word: str) -> str:
+    """Free text a user might type to break a page: a script and both quotes, marked with ``word``."""
+    return f"{word}<script>alert('{word}')</script>\"{word}\""

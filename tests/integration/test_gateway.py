@@ -46,9 +46,14 @@ def http(stack: Stack, method: str, path: str, body: Any = None, *, raw: bytes |
                                      headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
+            return response.status, _body(response.headers.get_content_type(), response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        return error.code, _body(error.headers.get_content_type(), error.read())
+
+
+def _body(content_type: str, data: bytes) -> Any:
+    """JSON as Python; anything else (CSV, Prometheus text) as text."""
+    return json.loads(data) if content_type == "application/json" else data.decode()
 
 
 def test_the_catalogue_is_public(stack: Stack) -> None:
@@ -146,27 +151,12 @@ def test_the_openapi_document_describes_every_endpoint(stack: Stack) -> None:
     assert {"201", "422"} <= set(post["responses"])
 
 
-# --- who may do what: endpoint × role × own/other tenant -------------------------------------------
+# --- who may do what: the full matrix is ALLOWED in test_gateway_access.py; here, that refusals are audited
 
-INBOX = {  # GET /api/tasks?post=gs-city/approval-section/reviewer
-    None: 401, "applicant": 403, "gs-reviewer": 200, "gs-clerk": 403, "gs-supervisor": 200,
-    "hz-reviewer": 403, "inspector": 200, "admin": 403,
-}
 DECIDE = {  # POST /api/tasks/{unknown id}/decision as the reviewer post: 404 means it passed the door
     None: 401, "applicant": 403, "gs-reviewer": 404, "gs-clerk": 403, "gs-supervisor": 403,
     "hz-reviewer": 403, "inspector": 403, "admin": 403,
 }
-
-
-@pytest.mark.parametrize(("user", "expected"), INBOX.items())
-def test_an_inbox_is_read_by_its_holders_their_supervisor_and_inspectors(
-    stack: Stack, user: str | None, expected: int
-) -> None:
-    headers = sign_in(stack, user) if user else {}
-    status, body = http(stack, "GET", f"/api/tasks?post={REVIEWER_POST}", headers=headers)
-    assert status == expected, body
-    if expected != 200:
-        assert set(body) == {"error", "message", "fields"}
 
 
 @pytest.mark.parametrize(("user", "expected"), DECIDE.items())
@@ -250,12 +240,6 @@ def test_staff_pages_ask_for_sign_in_and_keep_to_the_tenant(stack: Stack) -> Non
     assert page(stack, "GET", "/staff/inbox?post=hz-land/approval-section/reviewer", cookie=cookie)[0] == 403
 
 
-CASE = {  # GET /api/cases/{a gs-city case}
-    None: 401, "applicant": 403, "gs-clerk": 200, "gs-supervisor": 200, "hz-reviewer": 403,
-    "yz-clerk": 403, "inspector": 200, "admin": 403,
-}
-
-
 @pytest.fixture(scope="module")
 def gs_case(stack: Stack) -> str:
     status, receipt = http(stack, "POST", "/api/applications", sample_application(5, item_code="GS-CG-0201"))
@@ -267,14 +251,9 @@ def gs_case(stack: Stack) -> str:
     return number
 
 
-@pytest.mark.parametrize(("user", "expected"), CASE.items())
-def test_a_case_is_read_by_staff_of_its_tenant_and_inspectors(
-    stack: Stack, gs_case: str, user: str | None, expected: int
-) -> None:
-    status, body = http(stack, "GET", f"/api/cases/{gs_case}", headers=sign_in(stack, user) if user else {})
-    assert status == expected, body
-    if expected == 200:
-        assert body["case_number"] == gs_case and body["tenant"] == "gs-city" and body["tasks"]
+def test_a_case_reads_in_full_for_staff_of_its_tenant(stack: Stack, gs_case: str) -> None:
+    status, body = http(stack, "GET", f"/api/cases/{gs_case}", headers=sign_in(stack, "gs-clerk"))
+    assert status == 200 and body["case_number"] == gs_case and body["tenant"] == "gs-city" and body["tasks"]
 
 
 # last in the module: it locks hz-reviewer out for the rest of the run

@@ -111,7 +111,7 @@ def test_a_complaint_is_numbered_routed_lit_and_resolved_once_by_its_handler(sta
         rpc.supervision.resolve_complaint({"number": filed["number"], "post": filed["handler_post"],
                                            "answer": "again"})
     trail = [e["event_type"] for e in rpc.supervision.case_audit_trail(filed["number"])]
-    assert trail == ["complaint.filed", "complaint.resolved"]
+    assert [t for t in trail if t.startswith("complaint.")] == ["complaint.filed", "complaint.resolved"]
     second = rpc.supervision.file_complaint({"tenant": "gs-city", "complainant": {"name": "李强", "mobile":
                                              "13800001111"}, "subject": "收费", "text": "多收费用"})
     assert int(second["number"][-6:]) == int(filed["number"][-6:]) + 1

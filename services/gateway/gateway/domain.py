@@ -125,3 +125,58 @@ def may_see_case(who: Principal, case_tenant: str) -> None:
         raise Denied(f"role {who.role} does not read cases")
     if who.tenant != case_tenant:
         raise Denied(f"the case is in tenant {case_tenant}, not {who.tenant}")
+
+
+#: roles that may watch a tenant's lights and statistics (besides the inspector, who watches every tenant)
+WATCHING_ROLES = frozenset({"supervisor", "leader"})
+SUPERVISING_ROLE = "supervisor"  # the last part of a supervising post (督办岗): gs-city/supervision-office/supervisor
+
+
+def may_write(who: Principal) -> None:
+    """Discipline inspection (纪检监察) reads only: no route that changes anything accepts an inspector."""
+    if who.role == "inspector":
+        raise Denied("an inspector reads only")
+
+
+def may_record_payment(who: Principal, case_tenant: str) -> None:
+    """A payment is recorded at the window: a clerk of the case's tenant."""
+    if who.role != "clerk":
+        raise Denied(f"role {who.role} does not record payments; a clerk at the window does")
+    if who.tenant != case_tenant:
+        raise Denied(f"the case is in tenant {case_tenant}, not {who.tenant}")
+
+
+def watched_tenant(who: Principal, asked: str | None) -> str | None:
+    """Whose lights and statistics: a supervisor or leader their own tenant; an inspector any (None: all)."""
+    if who.role == "inspector":
+        return asked
+    if who.role not in WATCHING_ROLES:
+        raise Denied(f"role {who.role} does not watch lights and statistics")
+    if asked is not None and asked != who.tenant:
+        raise Denied(f"tenant {asked} is not {who.tenant}")
+    return who.tenant
+
+
+def supervising_post(who: Principal, case_tenant: str) -> str:
+    """The supervising post the urging is made from: a supervisor's own, in the case's tenant."""
+    if who.role != "supervisor":
+        raise Denied(f"role {who.role} does not urge; a supervisor does")
+    if who.tenant != case_tenant:
+        raise Denied(f"the case is in tenant {case_tenant}, not {who.tenant}")
+    for post in who.posts:
+        if tenant_of(post) == case_tenant and post.rsplit("/", 1)[-1] == SUPERVISING_ROLE:
+            return post
+    raise Denied(f"{who.username} holds no supervising post in {case_tenant}")
+
+
+def may_give_delay_reason(who: Principal, post: str, case_tenant: str) -> None:
+    """A delay reason (延期说明) comes from a holder of the post answerable for the case, in its tenant."""
+    may_decide(who, post)
+    if tenant_of(post) != case_tenant:
+        raise Denied(f"the case is in tenant {case_tenant}, not {tenant_of(post)}")
+
+
+def may_inspect(who: Principal) -> None:
+    """The discipline-inspection routes: every tenant's cases, trails and violations, for inspectors only."""
+    if who.role != "inspector":
+        raise Denied(f"role {who.role} has no discipline-inspection view")

@@ -147,3 +147,164 @@ class CaseSchema(_Answer):
     status = fields.String()
     promised_date = fields.String()
     tasks = fields.List(fields.Dict(), metadata={"description": "every task: stage, post, times, actor, opinion"})
+
+
+# --- payments, supervision, complaints, discipline inspection -----------------------------------------
+
+class PaymentRequestSchema(_Strict):
+    """The window records one listed fee as paid; the clerk is whoever signed in."""
+
+    fee_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**12),
+                                metadata={"description": "in fen (分): 550.00 元 is 55000"})
+
+
+class PaymentSchema(_Answer):
+    id = fields.Integer()
+    fee_code = fields.String()
+    amount_fen = fields.Integer()
+    clerk = fields.String()
+    paid_at = fields.String()
+    certificate_number = fields.String(allow_none=True, metadata={"description": "issued by this payment, if any"})
+
+
+COLOURS = ["prompt", "yellow", "red"]
+
+
+class LightsQuerySchema(_Strict):
+    tenant = fields.String(validate=validate.Length(min=1, max=32),
+                           metadata={"description": "inspectors only may ask another tenant; omitted: all"})
+    department = fields.String(validate=validate.Length(min=1, max=64))
+    post = fields.String(validate=validate.Length(min=1, max=128))
+    colour = fields.String(validate=validate.OneOf(COLOURS), metadata={"description": "提醒 · 黄牌 · 红牌"})
+
+
+class LightSchema(_Answer):
+    case_number = fields.String()
+    target = fields.String(metadata={"description": "case, or the task id of a stage"})
+    stage = fields.String()
+    post = fields.String()
+    tenant = fields.String()
+    level = fields.String()
+    due_at = fields.String()
+    raised_at = fields.String()
+    case_state = fields.String()
+
+
+class StatisticsQuerySchema(_Strict):
+    tenant = fields.String(validate=validate.Length(min=1, max=32))
+    quarter = fields.String(validate=validate.Regexp(r"^(19|20)\d{2}Q[1-4]$"), metadata={"description": "2026Q4"})
+    period_from = fields.Date(data_key="from")
+    period_to = fields.Date(data_key="to")
+    format = fields.String(validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "csv: the same figures as CSV (or send Accept: text/csv)"})
+
+
+class StatisticsRowSchema(_Answer):
+    dimension = fields.String(metadata={"description": "post, department, item or tenant"})
+    key = fields.String()
+    tenant = fields.String()
+    cases_handled = fields.Integer()
+    stages = fields.Dict()
+    on_time_rate = fields.Float(allow_none=True)
+    lights = fields.Dict()
+    ratings = fields.Dict()
+    grade = fields.String(metadata={"description": "assessment grade, for posts and departments"})
+
+
+class ComplainantSchema(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9][0-9]{9}$", error="not a mobile number"))
+
+
+class ComplaintRequestSchema(_Strict):
+    """信访 online: to which bureau or town office, by whom, about what (optionally about a case)."""
+
+    tenant = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    complainant = fields.Nested(ComplainantSchema, required=True)
+    subject = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    text = fields.String(required=True, validate=validate.Length(min=2, max=5000))
+    case_number = fields.String(validate=validate.Length(min=1, max=32))
+
+
+class ComplaintReceiptSchema(_Answer):
+    number = fields.String()
+    query_code = fields.String(metadata={"description": "shown once: with the number, follows the complaint"})
+    deadline = fields.String()
+
+
+class ComplaintStatusSchema(_Answer):
+    number = fields.String()
+    tenant = fields.String()
+    subject = fields.String()
+    complainant = fields.Dict(metadata={"description": "name and mobile, masked"})
+    filed_at = fields.String()
+    deadline = fields.String()
+    resolved_at = fields.String(allow_none=True)
+    light = fields.String()
+    answer = fields.String(allow_none=True)
+
+
+class UrgeRequestSchema(_Strict):
+    """督办: order an overdue case or stage finished within some working days; the post is the supervisor's."""
+
+    target = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "case or a task id"})
+    working_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=30))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class UrgingSchema(_Answer):
+    case_number = fields.String()
+    target = fields.String()
+    deadline = fields.String()
+
+
+class DelayReasonRequestSchema(_Strict):
+    """延期说明: the post answerable for an overdue case or stage says why, once."""
+
+    post = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    target = fields.String(validate=validate.Length(min=1, max=64))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class DelayReasonSchema(_Answer):
+    case_number = fields.String()
+    target = fields.String()
+    reason = fields.String()
+
+
+class InspectedCaseSchema(_Answer):
+    case_number = fields.String()
+    tenant = fields.String()
+    item_code = fields.String()
+    state = fields.String()
+    deadline = fields.String(allow_none=True)
+    lights = fields.List(fields.Dict())
+    violations = fields.List(fields.Dict())
+
+
+class AuditRecordSchema(_Answer):
+    seq = fields.Integer()
+    event_type = fields.String()
+    source = fields.String()
+    occurred_at = fields.String()
+    payload = fields.Dict(allow_none=True)
+    hash = fields.String()
+
+
+class ViolationSchema(_Answer):
+    case_number = fields.String()
+    tenant = fields.String()
+    kind = fields.String()
+    target = fields.String()
+    evidence = fields.Raw(metadata={"description": "the audit records that prove it"})
+    detail = fields.String()
+    raised_at = fields.String()
+
+
+class ChainVerificationSchema(_Answer):
+    ok = fields.Boolean()
+    records = fields.Integer()
+    first_broken_seq = fields.Integer(allow_none=True)
+    first_broken_event_id = fields.String(allow_none=True)
+    reason = fields.String()

@@ -2,38 +2,39 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import eventlet
 import redis
-from marshmallow import Schema
 from nameko import config
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout
 from nameko.rpc import ClusterRpc
-from nameko.web.handlers import http
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
-from gateway import domain, schemas, web
-from gateway.errors import BadRequest, TooManyAttempts, Unauthorized, error_response
+# modules, not classes: `nameko run gateway.service` takes every class here with entrypoints for a service
+from gateway import api_inspection, api_supervision, domain, pages_public, pages_supervision, schemas, web
+from gateway.errors import TooManyAttempts, Unauthorized
+from gateway.limits import http
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
+from gateway.rest import endpoint, json_body, required_query, respond
 from gateway.settings import MIGRATIONS
 from sunlight import base
-from sunlight.contracts import ACCESS_DENIED, load_or_fail, new_event
+from sunlight.contracts import ACCESS_DENIED, new_event
 from sunlight.db import Database
 from sunlight.errors import Forbidden, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 SPEC = build_spec()
 SESSION_COOKIE = "sunlight_session"
+T = TypeVar("T")
 
 
 def gateway_secret() -> bytes:
@@ -50,41 +51,8 @@ def gateway_secret() -> bytes:
 _SECRET: bytes | None = None
 
 
-def respond(status: int, body: Any) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,
-                    mimetype="application/json")
-
-
-def endpoint(handler: Callable[..., tuple[int, Any]]) -> Callable[..., Response]:
-    """Every endpoint answers JSON; every error goes through the one mapping in gateway.errors."""
-
-    def wrapped(self: GatewayService, request: Request, **path: str) -> Response:
-        try:
-            status, body = handler(self, request, **path)
-        except Exception as exc:  # noqa: BLE001 - mapped, logged, never leaked
-            status, body = error_response(exc)
-        return respond(status, body)
-
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped
-
-
-def json_body(request: Request, schema: Schema, what: str) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    return dict(load_or_fail(schema, body, what))
-
-
-def required_query(request: Request, name: str) -> str:
-    value = request.args.get(name, "").strip()
-    if not value:
-        raise ValidationFailed(f"query parameter {name!r} is required", {name: ["required"]})
-    return value
-
-
-class GatewayService(base.ServiceBase):
+class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes,
+                     pages_supervision.SupervisionPages, pages_public.PublicPages, base.ServiceBase):
     """The HTTP API of the public portal, the staff inbox and integrators."""
 
     name = "gateway"
@@ -108,10 +76,11 @@ class GatewayService(base.ServiceBase):
         except domain.BadToken as exc:
             raise Unauthorized(str(exc)) from exc
 
-    def guard(self, request: Request, check: Callable[[], None], who: domain.Principal) -> None:
-        """Run an authorization rule; a refusal is a 403, a warning line and an ``access.denied`` event."""
+    def guard(self, request: Request, check: Callable[[], T], who: domain.Principal) -> T:
+        """Run an authorization rule (its answer is returned); a refusal is a 403, a warning line and an
+        ``access.denied`` event."""
         try:
-            check()
+            return check()
         except domain.Denied as exc:
             log.warning("access denied: user=%s role=%s tenant=%s %s %s: %s", who.username, who.role,
                         who.tenant, request.method, request.path, exc)
@@ -120,6 +89,12 @@ class GatewayService(base.ServiceBase):
                     "username": who.username, "role": who.role, "tenant": who.tenant,
                     "method": request.method, "path": request.path, "reason": str(exc)}, datetime.now(UTC)))
             raise Forbidden(str(exc), {"authorization": [str(exc)]}) from exc
+
+    def public_write(self, request: Request) -> None:
+        """A public form takes anyone, but not a signed-in inspector: discipline inspection only reads."""
+        who = self.staff(request)
+        if who is not None:
+            self.guard(request, lambda: domain.may_write(who), who)
 
     def sign_in(self, username: str, password: str) -> tuple[domain.Principal, str]:
         """Check the password (at most MAX_FAILED_SIGN_INS failures per user per window) and issue a token."""
@@ -196,6 +171,7 @@ class GatewayService(base.ServiceBase):
     @http("POST", "/api/applications")  # type: ignore[untyped-decorator]
     @endpoint
     def submit_application(self, request: Request) -> tuple[int, Any]:
+        self.public_write(request)
         body = json_body(request, schemas.ApplicationRequestSchema(), "application")
         key = request.headers.get("Idempotency-Key")
         if key:
@@ -243,6 +219,7 @@ class GatewayService(base.ServiceBase):
     @http("POST", "/api/ratings")  # type: ignore[untyped-decorator]
     @endpoint
     def rate(self, request: Request) -> tuple[int, Any]:
+        self.public_write(request)
         return 201, self.call("supervision", "rate_case", json_body(request, schemas.RatingRequestSchema(), "rating"))
 
     # --- pages: the public portal -------------------------------------------------------------------
@@ -261,6 +238,10 @@ class GatewayService(base.ServiceBase):
 
     @http("POST", "/items/<code>/apply")  # type: ignore[untyped-decorator]
     def apply_page(self, request: Request, code: str) -> Response:
+        try:
+            self.public_write(request)
+        except Forbidden as exc:
+            return web.page("status.html", 403, error=f"无权办理：{exc}", number="", code="")
         item = self.call("intake", "get_item", code)
         application = web.application_from_form(request, code)
         try:

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from nameko.exceptions import RpcTimeout, UnknownService
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Request, Response
+
+from sunlight.calendar import SHANGHAI
+from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 ROLE_NAMES = {"applicant": "申请人", "clerk": "受理员", "reviewer": "审核员", "leader": "审批领导",
               "supervisor": "监察员", "inspector": "巡查员", "admin": "管理员"}
 STATUS_NAMES = {"open": "办理中", "approved": "已办结（准予许可）", "rejected": "已办结（不予许可）",
                 "returned": "已退回", "suspended": "已中止", "withdrawn": "已撤回"}
+LIGHT_NAMES = {"prompt": "预警", "yellow": "黄牌", "red": "红牌", "none": "正常", "green": "正常", "done": "已办结"}
 STAGE_NAMES = {"accept": "受理", "handle": "审核", "review": "复核", "approve": "审批", "issue": "制证",
                "co-review": "会审", "meeting": "网上会办", "survey": "踏勘"}
 FIELD_NAMES = {"applicant.name": "申请人名称", "applicant.id_number": "证件号码", "applicant.mobile": "手机号码",
@@ -23,6 +30,7 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
+
 
 
 def remaining(task: dict[str, Any]) -> str:
@@ -38,9 +46,31 @@ def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
+def local(instant: Any) -> str:
+    """An ISO instant (stored in UTC) as office time reads it: 2026-11-04 17:00 (Asia/Shanghai)."""
+    if not instant:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(str(instant))
+    except ValueError:
+        return str(instant)
+    if parsed.tzinfo is None:
+        return parsed.strftime("%Y-%m-%d %H:%M")
+    return parsed.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+TEMPLATES.filters["local"] = local
+
+
+def pretty(payload: Any) -> str:
+    """An event payload as readable JSON, Chinese as written; the template escapes it like any text."""
+    return json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
 def page(template: str, status: int = 200, **context: Any) -> Response:
     html = TEMPLATES.get_template(template).render(
-        role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, remaining=remaining, yuan=yuan,
+        role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, light_names=LIGHT_NAMES,
+        remaining=remaining, yuan=yuan, pretty=pretty,
         **{"who": None, **context})
     return Response(html, status=status, mimetype="text/html")
 
@@ -69,3 +99,20 @@ def _digest(upload: FileStorage) -> dict[str, Any]:
 def field_names(item: dict[str, Any]) -> dict[str, str]:
     """Error fields (materials.parcel-map) in the words of the page (宗地图)."""
     return {**FIELD_NAMES, **{f"materials.{m['code']}": m["name"] for m in item.get("materials", [])}}
+
+
+#: how a page shows a service's typed error: status and the Chinese words before the message
+PAGE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+    (ValidationFailed, 422, "填写有误"), (NotFound, 404, "未找到"), (Forbidden, 403, "无权访问"),
+    (Conflict, 409, "无法办理"),
+    (UnknownService, 503, "服务暂不可用，请稍后再试"), (RpcTimeout, 503, "服务暂不可用，请稍后再试"),
+)
+
+
+def error_page(exc: Exception, **context: Any) -> Response:
+    """A typed error as a page; anything else is not ours to word and propagates (logged, 500)."""
+    for kind, status, words in PAGE_ERRORS:
+        if isinstance(exc, kind):
+            detail = "" if status == 503 else f"：{exc}"
+            return page("message.html", status, error=f"{words}{detail}", **context)
+    raise exc

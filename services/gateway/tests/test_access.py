@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,6 +54,49 @@ def test_a_case_is_seen_in_its_tenant_or_by_an_inspector() -> None:
     for who in ("other-tenant-reviewer", "applicant", "admin"):
         with pytest.raises(Denied):
             domain.may_see_case(PEOPLE[who], "gs-city")
+
+
+def allowed(rule: Callable[[Principal], object]) -> set[str]:
+    """Who among PEOPLE passes a rule."""
+    passed = set()
+    for name, who in PEOPLE.items():
+        try:
+            rule(who)
+        except Denied:
+            continue
+        passed.add(name)
+    return passed
+
+
+def test_payments_are_recorded_by_a_clerk_of_the_cases_tenant() -> None:
+    assert allowed(lambda who: domain.may_record_payment(who, "gs-city")) == {"own-tenant-other-post"}
+
+
+def test_lights_and_statistics_are_watched_in_the_own_tenant_and_by_inspectors_everywhere() -> None:
+    assert allowed(lambda who: domain.watched_tenant(who, None)) == {
+        "own-supervisor", "other-tenant-supervisor", "inspector"}
+    assert allowed(lambda who: domain.watched_tenant(who, "gs-city")) == {"own-supervisor", "inspector"}
+    assert domain.watched_tenant(PEOPLE["own-supervisor"], None) == "gs-city"
+    assert domain.watched_tenant(PEOPLE["inspector"], None) is None
+    assert domain.watched_tenant(Principal("l", "leader", "gs-city"), "gs-city") == "gs-city"
+
+
+def test_a_supervisor_urges_from_their_supervising_post_in_the_cases_tenant_only() -> None:
+    assert allowed(lambda who: domain.supervising_post(who, "gs-city")) == {"own-supervisor"}
+    assert domain.supervising_post(PEOPLE["own-supervisor"], "gs-city") == "gs-city/supervision-office/supervisor"
+    with pytest.raises(Denied, match="no supervising post"):
+        domain.supervising_post(Principal("s", "supervisor", "gs-city", ()), "gs-city")
+
+
+def test_a_delay_reason_comes_from_a_holder_of_the_post_in_the_cases_tenant() -> None:
+    assert allowed(lambda who: domain.may_give_delay_reason(who, REVIEWER_POST, "gs-city")) == {"own-holder"}
+    with pytest.raises(Denied):
+        domain.may_give_delay_reason(PEOPLE["own-holder"], REVIEWER_POST, "hz-land")
+
+
+def test_inspectors_read_everything_and_write_nothing() -> None:
+    assert allowed(domain.may_inspect) == {"inspector"}
+    assert allowed(domain.may_write) == set(PEOPLE) - {"inspector"}
 
 
 def test_passwords_are_salted_hashes_that_verify_only_the_right_password() -> None:

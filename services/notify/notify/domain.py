@@ -164,12 +164,18 @@ class Receipt:
         return self.stat in {"DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "REJECTD"}
 
 
-RECEIPT_FIELD = re.compile(r"(id|stat|err):(\S+)", re.IGNORECASE)
+RECEIPT_FIELD = re.compile(r"\b(id|stat|err):(\S+)", re.IGNORECASE)
+RECEIPT_TEXT = re.compile(r"(?:^|\s)text:", re.IGNORECASE)
 
 
 def parse_receipt(text: str) -> Receipt:
     """``id:… sub:001 dlvrd:001 submit date:… done date:… stat:DELIVRD err:000 text:…`` → Receipt."""
-    found = {key.lower(): value for key, value in RECEIPT_FIELD.findall(text)}
+    # the text: field repeats the SMS's first characters, which may look like fields: never read them, and
+    # of any field given twice the first counts
+    fields = RECEIPT_TEXT.split(text, maxsplit=1)[0]
+    found: dict[str, str] = {}
+    for key, value in RECEIPT_FIELD.findall(fields):
+        found.setdefault(key.lower(), value)
     if "id" not in found or "stat" not in found:
         raise ValidationFailed("not a delivery receipt", {"receipt": [text[:100]]})
     return Receipt(found["id"], found["stat"].upper(), found.get("err", ""))

@@ -246,6 +246,6 @@ def provider_from(settings: dict[str, Any], on_receipt: ReceiptSink) -> SmsProvi
             system_id=str(settings.get("SMPP_SYSTEM_ID", "sunlight")),
             password=str(settings.get("SMPP_PASSWORD") or ""),
             source_addr=str(settings.get("SMPP_SOURCE_ADDR", "106900")),
-            on_receipt=on_receipt,
+            on_receipt=on_receipt, timeout=float(settings.get("SMPP_TIMEOUT_SECONDS", 10)),
         )
     raise ValueError(f"unknown SMS_PROVIDER {name!r} (supported: log, smpp)")

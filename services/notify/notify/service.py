@@ -24,6 +24,8 @@ from sunlight.contracts import (
     CASE_RETURNED,
     CASE_URGED,
     CERTIFICATE_ISSUED,
+    COMPLAINT_FILED,
+    COMPLAINT_RESOLVED,
     DEADLINE_PROMPTED,
     DEADLINE_RED,
     DEADLINE_YELLOW,
@@ -161,6 +163,26 @@ class NotifyService(base.ServiceBase):
             values = {"holder_name": holder["name"], "case_number": event.case_number or "",
                       "urged_by": event.payload["urged_by"], "note": event.payload.get("note") or "请即办理"}
             self._notify(event, "case_urged", values, event.payload["tenant"], str(holder["mobile"]))
+
+    @event_handler("supervision", COMPLAINT_FILED)  # type: ignore[untyped-decorator]
+    def on_complaint_filed(self, body: dict[str, Any]) -> None:
+        """信访受理短信: the complainant gets the complaint's number and the date it will be answered by."""
+        event = Event.from_message(body)
+        complainant = event.payload["complainant"]
+        values = {"complainant_name": complainant["name"], "complaint_number": event.case_number or "",
+                  "deadline": _local_date(event.payload["deadline"].astimezone(CALENDAR.tz).date())}
+        self._notify(event, "complaint_accepted", values, event.payload["tenant"], complainant["mobile"])
+
+    @event_handler("supervision", COMPLAINT_RESOLVED)  # type: ignore[untyped-decorator]
+    def on_complaint_resolved(self, body: dict[str, Any]) -> None:
+        """信访答复短信: the complainant is told their complaint has been answered."""
+        event = Event.from_message(body)
+        complainant = event.payload.get("complainant")
+        if not complainant:
+            log.info("complaint %s answered without the complainant's contact; no SMS", event.case_number)
+            return
+        values = {"complainant_name": complainant["name"], "complaint_number": event.case_number or ""}
+        self._notify(event, "complaint_answered", values, event.payload["tenant"], complainant["mobile"])
 
     def _light(self, event: Event, template_key: str) -> None:
         holder = self._holder(event.payload.get("post", ""), event)

@@ -34,7 +34,8 @@ def refusal(raw: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_shipped_templates_cover_applicants_and_staff_and_only_news_can_be_opted_out_of() -> None:
     applicant = {"application_received", "application_received_with_code", "correction_needed",
-                 "application_approved", "application_refused", "application_not_accepted", "certificate_issued"}
+                 "application_approved", "application_refused", "application_not_accepted", "certificate_issued",
+                 "complaint_accepted", "complaint_answered"}  # 信访: the complainant is told the number and the answer
     staff = {"task_created", "deadline_prompt", "deadline_yellow", "deadline_red", "case_urged"}
     assert {k for k, t in SHIPPED.items() if t.audience == "applicant"} == applicant
     assert {k for k, t in SHIPPED.items() if t.audience == "staff"} == staff

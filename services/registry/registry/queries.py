@@ -44,6 +44,21 @@ def verification(session: Session, number: str, verification_code: str) -> dict[
     }
 
 
+def issued(session: Session, *, tenant: str | None, limit: int) -> list[dict[str, Any]]:
+    """Certificates and permits issued, newest first, as the public results page lists them (holder masked)."""
+    query = (select(CertificateRow, CaseFileRow.item_code)
+             .join(CaseFileRow, CaseFileRow.case_number == CertificateRow.case_number, isouter=True)
+             .order_by(CertificateRow.issued_at.desc()).limit(limit))
+    if tenant:
+        query = query.where(CertificateRow.tenant == tenant)
+    listed = []
+    for row, item_code in session.execute(query):
+        public = dict(PublicCertificateSchema().dump(row))
+        public.pop("holder_mobile", None)  # a results list needs no phone, even masked
+        listed.append({**public, "item_code": item_code or ""})
+    return listed
+
+
 def project_chain(session: Session, project_code: str) -> dict[str, Any]:
     """Everything under one project code, from its first application to its last certificate."""
     project = session.get(ProjectRow, project_code)

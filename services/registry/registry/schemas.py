@@ -34,6 +34,16 @@ class PublicCertificateSchema(CertificateSchema):
         return data
 
 
+class IssuedQuerySchema(Schema):
+    """Which issued certificates the public results page lists: one tenant or all, the newest ``limit``."""
+
+    class Meta:
+        unknown = RAISE
+
+    tenant = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
 # --- issue 6: fees, payments, parcels, mortgages, verification --------------------------------------
 
 

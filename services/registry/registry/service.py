@@ -12,10 +12,11 @@ from sqlalchemy import select
 from registry import domain, records
 from registry.documents import render_certificate
 from registry.models import CaseFileRow, CertificateRow, metadata
-from registry.queries import parcel_history, project_chain, verification
+from registry.queries import issued, parcel_history, project_chain, verification
 from registry.schemas import (
     CertificateSchema,
     FeeDueSchema,
+    IssuedQuerySchema,
     MortgageInSchema,
     MortgageSchema,
     ParcelSchema,
@@ -149,6 +150,13 @@ class RegistryService(base.ServiceBase):
             if row is None:
                 raise NotFound(f"no certificate {number!r}", {"number": ["not a certificate we issued"]})
             return dict(PublicCertificateSchema().dump(row))
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def issued_certificates(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Published results (seed 004): certificates and permits issued, newest first, holder masked."""
+        data = load_or_fail(IssuedQuerySchema(), request or {}, "issued certificates query")
+        with self.db.read() as session:
+            return issued(session, tenant=data["tenant"], limit=data["limit"])
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def certificate_for_case(self, case_number: str) -> dict[str, Any]:

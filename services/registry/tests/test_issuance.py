@@ -202,3 +202,19 @@ def test_submission_to_certificate_is_measured_from_acceptance(store: Store) -> 
                                          now=datetime(2026, 10, 8, 2, 40, tzinfo=UTC))
     assert issued is not None and issued.accepted_at is not None
     assert (issued.issued_at - issued.accepted_at).total_seconds() == 40 * 60
+
+
+def test_the_published_results_list_issued_certificates_newest_first_with_the_holder_masked(store: Store) -> None:
+    from registry.queries import issued
+
+    accept(store, "HZ-2026-000101")
+    approve(store, "HZ-2026-000101")
+    accept(store, "HZ-2026-000102", (REGISTRATION_FEE,))
+    approve(store, "HZ-2026-000102")  # approved, fee unpaid: nothing issued, nothing published
+    with store.read() as session:
+        listed = issued(session, tenant="hz-land", limit=10)
+        other_tenant = issued(session, tenant="gs-city", limit=10)
+    assert [row["case_number"] for row in listed] == ["HZ-2026-000101"]
+    assert listed[0]["holder_name"] == "杭*********" and "holder_mobile" not in listed[0]
+    assert listed[0]["item_code"] == "HZ-DJ-0101"
+    assert other_tenant == []

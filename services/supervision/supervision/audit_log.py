@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -21,6 +22,13 @@ def append_event(session: Session, body: Mapping[str, Any]) -> domain.AuditEntry
     session.add(AuditRecord(recorded_at=datetime.now(UTC), **asdict(entry)))
     head.last_seq, head.last_hash = entry.seq, entry.hash
     return entry
+
+
+def case_events(session: Session, case_number: str) -> list[dict[str, Any]]:
+    """Every recorded event of one case (or complaint), as received, in recording order."""
+    bodies = session.scalars(
+        select(AuditRecord.body).where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq))
+    return [json.loads(body) for body in bodies]
 
 
 def verify_chain(session: Session) -> domain.Verification:

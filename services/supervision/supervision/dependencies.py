@@ -2,11 +2,13 @@
 
 The database stays the record (``case_clocks.next_light_at``); the set only lets a tick find what fell due
 with ``ZRANGEBYSCORE`` instead of scanning a million open clocks, and is rebuilt from the database whenever
-Redis has lost it (the ``built`` marker is gone).
+Redis has lost it (the ``built`` marker is gone) or could not take an update (Redis unreachable while an
+event moved a case's next light: the set may be wrong although the marker is still there).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 import redis
 from nameko import config
 from nameko.extensions import DependencyProvider
+
+log = logging.getLogger(__name__)
 
 
 class DueIndex:
@@ -23,13 +27,23 @@ class DueIndex:
         self.client = client
         self.key = key
         self.built_key = f"{key}:built"
+        self.missed_update = False
 
     def schedule(self, case_number: str, at: datetime | None) -> None:
-        """Put the case at its next light's instant, or take it out when none is left."""
-        if at is None:
-            self.client.zrem(self.key, case_number)
-        else:
-            self.client.zadd(self.key, {case_number: at.timestamp()})
+        """Put the case at its next light's instant, or take it out when none is left.
+
+        The database already holds the instant: if Redis cannot take it, the next tick of this process
+        rebuilds the set from the database instead of failing the event (whose retry would find it
+        processed and never schedule it).
+        """
+        try:
+            if at is None:
+                self.client.zrem(self.key, case_number)
+            else:
+                self.client.zadd(self.key, {case_number: at.timestamp()})
+        except redis.RedisError as exc:
+            self.missed_update = True
+            log.warning("redis unavailable; %s's next light is rebuilt from the database: %s", case_number, exc)
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Up to ``limit`` cases whose next light is at or before ``now``, earliest first."""
@@ -37,11 +51,12 @@ class DueIndex:
         return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
 
     def is_built(self) -> bool:
-        """False after Redis lost the set (restart without persistence, flush): rebuild from the database."""
-        return bool(self.client.exists(self.built_key))
+        """False after Redis lost the set (restart without persistence, flush) or missed an update: rebuild."""
+        return not self.missed_update and bool(self.client.exists(self.built_key))
 
     def rebuild(self, pending: Iterable[tuple[str, datetime]], batch: int = 10_000) -> int:
         """Load every (case, next light) from the database record; returns how many."""
+        self.missed_update = False  # an update missed from now on is caught by the next rebuild
         count, chunk = 0, dict[str, float]()
         for case_number, at in pending:
             chunk[case_number] = at.timestamp()

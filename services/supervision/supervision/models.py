@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Float, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
@@ -46,18 +46,40 @@ class ChainHead(Base):
 
 
 class CaseClockRow(Base):
-    """Where a case's clock stands (rebuilt from the audit log on every event): the record Redis mirrors."""
+    """Where a case's (or complaint's) clock stands, replayed from its audit records on every event of it.
+
+    The record Redis mirrors (``next_light_at``) and the per-case summary statistics are computed from;
+    ``python -m supervision.summaries`` rebuilds it from the audit log.
+    """
 
     __tablename__ = "case_clocks"
 
     case_number: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(32), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="case", server_default="case")  # or complaint
+    tenant: Mapped[str] = mapped_column(String(32), default="", index=True)
     item_code: Mapped[str] = mapped_column(String(32), default="")
     state: Mapped[str] = mapped_column(String(16))  # pending (not yet accepted), running, stopped, closed
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # after stops so far
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_light_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StageClockRow(Base):
+    """One stage of a case (or a complaint's handling), as its clock stands: the per-stage summary."""
+
+    __tablename__ = "stage_clocks"
+
+    case_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(64))
+    post: Mapped[str] = mapped_column(String(128), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # after stops so far
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    working_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)  # office time run, once completed
 
 
 class LightRow(Base):
@@ -120,7 +142,6 @@ class RatingRow(Base):
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-
 class ViolationRow(Base):
     """A violation found in a case's audit records, raised once per (kind, target), with its evidence."""
 
@@ -154,6 +175,8 @@ class ComplaintRow(Base):
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answer: Mapped[str] = mapped_column(Text, default="")
+    #: six digits handed to the complainant once, to follow the complaint publicly (like a receipt's)
+    query_code: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
 
 sequences = sequence_table(metadata)

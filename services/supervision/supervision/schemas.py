@@ -44,7 +44,7 @@ class StatisticsRequest(_Strict):
     tenant = fields.String(load_default=None, allow_none=True)
     period_from = fields.Date(load_default=None, allow_none=True)
     period_to = fields.Date(load_default=None, allow_none=True)
-    quarter = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d{4}Q[1-4]$"))
+    quarter = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^(19|20)\d{2}Q[1-4]$"))
 
 
 class ViolationsRequest(_Strict):
@@ -70,3 +70,12 @@ class ResolveComplaintRequest(_Strict):
     number = fields.String(required=True)
     post = fields.String(required=True, validate=validate.Length(min=1, max=128))
     answer = fields.String(required=True, validate=validate.Length(min=2, max=5000))
+
+
+class LightsRequest(_Strict):
+    """Which lights the board shows: one tenant or all, narrowed to a department, a post or a colour."""
+
+    tenant = fields.String(load_default=None, allow_none=True)
+    department = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    post = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
+    level = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["prompt", "yellow", "red"]))

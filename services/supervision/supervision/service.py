@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nameko import config
@@ -29,9 +30,9 @@ from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
-from supervision import audit_log, watch
+from supervision import audit_log, summaries, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status
+from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views
 from supervision.models import (
     AuditRecord,
     CaseClockRow,
@@ -47,6 +48,7 @@ from supervision.models import (
 from supervision.schemas import (
     ComplaintRequest,
     DelayReasonRequest,
+    LightsRequest,
     RatingRequest,
     ResolveComplaintRequest,
     StatisticsRequest,
@@ -57,6 +59,11 @@ from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
 
 TICK_INTERVAL = 5.0
 CALENDAR = WorkingCalendar.default()
+
+
+def _now() -> datetime:
+    """Now, moved on by ``CLOCK_OFFSET_SECONDS`` (rehearsals and tests only: to see lights fall due days ahead)."""
+    return datetime.now(UTC) + timedelta(seconds=float(config.get("CLOCK_OFFSET_SECONDS") or 0))
 
 
 def _rules() -> watch.Rules:
@@ -81,8 +88,8 @@ class SupervisionService(base.ServiceBase):
                 return
             audit_log.append_event(uow.session, body)
             if event.case_number:
-                next_at = watch.reconcile(uow, event.case_number, datetime.now(UTC), _rules())
-                watch.raise_violations(uow, event.case_number, datetime.now(UTC))
+                next_at = watch.reconcile(uow, event.case_number, _now(), _rules())
+                watch.raise_violations(uow, event.case_number, _now())
         metrics.AUDIT_RECORDS.labels(event.source).inc()
         if event.case_number:
             self.deadlines.schedule(event.case_number, next_at)
@@ -92,14 +99,14 @@ class SupervisionService(base.ServiceBase):
         """Raise every light fallen due since the last tick, in one replica at a time; a late tick catches up."""
         with self.singleton("deadline-tick", ttl_seconds=120) as mine:
             if mine:
-                watch.tick(self.db, self.deadlines, datetime.now(UTC), _rules())
+                watch.tick(self.db, self.deadlines, _now(), _rules())
                 metrics.SUPERVISION_TICK.set_to_current_time()  # an alert fires when this goes stale
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def urge(self, request: dict[str, Any]) -> dict[str, Any]:
         """督办: a supervising post orders an overdue case or stage finished by a new deadline (``case.urged``)."""
         data = load_or_fail(UrgeRequest(), request, "urging notice")
-        now = datetime.now(UTC)
+        now = _now()
         rules = _rules()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["case_number"])
@@ -111,7 +118,7 @@ class SupervisionService(base.ServiceBase):
             watch.emit_audited(uow, new_event(CASE_URGED, clock.case_number, {
                 "target": target.target, "stage": target.stage, "post": target.post, "tenant": clock.tenant,
                 "item_code": clock.item_code, "urged_by": data["urged_by"], "deadline": deadline,
-                "note": data["note"]}, now))
+                "note": data["note"], "kind": clock.kind}, now))
             uow.session.flush()
             next_at = watch.reconcile(uow, clock.case_number, now, rules)
         self.deadlines.schedule(clock.case_number, next_at)
@@ -121,13 +128,14 @@ class SupervisionService(base.ServiceBase):
     def enter_delay_reason(self, request: dict[str, Any]) -> dict[str, Any]:
         """延期说明: the post owning an overdue case or stage says why, once."""
         data = load_or_fail(DelayReasonRequest(), request, "delay reason")
-        now = datetime.now(UTC)
+        now = _now()
         rules = _rules()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["case_number"])
             limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
             given = uow.session.scalars(select(DelayReasonRow.id).where(
-                DelayReasonRow.case_number == clock.case_number, DelayReasonRow.target == data["target"])).first()
+                DelayReasonRow.case_number == clock.case_number,
+                DelayReasonRow.target == duties.canonical_target(clock, data["target"]))).first()
             target = duties.check_delay_reason(clock, rules.calendar, limits, data["target"], data["post"], now,
                                                already_given=given is not None)
             uow.session.add(DelayReasonRow(case_number=clock.case_number, target=target.target, post=data["post"],
@@ -166,7 +174,7 @@ class SupervisionService(base.ServiceBase):
     def rate_case(self, request: dict[str, Any]) -> dict[str, Any]:
         """每事一卡: rate a completed case once; a bad rating opens a rectification due in 5 working days."""
         data = load_or_fail(RatingRequest(), request, "rating")
-        now = datetime.now(UTC)
+        now = _now()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["application_number"])
             already = uow.session.get(RatingRow, clock.case_number) is not None
@@ -190,7 +198,7 @@ class SupervisionService(base.ServiceBase):
             reasons = {r.target: r.reason for r in session.scalars(
                 select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
         limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-        return status.public_status(clock, str(query_code), rules.calendar, limits, datetime.now(UTC), reasons)
+        return status.public_status(clock, str(query_code), rules.calendar, limits, _now(), reasons)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def statistics(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -207,12 +215,21 @@ class SupervisionService(base.ServiceBase):
         period = (statistics.quarter(data["quarter"]) if data["quarter"]
                   else statistics.Period(data["period_from"], data["period_to"]))
         with self.db.read() as session:
-            all_clocks = watch.all_clocks(session)
+            summaries_now = summaries.load(session, data["tenant"])
             light_facts = [statistics.LightFact(r.case_number, r.post, r.level, r.raised_at)
                            for r in session.scalars(select(LightRow))]
             rating_facts = [statistics.RatingFact(r.case_number, r.level, r.rated_at)
                             for r in session.scalars(select(RatingRow))]
-        return statistics.compute(all_clocks, light_facts, rating_facts, CALENDAR, period, data["tenant"])
+        return statistics.compute(summaries_now, light_facts, rating_facts, CALENDAR, period, data["tenant"])
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def rebuild_summaries(self) -> dict[str, Any]:
+        """Reconciliation: rebuild every case's and complaint's summary from the audit log; schedule its lights."""
+        with self.db.unit_of_work() as uow:
+            rebuilt = summaries.rebuild(uow.session, CALENDAR, _now())
+        for case_number, next_at in rebuilt:
+            self.deadlines.schedule(case_number, next_at)
+        return {"rebuilt": len(rebuilt)}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def violations(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -226,52 +243,94 @@ class SupervisionService(base.ServiceBase):
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def file_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
-        """信访 accepted online: numbered, routed to the petition office, due in three working days."""
+        """信访 accepted online: numbered, routed to the petition office, due in the tenant's working days."""
         data = load_or_fail(ComplaintRequest(), request, "complaint")
         office = tenant_of(data["tenant"])
-        now = datetime.now(UTC)
+        now = _now()
+        rules = _rules()
+        query_code = f"{secrets.randbelow(10**6):06d}"
         with self.db.unit_of_work() as uow:
             year = now.astimezone(CALENDAR.tz).year
             number = complaints.complaint_number(
                 office.prefix, year, next_value(uow.session, sequences, f"complaint:{office.code}:{year}"))
-            filed = complaints.file(number, office.code, now, CALENDAR)
+            limits = lights.thresholds_for(rules.thresholds, office.code, clocks.COMPLAINT_ITEM)
+            filed = complaints.file(number, office.code, now, CALENDAR, limits.complaint_working_days)
             uow.session.add(ComplaintRow(
                 number=number, tenant=office.code, complainant_name=data["complainant"]["name"],
                 complainant_mobile=data["complainant"]["mobile"], subject=data["subject"], text=data["text"],
                 case_number=data["case_number"], handler_post=filed.handler_post, filed_at=now,
-                deadline=filed.deadline))
+                deadline=filed.deadline, query_code=query_code))
             watch.emit_audited(uow, new_event(COMPLAINT_FILED, number, {
                 "tenant": office.code, "complainant": data["complainant"], "subject": data["subject"],
                 "handler_post": filed.handler_post, "deadline": filed.deadline, "about_case": data["case_number"]},
                 now))
-        return {"number": number, "handler_post": filed.handler_post, "deadline": filed.deadline.isoformat()}
+            uow.session.flush()
+            next_at = watch.reconcile(uow, number, now, rules)
+        self.deadlines.schedule(number, next_at)
+        return {"number": number, "query_code": query_code, "handler_post": filed.handler_post,
+                "deadline": filed.deadline.isoformat()}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def complaint_status(self, number: str, query_code: str) -> dict[str, Any]:
+        """What the complainant sees with the number and query code: progress and answer, personal data masked."""
+        with self.db.read() as session:
+            row = session.get(ComplaintRow, str(number))
+            if row is None or not views.query_code_matches(row.query_code, str(query_code)):
+                # a wrong code answers exactly as an unknown number does: it reveals nothing
+                raise NotFound(f"no complaint {number!r} with that query code", {"code": ["does not match"]})
+            raised = list(session.scalars(select(LightRow.level).where(LightRow.case_number == row.number)))
+            view = _complaint_view(row, raised)
+            return {**view, "complainant": {**view["complainant"], "name": views.mask_name(row.complainant_name)},
+                    "answer": row.answer if row.resolved_at else None}
+
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def current_lights(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The board: the strongest light on every case and stage, red first, of one tenant or all, filtered."""
+        only = views.LightFilter(**load_or_fail(LightsRequest(), request or {}, "lights request"))
+        with self.db.read() as session:
+            raised = [views.Light(r.case_number, r.target, r.stage, r.post, r.tenant, r.level, r.due_at, r.raised_at)
+                      for r in session.scalars(select(LightRow))]
+            states = dict(session.execute(select(CaseClockRow.case_number, CaseClockRow.state)).tuples().all())
+        return [{**asdict(light), "due_at": _iso(light.due_at), "raised_at": _iso(light.raised_at),
+                 "case_state": states.get(light.case_number, "pending")}
+                for light in views.strongest_lights(raised, only)]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def resolve_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
         """The handler post answers a complaint, once (``complaint.resolved``; late if past its deadline)."""
         data = load_or_fail(ResolveComplaintRequest(), request, "complaint answer")
-        now = datetime.now(UTC)
+        now = _now()
         with self.db.unit_of_work() as uow:
             row = uow.session.get(ComplaintRow, data["number"])
             if row is None:
                 raise NotFound(f"no complaint {data['number']}", {"number": ["unknown"]})
             done = complaints.resolve(_complaint(row), data["post"], now)
             row.resolved_at, row.answer = done.resolved_at, data["answer"]
-            late = complaints.light(done, CALENDAR, now) == "yellow"
+            late = complaints.is_late(done)
             watch.emit_audited(uow, new_event(COMPLAINT_RESOLVED, row.number, {
-                "tenant": row.tenant, "handler_post": row.handler_post, "late": late}, now))
+                "tenant": row.tenant, "handler_post": row.handler_post, "late": late,
+                "complainant": {"name": row.complainant_name, "mobile": row.complainant_mobile}}, now))
+            uow.session.flush()
+            next_at = watch.reconcile(uow, row.number, now, _rules())
+        self.deadlines.schedule(data["number"], next_at)
         return {"number": data["number"], "resolved_at": now.isoformat(), "late": late}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def complaints(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Complaints of one tenant or all, with their light now; the complainant's mobile masked."""
         data = load_or_fail(ViolationsRequest(), request or {}, "complaints request")
-        now = datetime.now(UTC)
         query = select(ComplaintRow).order_by(ComplaintRow.filed_at)
+        lit = select(LightRow.case_number, LightRow.level).join(ComplaintRow,
+                                                                ComplaintRow.number == LightRow.case_number)
         if data["tenant"]:
             query = query.where(ComplaintRow.tenant == data["tenant"])
+            lit = lit.where(ComplaintRow.tenant == data["tenant"])
         with self.db.read() as session:
-            return [_complaint_view(row, now) for row in session.scalars(query)]
+            rows = session.scalars(query).all()
+            raised: dict[str, list[str]] = {}
+            for number, level in session.execute(lit):
+                raised.setdefault(number, []).append(level)
+            return [_complaint_view(row, raised.get(row.number, [])) for row in rows]
 
     # --- discipline inspection (纪检监察): every tenant, read only --------------------------------------
 
@@ -286,7 +345,7 @@ class SupervisionService(base.ServiceBase):
             broken: dict[str, list[dict[str, Any]]] = {}
             for row in session.scalars(select(ViolationRow).order_by(ViolationRow.id)):
                 broken.setdefault(row.case_number, []).append(watch.violation_view(row))
-            return [{"case_number": row.case_number, "tenant": row.tenant, "item_code": row.item_code,
+            return [{"case_number": row.case_number, "kind": row.kind, "tenant": row.tenant, "item_code": row.item_code,
                      "state": row.state, "deadline": _iso(row.deadline), "lights": lit.get(row.case_number, []),
                      "violations": broken.get(row.case_number, [])}
                     for row in session.scalars(select(CaseClockRow).order_by(CaseClockRow.case_number))]
@@ -336,12 +395,12 @@ def _complaint(row: ComplaintRow) -> complaints.Complaint:
                                 row.resolved_at)
 
 
-def _complaint_view(row: ComplaintRow, now: datetime) -> dict[str, Any]:
+def _complaint_view(row: ComplaintRow, raised: list[str]) -> dict[str, Any]:
     return {"number": row.number, "tenant": row.tenant, "subject": row.subject,
             "complainant": {"name": row.complainant_name, "mobile": mask_mobile(row.complainant_mobile)},
             "case_number": row.case_number, "handler_post": row.handler_post, "filed_at": _iso(row.filed_at),
             "deadline": _iso(row.deadline), "resolved_at": _iso(row.resolved_at),
-            "light": complaints.light(_complaint(row), CALENDAR, now)}
+            "light": complaints.standing(raised, row.resolved_at is not None)}
 
 
 def _iso(value: Any) -> str | None:

@@ -1,8 +1,8 @@
 """Keeping every case's clock and lights current: on each event, and on each tick for what fell due.
 
 ``reconcile`` replays a case from its audit records (so late and out-of-order events are placed where
-they happened), raises every light it has earned and not yet had, and records when the next one falls
-due; the caller mirrors that instant into the Redis index after the commit.
+they happened), raises every light it has earned and not yet had, rewrites the case's summary rows and
+records when the next light falls due; the caller mirrors that instant into the Redis index after the commit.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sunlight import metrics
 from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import DEADLINE_PROMPTED, DEADLINE_RED, DEADLINE_YELLOW, VIOLATION_RAISED, new_event
 from sunlight.db import Store, UnitOfWork
-from supervision import audit_log
+from supervision import audit_log, summaries
 from supervision.dependencies import DueIndex
 from supervision.domain import clocks, lights, violations
 from supervision.models import AuditRecord, CaseClockRow, LightRow, UrgingRow, ViolationRow
@@ -42,18 +42,7 @@ class Rules:
 
 def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
     """The case's clock replayed from every audit record it has."""
-    bodies = session.scalars(
-        select(AuditRecord.body).where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq))
-    return clocks.replay(case_number, [json.loads(body) for body in bodies])
-
-
-def all_clocks(session: Session) -> list[clocks.CaseClock]:
-    """Every case's clock, replayed from the audit log in one pass (statistics and the inspection view)."""
-    bodies: dict[str, list[dict[str, Any]]] = {}
-    for number, body in session.execute(select(AuditRecord.case_number, AuditRecord.body)
-                                        .where(AuditRecord.case_number.is_not(None)).order_by(AuditRecord.seq)):
-        bodies.setdefault(number, []).append(json.loads(body))
-    return [clocks.replay(number, events) for number, events in bodies.items()]
+    return clocks.replay(case_number, audit_log.case_events(session, case_number))
 
 
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
@@ -84,10 +73,11 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
             "target": light.target, "stage": light.stage, "post": light.post, "tenant": clock.tenant,
             "item_code": clock.item_code, "due_at": light.at,
             "urging_deadline": urging_deadlines.get(light.target) if light.level == lights.RED else None,
+            "kind": clock.kind,
         }, now)
         emit_audited(uow, event)
     next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now)
-    _record_clock(uow, clock, rules.calendar, next_at, now)
+    summaries.record(uow.session, clock, rules.calendar, next_at, now)
     return next_at
 
 
@@ -126,21 +116,6 @@ def emit_audited(uow: UnitOfWork, event: Any) -> None:
     """Publish one of supervision's own events after commit, and put it in the audit log now."""
     uow.emit(event)
     audit_log.append_event(uow.session, event.to_message())
-
-
-def _record_clock(uow: UnitOfWork, clock: clocks.CaseClock, calendar: WorkingCalendar,
-                  next_at: datetime | None, now: datetime) -> None:
-    row = uow.session.get(CaseClockRow, clock.case_number)
-    if row is None:
-        row = CaseClockRow(case_number=clock.case_number)
-        uow.session.add(row)
-    row.tenant, row.item_code = clock.tenant, clock.item_code
-    row.state = ("closed" if clock.closed_at else "stopped" if clock.stopped
-                 else "running" if clock.known else "pending")
-    row.promised_date = clocks.promised_date(clock, calendar)
-    row.deadline = clocks.case_deadline(clock, calendar)
-    row.next_light_at = next_at
-    row.updated_at = now
 
 
 def tick(store: Store, index: DueIndex, now: datetime, rules: Rules,

@@ -9,7 +9,7 @@ import pytest
 
 from sunlight.calendar import SHANGHAI, WorkingCalendar
 from sunlight.errors import Conflict, Forbidden
-from supervision.domain.complaints import complaint_number, file, light, resolve
+from supervision.domain.complaints import complaint_number, file, is_late, resolve, standing
 
 CALENDAR = WorkingCalendar.default()
 
@@ -26,13 +26,15 @@ def test_a_complaint_is_numbered_routed_and_due_in_three_working_days_across_a_h
     assert filed.deadline.date() > at(10, 8, 0).date()  # 1–8 October are not working days
 
 
-def test_its_light_turns_prompt_in_the_last_working_day_and_yellow_once_overdue() -> None:
+def test_it_stands_by_the_lights_raised_on_it_and_a_late_answer_stays_late() -> None:
     filed = file("GS-XF-2026-000002", "gs-city", at(11, 2, 10), CALENDAR)  # due Thu 5 Nov 17:30
-    assert light(filed, CALENDAR, at(11, 3, 10)) == "green"
-    assert light(filed, CALENDAR, at(11, 5, 10)) == "prompt"
-    assert light(filed, CALENDAR, at(11, 6, 9)) == "yellow"
-    assert light(resolve(filed, filed.handler_post, at(11, 4, 9)), CALENDAR, at(11, 9, 9)) == "done"
-    assert light(resolve(filed, filed.handler_post, at(11, 6, 9)), CALENDAR, at(11, 9, 9)) == "yellow"
+    assert filed.deadline == datetime(2026, 11, 5, 17, 30, tzinfo=SHANGHAI)
+    assert standing([], resolved=False) == "green" and standing(["prompt"], resolved=False) == "prompt"
+    assert standing(["prompt", "yellow"], resolved=False) == "yellow"
+    assert standing(["prompt", "yellow", "red"], resolved=True) == "red"
+    assert standing(["prompt"], resolved=True) == "done"
+    assert not is_late(resolve(filed, filed.handler_post, at(11, 4, 9)))
+    assert is_late(resolve(filed, filed.handler_post, at(11, 6, 9)))
 
 
 def test_only_the_handler_resolves_and_only_once() -> None:

@@ -11,7 +11,17 @@ import pytest
 
 from sunlight.calendar import SHANGHAI, WorkingCalendar
 from supervision.domain.clocks import CaseClock, StageClock, StoppedPeriod
-from supervision.domain.statistics import LightFact, Period, RatingFact, compute, grade, percentile90, quarter, to_csv
+from supervision.domain.statistics import (
+    LightFact,
+    Period,
+    RatingFact,
+    compute,
+    grade,
+    percentile90,
+    quarter,
+    summarize,
+    to_csv,
+)
 
 CALENDAR = WorkingCalendar.default()
 REVIEWER = "gs-city/approval-section/reviewer"
@@ -48,8 +58,9 @@ OTHER = case("GS-2026-000004", stage("D", "survey", SURVEYOR, at(2, 9), at(3, 17
 
 
 def rows(**kwargs: object) -> dict[tuple[str, str], dict]:
-    found = compute([A, B, C, OTHER], [LightFact("GS-2026-000002", REVIEWER, "yellow", at(3, 9)),
-                                       LightFact("GS-2026-000002", "", "yellow", at(9, 17))],
+    found = compute([summarize(c, CALENDAR) for c in (A, B, C, OTHER)],
+                    [LightFact("GS-2026-000002", REVIEWER, "yellow", at(3, 9)),
+                     LightFact("GS-2026-000002", "", "yellow", at(9, 17))],
                     [RatingFact("GS-2026-000001", 5, at(3, 10)), RatingFact("GS-2026-000002", 2, at(10, 10))],
                     CALENDAR, **kwargs)  # type: ignore[arg-type]
     return {(r["dimension"], r["key"]): r for r in found}
@@ -101,7 +112,7 @@ def test_a_quarter_runs_from_its_first_to_its_last_day() -> None:
 
 
 def test_the_csv_has_chinese_headers_and_one_line_per_stage() -> None:
-    text = to_csv(compute([A], [], [], CALENDAR))
+    text = to_csv(compute([summarize(A, CALENDAR)], [], [], CALENDAR))
     table = list(csv.reader(io.StringIO(text)))
     assert table[0][:4] == ["维度", "对象", "租户", "办件数"]
     post_lines = [line for line in table[1:] if line[0] == "post"]

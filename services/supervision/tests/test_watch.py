@@ -109,6 +109,15 @@ def test_redis_losing_the_index_is_rebuilt_from_the_database(store: Store, index
     assert lights(store) == [(REVIEW, "prompt"), (REVIEW, "yellow")]
 
 
+def test_a_light_moved_while_redis_was_unreachable_still_fires(store: Store, index: DueIndex) -> None:
+    index.rebuild([])  # built before the outage: the marker stays, so only the missed update can tell
+    reachable, index.client = index.client, redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    feed(store, index, until(at(2, 27, 9)))  # the events are audited and reconciled all the same
+    index.client = reachable
+    assert watch.tick(store, index, at(2, 26, 12), RULES) == 1
+    assert lights(store) == [(REVIEW, "prompt"), (REVIEW, "yellow")]
+
+
 def test_a_late_stage_completion_still_leaves_its_yellow_light(store: Store, index: DueIndex) -> None:
     # no tick ever ran: the events themselves bring the lights in when they arrive
     feed(store, index, STORY)

@@ -8,6 +8,10 @@ stage's deadline by the office time that passed while stopped. Every stopped per
 
 Events are folded in the order they happened (``occurred_at``), whatever order they arrived in, so an
 event that arrives late or before the case is known is reconciled on the next replay, never dropped.
+
+A complaint (信访) has a clock too: accepted when filed, due at the deadline its tenant gives, with one
+stage (``handling``) owned by the handler post, closed when answered. Its lights are that stage's, so the
+same machinery prompts, lights and urges the post that must answer it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sunlight.calendar import WorkingCalendar
+from sunlight.calendar import SHANGHAI, WorkingCalendar
 
 ACCEPTED = "application.accepted"
 OPENED = "case.opened"
@@ -27,6 +31,12 @@ RETURNED = "case.returned"
 SUSPENDED = "case.suspended"
 RESUMED = "case.resumed"
 CLOSING = {"case.approved": "approved", "case.rejected": "rejected", "case.withdrawn": "withdrawn"}
+COMPLAINT_FILED = "complaint.filed"
+COMPLAINT_RESOLVED = "complaint.resolved"
+CASE, COMPLAINT = "case", "complaint"  # the kinds of clock
+COMPLAINT_ITEM = "complaint"  # the item code a complaint's clock carries, for thresholds and statistics
+HANDLING = "handling"  # the task id of a complaint's one stage
+HANDLING_STAGE = "complaint-handling"
 STOPPING = {RETURNED: "correction", SUSPENDED: "suspension"}
 
 
@@ -59,6 +69,7 @@ class CaseClock:
     """A case as supervision knows it from its events."""
 
     case_number: str
+    kind: str = CASE  # or COMPLAINT
     tenant: str = ""
     item_code: str = ""
     item_name: str = ""
@@ -122,6 +133,12 @@ def _apply(clock: CaseClock, event: Mapping[str, Any]) -> CaseClock:
         return replace(clock, stages=(*[s for s in clock.stages if s.task_id != stage.task_id], stage))
     if kind == TASK_COMPLETED:
         return _complete_stage(clock, event, at)
+    if kind == COMPLAINT_FILED:
+        return _file_complaint(clock, payload, at)
+    if kind == COMPLAINT_RESOLVED:
+        answered = _complete_stage(clock, {**event, "payload": {"task_id": HANDLING,
+                                                                "actor": payload.get("handler_post", "")}}, at)
+        return replace(answered, outcome="answered", closed_at=at)
     if kind in STOPPING:
         if clock.stopped:
             return clock
@@ -149,6 +166,16 @@ def _complete_stage(clock: CaseClock, event: Mapping[str, Any], at: datetime) ->
         return replace(clock, unknown_events=(*clock.unknown_events, str(event["event_id"])))
     return replace(clock, stages=tuple(replace(s, **done) if s.task_id == task_id else s  # type: ignore[arg-type]
                                        for s in clock.stages))
+
+
+def _file_complaint(clock: CaseClock, payload: Mapping[str, Any], at: datetime) -> CaseClock:
+    deadline = _instant(payload["deadline"])
+    handling = StageClock(task_id=HANDLING, stage=HANDLING_STAGE, post=str(payload["handler_post"]),
+                          opened_at=at, due_at=deadline)
+    return replace(clock, kind=COMPLAINT, accepted_at=at, tenant=str(payload["tenant"]), item_code=COMPLAINT_ITEM,
+                   item_name=str(payload.get("subject", "")), promised_date=deadline.astimezone(SHANGHAI).date(),
+                   applicant_name=str((payload.get("complainant") or {}).get("name", "")),
+                   stages=(*[s for s in clock.stages if s.task_id != HANDLING], handling))
 
 
 # --- deadlines ---------------------------------------------------------------------------------

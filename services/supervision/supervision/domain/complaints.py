@@ -1,18 +1,21 @@
 """Complaints and petitions (信访): numbered, routed to a handler post with a deadline in working days, lit like
-cases (prompt one working day before the deadline, yellow once overdue), resolved with an answer. Pure Python.
+cases (prompt one working day before the deadline, yellow once overdue, red after a missed urging), resolved
+with an answer. Pure Python.
 
 Routing: a complaint goes to the tenant's letters-and-visits office (``<tenant>/petition-office/handler``);
-the deadline is three working days (seed 001: handling cut from a week to 2–3 days).
+the deadline is three working days by default (seed 001: handling cut from a week to 2–3 days), or what the
+tenant's thresholds set (``complaint_working_days``). The prompt, yellow and red lights themselves come from
+``lights``, through the complaint's clock; ``standing`` sums up the lights raised for the complaints list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sunlight.calendar import WorkingCalendar
 from sunlight.errors import Conflict, Forbidden
-from supervision.domain.clocks import working_day_length
 
 COMPLAINT_WORKING_DAYS = 3
 HANDLER_ROLE = "petition-office/handler"
@@ -37,20 +40,29 @@ def handler_post(tenant: str) -> str:
     return f"{tenant}/{HANDLER_ROLE}"
 
 
-def file(number: str, tenant: str, now: datetime, calendar: WorkingCalendar) -> Complaint:
-    """A complaint filed now, routed and given its deadline."""
-    return Complaint(number, tenant, handler_post(tenant), now, calendar.deadline(now, COMPLAINT_WORKING_DAYS))
+def file(number: str, tenant: str, now: datetime, calendar: WorkingCalendar,
+         working_days: int = COMPLAINT_WORKING_DAYS) -> Complaint:
+    """A complaint filed now, routed and given its deadline: close of office on the n-th working day after."""
+    if working_days < 1:
+        raise ValueError(f"complaint_working_days must be at least 1, not {working_days}")
+    return Complaint(number, tenant, handler_post(tenant), now, calendar.deadline(now, working_days))
 
 
-def light(complaint: Complaint, calendar: WorkingCalendar, now: datetime) -> str:
-    """``green``, ``prompt`` (one working day or less left), ``yellow`` (overdue, or resolved late) or ``done``."""
-    end = complaint.resolved_at or now
-    if end > complaint.deadline:
-        return "yellow"
-    if complaint.resolved_at is not None:
+def standing(raised: Iterable[str], resolved: bool) -> str:
+    """Where a complaint stands from the lights raised on it: ``red``, ``yellow`` (late stays late), ``done``,
+    ``prompt`` or ``green``."""
+    levels = set(raised)
+    for level in ("red", "yellow"):
+        if level in levels:
+            return level
+    if resolved:
         return "done"
-    left = calendar.working_time_between(now, complaint.deadline)
-    return "prompt" if left <= working_day_length(calendar) else "green"
+    return "prompt" if "prompt" in levels else "green"
+
+
+def is_late(complaint: Complaint) -> bool:
+    """Whether it was answered after its deadline."""
+    return complaint.resolved_at is not None and complaint.resolved_at > complaint.deadline
 
 
 def resolve(complaint: Complaint, post: str, now: datetime) -> Complaint:

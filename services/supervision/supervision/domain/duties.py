@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sunlight.calendar import WorkingCalendar
 from sunlight.errors import Conflict, Forbidden, NotFound
-from supervision.domain.clocks import CaseClock
+from supervision.domain.clocks import COMPLAINT, HANDLING, CaseClock
 from supervision.domain.lights import CASE_TARGET, Thresholds, is_overdue
 
 SUPERVISING_ROLE = "supervisor"  # 督办岗: the last part of the post's path, e.g. hz-land/supervision/supervisor
@@ -27,8 +27,14 @@ def is_supervising_post(post: str) -> bool:
     return post.rsplit("/", 1)[-1] == SUPERVISING_ROLE
 
 
+def canonical_target(clock: CaseClock, target: str) -> str:
+    """A complaint urged or explained as a whole means its handling stage, where its lights are."""
+    return HANDLING if clock.kind == COMPLAINT and target == CASE_TARGET else target
+
+
 def find_target(clock: CaseClock, target: str) -> Target:
     """The case itself or one of its stages; NotFound for anything else."""
+    target = canonical_target(clock, target)
     if not clock.known:
         raise NotFound(f"no accepted case {clock.case_number}", {"case_number": ["unknown"]})
     if target == CASE_TARGET:
@@ -46,6 +52,7 @@ def check_urge(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds, 
     if not is_supervising_post(urged_by):
         raise Forbidden(f"{urged_by} is not a supervising post (督办岗)", {"urged_by": ["not a supervising post"]})
     found = find_target(clock, target)
+    target = found.target
     if not is_overdue(clock, calendar, target, now, limits):
         raise Conflict(f"{clock.case_number} {target} is not overdue; nothing to urge", {"target": ["not overdue"]})
     if _finished(clock, target):
@@ -57,6 +64,7 @@ def check_delay_reason(clock: CaseClock, calendar: WorkingCalendar, limits: Thre
                        post: str, now: datetime, already_given: bool) -> Target:
     """Only the post answerable for an overdue case or stage gives its delay reason, once."""
     found = find_target(clock, target)
+    target = found.target
     if not is_overdue(clock, calendar, target, now, limits):
         raise Conflict(f"{clock.case_number} {target} is not delayed; no delay reason is taken",
                        {"target": ["not delayed"]})

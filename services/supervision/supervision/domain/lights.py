@@ -3,7 +3,8 @@
 A target is the whole case or one stage. It gets a **prompt** a lead time before its deadline (one working
 day by default; a share of the limit for a stage shorter than a working day), a **yellow** light once it is
 overdue, and a **red** light when it is still overdue after the urging deadline the supervising post set.
-A stage that finishes late is an incident even when the case as a whole is on time.
+A stage that finishes late is an incident even when the case as a whole is on time. A complaint (信访) is lit
+on its one handling stage only: that stage is the whole complaint, and it names the post to text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from sunlight.calendar import WorkingCalendar
 from supervision.domain.clocks import (
+    COMPLAINT,
     CaseClock,
     case_deadline,
     spend,
@@ -35,6 +37,7 @@ class Thresholds:
     prompt_lead_working_days: int = 1
     short_stage_prompt_share: float = 0.25  # prompt when this share of a sub-day stage limit is left
     urging_working_days: int = 1  # default limit an urging notice gives
+    complaint_working_days: int = 3  # 信访: seed 001 cut handling from a week to 2–3 days
 
 
 def thresholds_for(config: Mapping[str, Any], tenant: str, item_code: str) -> Thresholds:
@@ -71,7 +74,7 @@ def thresholds(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds,
     if not clock.known:
         return []
     found: list[Threshold] = []
-    deadline = case_deadline(clock, calendar)
+    deadline = case_deadline(clock, calendar) if clock.kind != COMPLAINT else None
     if deadline is not None:
         prompt_day = _previous_working_day(deadline.date(), limits.prompt_lead_working_days, calendar)
         prompt_at = datetime.combine(prompt_day, calendar.office_hours[-1][1], tzinfo=calendar.tz)

@@ -1,7 +1,9 @@
 """Statistics and quarterly assessment (绩效考核) per post, department, item and tenant. Pure Python.
 
-Everything is computed from the case clocks (stage timings replayed from the audit log), the lights raised
-and the ratings given, over a period of dates in office time:
+Everything is computed from the clock summaries (``summarize``: one per case or complaint, kept in
+supervision's database as each event arrives, so no call replays the audit log), the lights raised and the
+ratings given, over a period of dates in office time. Cases and complaints (信访) are counted apart: each row
+has a ``kind``, and a complaint's one stage is its handling by the petition office.
 
 - **cases handled**: for a tenant or item, cases closed in the period; for a post or department, distinct
   cases in which it completed a stage in the period.
@@ -37,6 +39,43 @@ NO_DATA = "无数据"
 
 
 @dataclass(frozen=True)
+class StageSummary:
+    """One stage as statistics need it: who owned it, its deadline, when done and the office time it ran."""
+
+    task_id: str
+    stage: str
+    post: str
+    deadline: datetime | None
+    completed_at: datetime | None = None
+    working_hours: float | None = None  # once completed
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One case or complaint as statistics need it: what, whose, its deadline, when closed, and its stages."""
+
+    case_number: str
+    kind: str
+    tenant: str
+    item_code: str
+    known: bool  # the acceptance that starts the clock has arrived
+    deadline: datetime | None
+    closed_at: datetime | None
+    stages: tuple[StageSummary, ...] = ()
+
+
+def summarize(clock: CaseClock, calendar: WorkingCalendar) -> CaseSummary:
+    """The summary of a clock as its events stand (what the summary tables keep)."""
+    stages = tuple(StageSummary(
+        s.task_id, s.stage, s.post, stage_deadline(s, clock.stops, calendar), s.completed_at,
+        None if s.completed_at is None
+        else stage_working_time(s, clock.stops, calendar, s.completed_at).total_seconds() / 3600)
+        for s in clock.stages)
+    return CaseSummary(clock.case_number, clock.kind, clock.tenant, clock.item_code, clock.known,
+                       case_deadline(clock, calendar), clock.closed_at, stages)
+
+
+@dataclass(frozen=True)
 class LightFact:
     case_number: str
     post: str
@@ -59,6 +98,8 @@ class Period:
     end: date | None = None
 
     def holds(self, instant: datetime, calendar: WorkingCalendar) -> bool:
+        if self.start is None and self.end is None:
+            return True
         day = instant.astimezone(calendar.tz).date()
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
@@ -87,6 +128,7 @@ def percentile90(values: list[float]) -> float:
 
 @dataclass
 class _Group:
+    kind: str
     dimension: str
     key: str
     tenant: str
@@ -112,46 +154,44 @@ def grade(on_time_rate: float | None, rating_average: float | None, red_lights: 
     return "不合格"
 
 
-def compute(clocks: Iterable[CaseClock], light_facts: Iterable[LightFact], rating_facts: Iterable[RatingFact],
+def compute(summaries: Iterable[CaseSummary], light_facts: Iterable[LightFact], rating_facts: Iterable[RatingFact],
             calendar: WorkingCalendar, period: Period = Period(), tenant: str | None = None) -> list[dict[str, object]]:
-    """One row per (dimension, key): the figures in the module docstring, sorted by dimension then key."""
-    groups: dict[tuple[str, str, str], _Group] = {}
+    """One row per (kind, dimension, key): the figures in the module docstring, sorted by dimension then key."""
+    groups: dict[tuple[str, str, str, str], _Group] = {}
 
-    def group(dimension: str, key: str, of_tenant: str) -> _Group:
-        found = groups.get((dimension, of_tenant, key))
+    def group(of: CaseSummary, dimension: str, key: str) -> _Group:
+        found = groups.get((of.kind, dimension, of.tenant, key))
         if found is None:
-            found = groups[(dimension, of_tenant, key)] = _Group(dimension, key, of_tenant)
+            found = groups[(of.kind, dimension, of.tenant, key)] = _Group(of.kind, dimension, key, of.tenant)
         return found
 
-    by_case: dict[str, CaseClock] = {}
+    by_case: dict[str, CaseSummary] = {}
     handlers: dict[str, set[str]] = defaultdict(set)  # case → posts that completed a stage of it
-    for clock in clocks:
-        if not clock.known or (tenant and clock.tenant != tenant):
+    for case in summaries:
+        if not case.known or (tenant and case.tenant != tenant):
             continue
-        by_case[clock.case_number] = clock
-        for stage in clock.stages:
+        by_case[case.case_number] = case
+        for stage in case.stages:
             if stage.completed_at is None:
                 continue
-            handlers[clock.case_number].add(stage.post)
+            handlers[case.case_number].add(stage.post)
             if not period.holds(stage.completed_at, calendar):
                 continue
-            hours = stage_working_time(stage, clock.stops, calendar, stage.completed_at).total_seconds() / 3600
-            due = stage_deadline(stage, clock.stops, calendar)
+            hours = stage.working_hours or 0.0
             for dimension, key in (("post", stage.post), ("department", department_of(stage.post))):
-                g = group(dimension, key, clock.tenant)
-                g.cases.add(clock.case_number)
+                g = group(case, dimension, key)
+                g.cases.add(case.case_number)
                 g.hours[stage.stage].append(hours)
                 g.judged += 1
-                g.on_time += int(due is None or stage.completed_at <= due)
-            for dimension, key in (("item", clock.item_code), ("tenant", clock.tenant)):
-                group(dimension, key, clock.tenant).hours[stage.stage].append(hours)
-        if clock.closed_at is not None and period.holds(clock.closed_at, calendar):
-            deadline = case_deadline(clock, calendar)
-            for dimension, key in (("item", clock.item_code), ("tenant", clock.tenant)):
-                g = group(dimension, key, clock.tenant)
-                g.cases.add(clock.case_number)
+                g.on_time += int(stage.deadline is None or stage.completed_at <= stage.deadline)
+            for dimension, key in (("item", case.item_code), ("tenant", case.tenant)):
+                group(case, dimension, key).hours[stage.stage].append(hours)
+        if case.closed_at is not None and period.holds(case.closed_at, calendar):
+            for dimension, key in (("item", case.item_code), ("tenant", case.tenant)):
+                g = group(case, dimension, key)
+                g.cases.add(case.case_number)
                 g.judged += 1
-                g.on_time += int(deadline is None or clock.closed_at <= deadline)
+                g.on_time += int(case.deadline is None or case.closed_at <= case.deadline)
 
     for light in light_facts:
         lit = by_case.get(light.case_number)
@@ -161,7 +201,7 @@ def compute(clocks: Iterable[CaseClock], light_facts: Iterable[LightFact], ratin
         if light.post:
             targets += [("post", light.post), ("department", department_of(light.post))]
         for dimension, key in targets:
-            group(dimension, key, lit.tenant).lights[light.level] += 1
+            group(lit, dimension, key).lights[light.level] += 1
 
     for rating in rating_facts:
         rated = by_case.get(rating.case_number)
@@ -171,17 +211,18 @@ def compute(clocks: Iterable[CaseClock], light_facts: Iterable[LightFact], ratin
         for post in handlers[rating.case_number]:
             targets += [("post", post), ("department", department_of(post))]
         for dimension, key in set(targets):
-            group(dimension, key, rated.tenant).ratings.append(rating.level)
+            group(rated, dimension, key).ratings.append(rating.level)
 
     rows = [_row(g) for g in groups.values()]
-    return sorted(rows, key=lambda r: (DIMENSIONS.index(str(r["dimension"])), str(r["tenant"]), str(r["key"])))
+    return sorted(rows, key=lambda r: (str(r["kind"]), DIMENSIONS.index(str(r["dimension"])), str(r["tenant"]),
+                                       str(r["key"])))
 
 
 def _row(g: _Group) -> dict[str, object]:
     on_time_rate = round(g.on_time / g.judged, 4) if g.judged else None
     average = round(sum(g.ratings) / len(g.ratings), 2) if g.ratings else None
     row: dict[str, object] = {
-        "dimension": g.dimension, "key": g.key, "tenant": g.tenant, "cases_handled": len(g.cases),
+        "kind": g.kind, "dimension": g.dimension, "key": g.key, "tenant": g.tenant, "cases_handled": len(g.cases),
         "stages": {stage: {"count": len(values), "average_hours": round(sum(values) / len(values), 2),
                            "p90_hours": round(percentile90(values), 2)} for stage, values in sorted(g.hours.items())},
         "on_time_rate": on_time_rate, "lights": dict(g.lights),
@@ -193,7 +234,9 @@ def _row(g: _Group) -> dict[str, object]:
 
 
 CSV_HEADERS = ["维度", "对象", "租户", "办件数", "环节", "环节办件数", "平均办理时长(工作小时)",
-               "90分位办理时长(工作小时)", "按时办结率", "提醒", "黄牌", "红牌", "评价数", "平均评价", "考核等次"]
+               "90分位办理时长(工作小时)", "按时办结率", "提醒", "黄牌", "红牌", "评价数", "平均评价", "考核等次",
+               "类别"]
+KIND_LABELS = {"case": "办件", "complaint": "信访"}
 
 
 def to_csv(rows: Iterable[Mapping[str, object]]) -> str:
@@ -210,5 +253,6 @@ def to_csv(rows: Iterable[Mapping[str, object]]) -> str:
                              timing.get("count", ""), timing.get("average_hours", ""), timing.get("p90_hours", ""),
                              "" if row["on_time_rate"] is None else row["on_time_rate"], lights["prompt"],
                              lights["yellow"], lights["red"], ratings["count"],
-                             "" if ratings["average"] is None else ratings["average"], row.get("grade", "")])
+                             "" if ratings["average"] is None else ratings["average"], row.get("grade", ""),
+                             KIND_LABELS.get(str(row["kind"]), str(row["kind"]))])
     return out.getvalue()

@@ -1,0 +1,414 @@
+"""Payload schemas: every event's name, the service that publishes it and what its payload holds.
+
+One marshmallow schema per event type, registered once in the ``_EVENTS`` table at the end. The
+envelope around a payload (event id, time, version) and the validation of whole messages live in
+``sunlight.contracts``, which builds its envelope from ``PAYLOAD_SCHEMAS`` when it is imported: a
+new event type is added to this module, never registered later from elsewhere.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+# intake: the window accepts, refuses (不予受理) and takes corrections (补正)
+APPLICATION_ACCEPTED = "application.accepted"
+APPLICATION_REFUSED = "application.refused"
+APPLICATION_CORRECTED = "application.corrected"
+
+# workflow: cases and the tasks of each post
+CASE_OPENED = "case.opened"
+TASK_CREATED = "task.created"
+TASK_COMPLETED = "task.completed"
+CASE_APPROVED = "case.approved"
+CASE_REJECTED = "case.rejected"
+CASE_RETURNED = "case.returned"
+CASE_RESUMED = "case.resumed"
+CASE_SUSPENDED = "case.suspended"
+CASE_WITHDRAWN = "case.withdrawn"
+TASK_CLAIMED = "task.claimed"
+TASK_TRANSFERRED = "task.transferred"
+TASK_DELEGATED = "task.delegated"
+
+# registry: certificates, fees, refunds and mortgages
+CERTIFICATE_ISSUED = "certificate.issued"
+PAYMENT_RECORDED = "payment.recorded"
+PAYMENT_REFUNDED = "payment.refunded"
+MORTGAGE_REGISTERED = "mortgage.registered"
+MORTGAGE_RELEASED = "mortgage.released"
+
+# notify: each SMS handed to the SMSC, then delivered or failed
+SMS_SENT = "sms.sent"
+SMS_DELIVERED = "sms.delivered"
+SMS_FAILED = "sms.failed"
+
+# supervision (电子监察): lights, urging, ratings, violations, complaints (信访)
+DEADLINE_PROMPTED = "deadline.prompted"
+DEADLINE_YELLOW = "deadline.yellow"
+DEADLINE_RED = "deadline.red"
+CASE_URGED = "case.urged"
+RATING_RECEIVED = "rating.received"
+VIOLATION_RAISED = "violation.raised"
+COMPLAINT_FILED = "complaint.filed"
+COMPLAINT_RESOLVED = "complaint.resolved"
+
+# gateway: a refused access (403)
+ACCESS_DENIED = "access.denied"
+
+#: services whose events supervision audits
+AUDITED_SERVICES: tuple[str, ...] = ("intake", "workflow", "registry", "notify", "gateway")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ApplicantContact(_Strict):
+    """Who to tell: the applicant's display name and mobile number."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+
+
+class ApplicationAccepted(_Strict):
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    process = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    accepted_at = fields.AwareDateTime(required=True)
+    promised_date = fields.Date(required=True)
+    certificate_kind = fields.String(required=True)
+    fees_due = fields.List(fields.Dict(), load_default=list)
+    #: the application form as submitted (project code, parcel ...); optional, added by issue 6
+    form = fields.Dict(load_default=dict)
+    query_code = fields.String(load_default=None)  # for the public status page (issue 4)
+    #: which series a permit is numbered in (招牌, 广告, 渣土 ...); empty for titles
+    permit_series = fields.String(load_default="")
+
+
+class CaseOpened(_Strict):
+    item_code = fields.String(required=True)
+    tenant = fields.String(required=True)
+    definition = fields.String(required=True)
+    definition_version = fields.Integer(required=True)
+
+
+class TaskCreated(_Strict):
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    branch = fields.String(load_default="")  # the department of a parallel stage, the leader of a chain
+    added_by = fields.String(load_default="")  # a co-reviewing department added mid-case
+
+
+class TaskCompleted(_Strict):
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    opinion = fields.String(load_default="")
+    branch = fields.String(load_default="")
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    working_seconds = fields.Float(load_default=None, allow_none=True)  # office time the task took
+    overdue = fields.Boolean(load_default=False)
+    case_working_seconds = fields.Float(load_default=None, allow_none=True)  # clock stops excluded
+
+
+class CaseDecided(_Strict):
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    certificate_kind = fields.String(required=True)
+    decided_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+
+
+class CertificateIssued(_Strict):
+    certificate_number = fields.String(required=True)
+    kind = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    holder = fields.Nested(ApplicantContact, required=True)
+    issued_at = fields.AwareDateTime(required=True)
+
+
+class SmsSent(_Strict):
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+
+
+class PaymentRecorded(_Strict):
+    payment_id = fields.Integer(required=True)
+    fee_code = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    tenant = fields.String(required=True)
+    paid_at = fields.AwareDateTime(required=True)
+    all_paid = fields.Boolean(required=True)
+
+
+class PaymentRefunded(_Strict):
+    payment_id = fields.Integer(required=True)
+    fee_code = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    tenant = fields.String(required=True)
+    refunded_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+
+
+class MortgageRegistered(_Strict):
+    mortgage_number = fields.String(required=True)
+    title_number = fields.String(required=True)
+    rank = fields.Integer(required=True)
+    amount_fen = fields.Integer(required=True)
+    tenant = fields.String(required=True)
+    registered_at = fields.AwareDateTime(required=True)
+
+
+class MortgageReleased(_Strict):
+    mortgage_number = fields.String(required=True)
+    title_number = fields.String(required=True)
+    tenant = fields.String(required=True)
+    released_at = fields.AwareDateTime(required=True)
+
+
+class DeadlineLight(_Strict):
+    """A prompt, yellow or red light on a case (``target`` "case") or on one stage (``target`` its task id)."""
+
+    target = fields.String(required=True)
+    stage = fields.String(load_default="")  # empty for the case as a whole
+    post = fields.String(load_default="")  # the post that owns the stage (who the staff SMS goes to)
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)  # when the light fell due
+    urging_deadline = fields.AwareDateTime(load_default=None, allow_none=True)  # red: the deadline missed
+    #: what is late: a case, or a complaint (信访, the case number is then the complaint's number)
+    kind = fields.String(load_default="case", validate=validate.OneOf(["case", "complaint"]))
+
+
+class CaseUrged(_Strict):
+    """The supervising post (督办岗) orders a case or stage finished by a new deadline."""
+
+    target = fields.String(required=True)
+    stage = fields.String(load_default="")
+    post = fields.String(load_default="")
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    urged_by = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+    kind = fields.String(load_default="case", validate=validate.OneOf(["case", "complaint"]))
+
+
+class SmsDelivered(_Strict):
+    """The phone got it: the SMSC's delivery receipt said DELIVRD for every part."""
+
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+
+
+class SmsFailed(_Strict):
+    """The SMS will not arrive: refused for good at submit, or a failed receipt; the reason says why."""
+
+    message_id = fields.Integer(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)  # masked: 138****0000
+    provider = fields.String(required=True)
+    reason = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(["submit", "receipt"]))
+
+
+class ApplicationRefused(_Strict):
+    """不予受理, filed for supervision (否定报备): the reason is chosen from a list, with free text."""
+
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    reason_code = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason_text = fields.String(required=True, validate=validate.Length(min=1))
+    clerk_id = fields.String(required=True, validate=validate.Length(min=1))
+    channel = fields.String(required=True)
+    refused_at = fields.AwareDateTime(required=True)
+
+
+class ApplicationCorrected(_Strict):
+    """补正: the applicant re-submitted materials against the same application (the case number)."""
+
+    application_number = fields.String(required=True)
+    item_code = fields.String(required=True)
+    tenant = fields.String(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    materials = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    corrected_at = fields.AwareDateTime(required=True)
+    clerk_id = fields.String(load_default=None, allow_none=True)
+
+
+class RatingReceived(_Strict):
+    """The applicant rated a completed case; a bad rating (1 or 2) opens a rectification."""
+
+    level = fields.Integer(required=True, validate=validate.Range(1, 5))
+    bad = fields.Boolean(required=True)
+    tenant = fields.String(required=True)
+    item_code = fields.String(required=True)
+    comment = fields.String(load_default="")
+    rectification_due = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CaseReturned(_Strict):
+    """补正: returned to the applicant for correction; the clock stops until they re-submit."""
+
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+    missing = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    applicant = fields.Nested(ApplicantContact, load_default=None, allow_none=True)
+
+
+class CaseSuspended(_Strict):
+    """Time the law excludes from the limit: hearing, testing, expert review, public notice."""
+
+    stage = fields.String(required=True)
+    actor = fields.String(required=True)
+    cause = fields.String(required=True, validate=validate.OneOf(
+        ["hearing", "testing", "expert-review", "public-notice"]))
+    reason = fields.String(load_default="")
+
+
+class CaseResumed(_Strict):
+    stage = fields.String(required=True)
+    actor = fields.String(required=True)
+    after = fields.String(required=True, validate=validate.OneOf(["returned", "suspended"]))
+    stopped_working_seconds = fields.Float(required=True)
+
+
+class CaseWithdrawn(_Strict):
+    actor = fields.String(required=True)
+    reason = fields.String(load_default="")
+    stage = fields.String(load_default="")
+
+
+class TaskClaimed(_Strict):
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    post = fields.String(required=True)
+    actor = fields.String(required=True)
+
+
+class TaskMoved(_Strict):
+    """A task moved to another post: transferred by hand, or delegated to the B backup (AB岗)."""
+
+    task_id = fields.String(required=True)
+    stage = fields.String(required=True)
+    from_post = fields.String(required=True)
+    to_post = fields.String(required=True)
+    actor = fields.String(required=True)
+    reason = fields.String(load_default="")
+
+
+class ViolationRaised(_Strict):
+    """A rule broken in a case, with the audit log seq numbers that prove it."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["unassigned-post", "skipped-stage", "refusal-without-reason", "unlisted-fee"]))
+    target = fields.String(required=True)
+    tenant = fields.String(required=True)
+    evidence = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    detail = fields.String(load_default="")
+
+
+class ComplaintFiled(_Strict):
+    """A complaint accepted online, numbered and routed to a handler post with its deadline."""
+
+    tenant = fields.String(required=True)
+    complainant = fields.Nested(ApplicantContact, required=True)
+    subject = fields.String(required=True)
+    handler_post = fields.String(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    about_case = fields.String(load_default=None, allow_none=True)
+
+
+class ComplaintResolved(_Strict):
+    """The handler post answered the complaint; the complainant is told by SMS (absent on older records)."""
+
+    tenant = fields.String(required=True)
+    handler_post = fields.String(required=True)
+    late = fields.Boolean(required=True)
+    complainant = fields.Nested(ApplicantContact, load_default=None, allow_none=True)
+
+
+class AccessDenied(_Strict):
+    """Someone signed in tried to read or act outside their tenant, post or role (a 403 at the gateway)."""
+
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    tenant = fields.String(required=True, allow_none=True)
+    method = fields.String(required=True)
+    path = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+#: every event type: who publishes it (the exchange is ``<service>.events``) and its payload schema
+_EVENTS: tuple[tuple[str, str, type[Schema]], ...] = (
+    (APPLICATION_ACCEPTED, "intake", ApplicationAccepted),
+    (APPLICATION_REFUSED, "intake", ApplicationRefused),
+    (APPLICATION_CORRECTED, "intake", ApplicationCorrected),
+    (CASE_OPENED, "workflow", CaseOpened),
+    (TASK_CREATED, "workflow", TaskCreated),
+    (TASK_COMPLETED, "workflow", TaskCompleted),
+    (CASE_APPROVED, "workflow", CaseDecided),
+    (CASE_REJECTED, "workflow", CaseDecided),
+    (CASE_RETURNED, "workflow", CaseReturned),
+    (CASE_RESUMED, "workflow", CaseResumed),
+    (CASE_SUSPENDED, "workflow", CaseSuspended),
+    (CASE_WITHDRAWN, "workflow", CaseWithdrawn),
+    (TASK_CLAIMED, "workflow", TaskClaimed),
+    (TASK_TRANSFERRED, "workflow", TaskMoved),
+    (TASK_DELEGATED, "workflow", TaskMoved),
+    (CERTIFICATE_ISSUED, "registry", CertificateIssued),
+    (PAYMENT_RECORDED, "registry", PaymentRecorded),
+    (PAYMENT_REFUNDED, "registry", PaymentRefunded),
+    (MORTGAGE_REGISTERED, "registry", MortgageRegistered),
+    (MORTGAGE_RELEASED, "registry", MortgageReleased),
+    (SMS_SENT, "notify", SmsSent),
+    (SMS_DELIVERED, "notify", SmsDelivered),
+    (SMS_FAILED, "notify", SmsFailed),
+    (DEADLINE_PROMPTED, "supervision", DeadlineLight),
+    (DEADLINE_YELLOW, "supervision", DeadlineLight),
+    (DEADLINE_RED, "supervision", DeadlineLight),
+    (CASE_URGED, "supervision", CaseUrged),
+    (RATING_RECEIVED, "supervision", RatingReceived),
+    (VIOLATION_RAISED, "supervision", ViolationRaised),
+    (COMPLAINT_FILED, "supervision", ComplaintFiled),
+    (COMPLAINT_RESOLVED, "supervision", ComplaintResolved),
+    (ACCESS_DENIED, "gateway", AccessDenied),
+)
+PUBLISHERS: dict[str, str] = {event_type: publisher for event_type, publisher, _ in _EVENTS}
+PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {event_type: schema for event_type, _, schema in _EVENTS}
+
+__all__ = [
+    "APPLICATION_ACCEPTED", "APPLICATION_REFUSED", "APPLICATION_CORRECTED", "CASE_OPENED", "TASK_CREATED",
+    "TASK_COMPLETED", "CASE_APPROVED", "CASE_REJECTED", "CASE_RETURNED", "CASE_RESUMED", "CASE_SUSPENDED",
+    "CASE_WITHDRAWN", "TASK_CLAIMED", "TASK_TRANSFERRED", "TASK_DELEGATED", "CERTIFICATE_ISSUED",
+    "PAYMENT_RECORDED", "PAYMENT_REFUNDED", "MORTGAGE_REGISTERED", "MORTGAGE_RELEASED", "SMS_SENT",
+    "SMS_DELIVERED", "SMS_FAILED", "DEADLINE_PROMPTED", "DEADLINE_YELLOW", "DEADLINE_RED", "CASE_URGED",
+    "RATING_RECEIVED", "VIOLATION_RAISED", "COMPLAINT_FILED", "COMPLAINT_RESOLVED", "ACCESS_DENIED",
+    "AUDITED_SERVICES", "PUBLISHERS", "PAYLOAD_SCHEMAS", "ApplicantContact", "ApplicationAccepted",
+    "CaseOpened", "TaskCreated", "TaskCompleted", "CaseDecided", "CertificateIssued", "SmsSent",
+    "PaymentRecorded", "PaymentRefunded", "MortgageRegistered", "MortgageReleased", "DeadlineLight",
+    "CaseUrged", "SmsDelivered", "SmsFailed", "ApplicationRefused", "ApplicationCorrected", "RatingReceived",
+    "CaseReturned", "CaseSuspended", "CaseResumed", "CaseWithdrawn", "TaskClaimed", "TaskMoved",
+    "ViolationRaised", "ComplaintFiled", "ComplaintResolved", "AccessDenied",
+]

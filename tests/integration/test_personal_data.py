@@ -1,0 +1,81 @@
+"""Personal data (issue 12): no ID number and no mobile number appears unmasked in any log line or metric.
+
+Applications go through the whole stack (the gateway, the window, review, payment, certificate, SMS),
+and so do refusals that name the bad field: a wrong ID check character, a mobile that is not one, a
+duplicate. Then every line every service logged, and every sample on every service's /metrics page,
+is searched for each ID number and each mobile number the test used.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sunlight.errors import ValidationFailed
+from tests.integration.test_gateway import http
+from tools.drive import drive_one, sample_application
+from tools.stack import ALL_SERVICES, Stack, running_stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = {"EVENT_RETRY_DELAY_MS": "100", "LOG_FORMAT": "json"}
+    with running_stack(tmp_path_factory.mktemp("stack-personal"), services=ALL_SERVICES,
+                       extra_env=settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def rpc(stack: Stack) -> Iterator[Any]:
+    with stack.rpc_client(timeout=30) as client:
+        yield client
+
+
+def personal(application: dict[str, Any]) -> list[str]:
+    applicant = application["applicant"]
+    return [applicant["id_number"], applicant["mobile"]]
+
+
+def everything_said(stack: Stack) -> dict[str, str]:
+    """Each service's whole log and its /metrics page."""
+    said = {f"{service} log": stack.log(service) for service in ALL_SERVICES}
+    for service in ALL_SERVICES:
+        url = f"http://127.0.0.1:{stack.metrics_ports[service]}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - localhost
+            said[f"{service} /metrics"] = response.read().decode()
+    return said
+
+
+def test_no_id_number_or_mobile_appears_unmasked_in_any_log_line_or_metric(stack: Stack, rpc: Any) -> None:
+    used: list[str] = []
+    for index in (7001, 7002):  # a company's land registration and a person's shop sign
+        application = sample_application(index)
+        drive_one(rpc, application)
+        used += personal(application)
+        rpc.intake.submit_application(application)  # the same files again: taken as the same one
+    online = sample_application(7003)
+    status, receipt = http(stack, "POST", "/api/applications", online)
+    assert status == 201, receipt
+    used += personal(online)
+
+    wrong_check = sample_application(7004)
+    wrong_check["applicant"]["id_number"] = wrong_check["applicant"]["id_number"][:-1] + (
+        "0" if wrong_check["applicant"]["id_number"][-1] != "0" else "1")
+    not_a_mobile = sample_application(7005)
+    not_a_mobile["applicant"]["mobile"] = "2" + not_a_mobile["applicant"]["mobile"][1:]
+    for refused in (wrong_check, not_a_mobile):
+        with pytest.raises(ValidationFailed):
+            rpc.intake.submit_application(refused)
+        status, _ = http(stack, "POST", "/api/applications", refused)
+        assert status == 422  # unprocessable: the field and the reason, not the value
+        used += personal(refused)
+
+    leaks = [(where, value) for where, text in everything_said(stack).items() for value in set(used)
+             if value in text]
+    assert not leaks, "unmasked personal data: " + json.dumps(leaks, ensure_ascii=False)
