@@ -8,12 +8,10 @@ driver's 20 ms polling. ``WINDOWS`` cases run at a time.
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Any
 
-import eventlet
-
+from bench.load import closed_loop, rpc_clients, with_client
 from tools.drive import digest, pay_fees, sample_application, wait_for
 from tools.stack import Stack
 
@@ -61,31 +59,5 @@ def one_case(rpc: Any, i: int, timeout: float = 60) -> float:
 
 def run(stack: Stack, cases: int, windows: int, first: int = 0) -> tuple[float, list[float]]:
     """Cases per second over ``cases`` cases, ``windows`` at a time; and each case's latency."""
-    from sunlight.rpc import RpcClient
-
-    clients: Any = eventlet.Queue()
-    opened = [RpcClient(stack.amqp_uri, timeout=60).start() for _ in range(windows)]
-    for client in opened:
-        clients.put(client)
-
-    def one(i: int) -> float:
-        rpc = clients.get()
-        try:
-            return one_case(rpc, i)
-        finally:
-            clients.put(rpc)
-
-    started = time.perf_counter()
-    latencies = list(eventlet.GreenPool(windows).imap(one, range(first, first + cases)))
-    elapsed = time.perf_counter() - started
-    for client in opened:
-        client.stop()
-    return cases / elapsed, latencies
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
-__all__ = ["percentile", "run", "statistics"]
+    with rpc_clients(stack, windows) as clients:
+        return closed_loop(with_client(clients, one_case), range(first, first + cases), windows)

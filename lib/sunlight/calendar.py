@@ -76,6 +76,7 @@ class WorkingCalendar:
         self._provisional_years = self._years_without_schedule(provisional_through)
         self._working_day_cache: dict[date, bool] = {}
         self._provisional_cache: dict[int, frozenset[date]] = {}
+        self._periods_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def default(cls, today: date | None = None) -> WorkingCalendar:
@@ -220,11 +221,18 @@ class WorkingCalendar:
         """Every office period from first_day on, as local aware datetimes."""
         day = first_day
         while True:
-            if self.is_working_day(day):
-                for opens, closes in self._office_hours:
-                    yield (datetime.combine(day, opens, tzinfo=self._tz),
-                           datetime.combine(day, closes, tzinfo=self._tz))
+            yield from self._periods_of(day)
             day += timedelta(days=1)
+
+    def _periods_of(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """One day's office periods (none on a day off), built once per day: every deadline walks them."""
+        periods = self._periods_cache.get(day)
+        if periods is None:
+            periods = tuple(
+                (datetime.combine(day, opens, tzinfo=self._tz), datetime.combine(day, closes, tzinfo=self._tz))
+                for opens, closes in self._office_hours) if self.is_working_day(day) else ()
+            self._periods_cache[day] = periods
+        return periods
 
 
 def _validated_office_hours(

@@ -163,7 +163,8 @@ def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Cl
                                         status="sent", submitted_at=clock()))
     sent_at = clock()
     with store.unit_of_work() as uow:
-        row = uow.session.get(Message, message_id)
+        # locked, as record_receipt locks it: otherwise each may miss the other's last part (write skew)
+        row = uow.session.get(Message, message_id, with_for_update=True)
         assert row is not None
         row.status, row.provider, row.sent_at, row.attempts, row.error = "sent", provider.name, sent_at, attempts, None
         first = uow.session.scalar(select(MessagePart.provider_id).where(
@@ -188,7 +189,7 @@ def record_receipt(store: Store, receipt: domain.Receipt, now: datetime) -> bool
         part.status = "delivered" if receipt.delivered else "failed"
         part.receipt = f"{receipt.stat} err:{receipt.err}"[:64]
         metrics.SMS_SUBMIT_TO_RECEIPT.labels("smpp").observe(max((now - part.submitted_at).total_seconds(), 0))
-        message = uow.session.get(Message, part.message_id)
+        message = uow.session.get(Message, part.message_id, with_for_update=True)
         assert message is not None
         _settle(uow, message, now)
     return True

@@ -178,7 +178,9 @@ class SmppProvider:
                 if waiter is not None and not waiter.ready():
                     waiter.send(pdu)
             elif pdu.command == "deliver_sm":
-                self._receipt(client, pdu)
+                # recording a receipt may wait for its own submit to be recorded: never with the reader,
+                # or every submit_sm_resp in the window waits behind it
+                eventlet.spawn_n(self._receipt, client, pdu)
             elif pdu.command == "enquire_link":
                 self._send_quietly(client, _answer_to(pdu, "enquire_link_resp", client))
             elif pdu.command == "unbind":

@@ -9,7 +9,7 @@ import pytest
 
 from sunlight.calendar import SHANGHAI, WorkingCalendar
 from sunlight.errors import NotFound, ValidationFailed
-from workflow import domain
+from workflow import domain, saved
 from workflow.definitions import DEFINITIONS, latest, load_definitions
 
 CALENDAR = WorkingCalendar()
@@ -90,11 +90,11 @@ def test_a_running_case_keeps_its_version_while_new_cases_start_on_the_newest(tm
     monday = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
     running = domain.open_case(latest(load_definitions(path), "handle-approve"), accepted("GS-2026-000001"),
                                monday, CALENDAR).case
-    saved = domain.to_state(running)
+    stored = saved.to_state(running)
 
     folder(path, **{"handle-approve.v2": HANDLE_REVIEW_APPROVE_V2})  # the new release ships v2
     definitions = load_definitions(path)
-    case = domain.from_state(saved)
+    case = saved.from_state(stored)
     own = definitions[(case.definition_key, case.definition_version)]
     after_handle = domain.complete_task(
         own, case, task_id=case.tasks[0].task_id, post="gs-city/approval-section/reviewer", actor="李娜",

@@ -25,7 +25,7 @@ from sunlight.contracts import (
     new_event,
 )
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow import domain
+from workflow import domain, saved
 from workflow.definitions import load_definitions
 
 CALENDAR = WorkingCalendar()
@@ -245,14 +245,14 @@ def test_case_state_round_trips_through_json_at_every_step() -> None:
     states = [case, handled()]
     states.append(complete(states[1], states[1].open_tasks[0].task_id, LEADER, now=at(10, 8, 10)).case)
     for state in states:
-        saved = json.loads(json.dumps(domain.to_state(state)))
-        assert saved["state_version"] == domain.STATE_VERSION
-        assert domain.from_state(saved) == state
+        stored = json.loads(json.dumps(saved.to_state(state)))
+        assert stored["state_version"] == saved.STATE_VERSION
+        assert saved.from_state(stored) == state
 
 
 def test_a_restored_case_is_finished_exactly_like_the_original() -> None:
     case = handled()
-    restored = domain.from_state(json.loads(json.dumps(domain.to_state(case))))
+    restored = saved.from_state(json.loads(json.dumps(saved.to_state(case))))
     task_id = case.open_tasks[0].task_id
     original = complete(case, task_id, LEADER, opinion="同意", now=at(10, 8, 10))
     again = complete(restored, task_id, LEADER, opinion="同意", now=at(10, 8, 10))
@@ -262,14 +262,14 @@ def test_a_restored_case_is_finished_exactly_like_the_original() -> None:
 
 def test_restored_instants_keep_their_moment_whatever_zone_they_were_saved_in() -> None:
     case = replace(opened(), opened_at=datetime(2026, 9, 25, 2, 31, tzinfo=UTC))
-    restored = domain.from_state(domain.to_state(case))
+    restored = saved.from_state(saved.to_state(case))
     assert restored.opened_at == at(9, 25, 10, 31)
     assert restored.tasks[0].due_at == at(9, 29, 17, 30)
 
 
 def test_state_of_an_unknown_version_is_refused() -> None:
-    state = domain.to_state(opened())
+    state = saved.to_state(opened())
     with pytest.raises(ValidationFailed, match="unknown case state version 3"):
-        domain.from_state({**state, "state_version": 3})
+        saved.from_state({**state, "state_version": 3})
     with pytest.raises(ValidationFailed, match="None"):
-        domain.from_state({"case": state["case"]})
+        saved.from_state({"case": state["case"]})

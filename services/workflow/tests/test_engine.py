@@ -22,7 +22,7 @@ from sunlight.contracts import (
     Event,
 )
 from sunlight.errors import Conflict, Forbidden, ValidationFailed
-from workflow import domain
+from workflow import actions, domain
 
 SHOP_SIGN = SHIPPED[("shop-sign-approval", 1)]
 LAND_SUPPLY = SHIPPED[("land-supply-approval", 1)]
@@ -124,12 +124,12 @@ def accepted_fast() -> dict[str, object]:
 def test_a_return_for_correction_stops_the_clock_and_resumes_at_the_same_stage_with_the_due_time_moved() -> None:
     case = open_on(SHOP_SIGN).case
     task = case.open_tasks[1]
-    returned = domain.return_for_correction(case, task_id=task.task_id, post=task.post, actor="王芳",
+    returned = actions.return_for_correction(case, task_id=task.task_id, post=task.post, actor="王芳",
                                             missing=["design-drawing"], reason="效果图缺尺寸", now=at(11, 3, 9))
     assert returned.case.status == "returned" and types(returned.events) == [CASE_RETURNED]
     with pytest.raises(Conflict, match="clock is stopped"):
         approve(SHOP_SIGN, returned.case, task)
-    resumed = domain.resume(returned.case, actor="intake", now=at(11, 4, 9), calendar=CALENDAR, after="returned")
+    resumed = actions.resume(returned.case, actor="intake", now=at(11, 4, 9), calendar=CALENDAR, after="returned")
     assert types(resumed.events) == [CASE_RESUMED]
     assert resumed.case.position == "co-review"
     assert [t.task_id for t in resumed.case.open_tasks] == [t.task_id for t in case.open_tasks]
@@ -142,7 +142,7 @@ def test_a_return_names_what_is_missing_and_why() -> None:
     case = open_on(SHOP_SIGN).case
     task = case.open_tasks[0]
     with pytest.raises(ValidationFailed) as refused:
-        domain.return_for_correction(case, task_id=task.task_id, post=task.post, actor="王芳", missing=[],
+        actions.return_for_correction(case, task_id=task.task_id, post=task.post, actor="王芳", missing=[],
                                      reason=" ", now=at(11, 3, 9))
     assert set(refused.value.fields) == {"missing", "reason"}
 
@@ -151,18 +151,18 @@ def test_an_expert_review_suspends_the_case_and_only_excluded_steps_may() -> Non
     case = open_on(FAST).case
     task = case.open_tasks[0]
     with pytest.raises(ValidationFailed):
-        domain.suspend(case, task_id=task.task_id, post=task.post, actor="a", cause="lunch", reason="",
+        actions.suspend(case, task_id=task.task_id, post=task.post, actor="a", cause="lunch", reason="",
                        now=at(11, 2, 10))
-    suspended = domain.suspend(case, task_id=task.task_id, post=task.post, actor="a", cause="expert-review",
+    suspended = actions.suspend(case, task_id=task.task_id, post=task.post, actor="a", cause="expert-review",
                                reason="专家论证", now=at(11, 2, 10))
     assert suspended.case.status == "suspended" and types(suspended.events) == [CASE_SUSPENDED]
     with pytest.raises(Conflict):
-        domain.resume(suspended.case, actor="a", now=at(11, 2, 11), calendar=CALENDAR, after="returned")
+        actions.resume(suspended.case, actor="a", now=at(11, 2, 11), calendar=CALENDAR, after="returned")
 
 
 def test_the_applicant_withdraws_and_nothing_can_be_completed_afterwards() -> None:
     case = open_on(SHOP_SIGN).case
-    withdrawn = domain.withdraw(case, actor="applicant", reason="不再设置招牌", now=at(11, 3, 9))
+    withdrawn = actions.withdraw(case, actor="applicant", reason="不再设置招牌", now=at(11, 3, 9))
     assert withdrawn.case.status == "withdrawn" and types(withdrawn.events) == [CASE_WITHDRAWN]
     with pytest.raises(Conflict, match="closed"):
         approve(SHOP_SIGN, withdrawn.case, case.open_tasks[0])
@@ -171,7 +171,7 @@ def test_the_applicant_withdraws_and_nothing_can_be_completed_afterwards() -> No
 def test_a_claimed_task_is_left_alone_by_colleagues_on_the_same_post() -> None:
     case = open_on(FAST).case
     task = case.open_tasks[0]
-    claimed = domain.claim(case, task_id=task.task_id, post=task.post, actor="李娜", now=at(11, 2, 9))
+    claimed = actions.claim(case, task_id=task.task_id, post=task.post, actor="李娜", now=at(11, 2, 9))
     assert types(claimed.events) == [TASK_CLAIMED]
     with pytest.raises(Forbidden, match="claimed by 李娜"):
         approve(FAST, claimed.case, task, actor="张伟")
@@ -181,7 +181,7 @@ def test_a_claimed_task_is_left_alone_by_colleagues_on_the_same_post() -> None:
 def test_a_transferred_task_belongs_to_the_new_post_only() -> None:
     case = open_on(FAST).case
     task = case.open_tasks[0]
-    moved = domain.transfer(case, task_id=task.task_id, post=task.post, actor="李娜",
+    moved = actions.transfer(case, task_id=task.task_id, post=task.post, actor="李娜",
                             to_post="yz-land/registration-window/senior-clerk", reason="重大项目", now=at(11, 2, 9))
     assert types(moved.events) == [TASK_TRANSFERRED]
     with pytest.raises(Forbidden):
@@ -200,15 +200,15 @@ def test_a_task_for_an_absent_a_post_goes_straight_to_its_b_backup() -> None:
 def test_delegating_by_hand_moves_the_task_to_the_b_post_once() -> None:
     case = open_on(FAST).case
     task = case.open_tasks[0]
-    delegated = domain.delegate(FAST, case, task_id=task.task_id, actor="科长", reason="出差", now=at(11, 2, 9))
+    delegated = actions.delegate(FAST, case, task_id=task.task_id, actor="科长", reason="出差", now=at(11, 2, 9))
     assert delegated.case.open_tasks[0].post.endswith("/clerk-b")
     with pytest.raises(Conflict):
-        domain.delegate(FAST, delegated.case, task_id=task.task_id, actor="科长", reason="出差", now=at(11, 2, 9))
+        actions.delegate(FAST, delegated.case, task_id=task.task_id, actor="科长", reason="出差", now=at(11, 2, 9))
 
 
 def test_a_co_reviewing_department_added_mid_case_must_also_approve_before_the_join() -> None:
     case = open_on(SHOP_SIGN).case
-    added = domain.add_co_reviewer(SHOP_SIGN, case, department="fire-brigade", role="reviewer", name="消防",
+    added = actions.add_co_reviewer(SHOP_SIGN, case, department="fire-brigade", role="reviewer", name="消防",
                                    actor="科长", now=at(11, 3, 9), calendar=CALENDAR)
     assert added.events[0].payload["added_by"] == "科长"
     case = added.case
@@ -218,7 +218,7 @@ def test_a_co_reviewing_department_added_mid_case_must_also_approve_before_the_j
     case = approve(SHOP_SIGN, case, case.open_tasks[0]).case
     assert case.position == "approve"
     with pytest.raises(Conflict, match="not a parallel review"):
-        domain.add_co_reviewer(SHOP_SIGN, case, department="x", role="r", name="x", actor="a", now=at(11, 3, 9),
+        actions.add_co_reviewer(SHOP_SIGN, case, department="x", role="r", name="x", actor="a", now=at(11, 3, 9),
                                calendar=CALENDAR)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from casekit import CALENDAR, SHIPPED, approve, open_on
 
 from sunlight.contracts import TASK_CREATED, Event
-from workflow import domain
+from workflow import actions, domain, saved
 
 LAND_SUPPLY = SHIPPED[("land-supply-approval", 1)]
 
@@ -24,7 +24,7 @@ def at_the_meeting() -> domain.Case:
 def test_a_meeting_still_inside_its_time_box_is_left_alone() -> None:
     case = at_the_meeting()
     due = max(t.due_at for t in case.open_tasks)
-    assert domain.close_expired_meeting(LAND_SUPPLY, case, now=due - timedelta(minutes=1), calendar=CALENDAR) is None
+    assert actions.close_expired_meeting(LAND_SUPPLY, case, now=due - timedelta(minutes=1), calendar=CALENDAR) is None
 
 
 def test_silent_departments_after_the_time_box_send_the_case_to_coordination() -> None:
@@ -35,7 +35,7 @@ def test_silent_departments_after_the_time_box_send_the_case_to_coordination() -
     assert len(silent) == 3
     after = max(t.due_at for t in case.open_tasks) + timedelta(minutes=1)
 
-    decision = domain.close_expired_meeting(LAND_SUPPLY, case, now=after, calendar=CALENDAR)
+    decision = actions.close_expired_meeting(LAND_SUPPLY, case, now=after, calendar=CALENDAR)
 
     assert decision is not None
     closed = decision.case
@@ -46,13 +46,13 @@ def test_silent_departments_after_the_time_box_send_the_case_to_coordination() -
     assert [e.event_type for e in created] == [TASK_CREATED]
     assert created[0].payload["stage"] == "coordination"
     # the restored state keeps it: an expired task is not open again after a restart
-    assert domain.from_state(domain.to_state(closed)) == closed
+    assert saved.from_state(saved.to_state(closed)) == closed
 
 
 def test_a_case_not_at_a_meeting_is_never_touched() -> None:
     case = open_on(LAND_SUPPLY).case
     far_later = max(t.due_at for t in case.open_tasks) + timedelta(days=60)
-    assert domain.close_expired_meeting(LAND_SUPPLY, case, now=far_later, calendar=CALENDAR) is None
+    assert actions.close_expired_meeting(LAND_SUPPLY, case, now=far_later, calendar=CALENDAR) is None
 
 
 def test_an_urged_task_carries_the_supervisors_deadline_and_a_done_one_is_not_reopened() -> None:
@@ -61,11 +61,11 @@ def test_an_urged_task_carries_the_supervisors_deadline_and_a_done_one_is_not_re
     case = approve(LAND_SUPPLY, case, done).case
     deadline = max(t.due_at for t in case.open_tasks)
 
-    marked = domain.record_urging(case, target=urged.task_id, urged_by="yz-land/supervision-office/supervisor",
+    marked = actions.record_urging(case, target=urged.task_id, urged_by="yz-land/supervision-office/supervisor",
                                   deadline=deadline).case
 
     assert marked.task(urged.task_id).urged_until == deadline.isoformat()
     assert marked.task(done.task_id).urged_by == "" and marked.task(done.task_id).status == "completed"
-    whole = domain.record_urging(case, target="case", urged_by="督办岗", deadline=deadline).case
+    whole = actions.record_urging(case, target="case", urged_by="督办岗", deadline=deadline).case
     assert {t.urged_by for t in whole.open_tasks} == {"督办岗"}
-    assert domain.from_state(domain.to_state(marked)) == marked
+    assert saved.from_state(saved.to_state(marked)) == marked

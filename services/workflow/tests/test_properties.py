@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sunlight.errors import Conflict
-from workflow import domain
+from workflow import actions, domain
 from workflow.schemas import DefinitionSchema
 
 PROCESSES = sorted(SHIPPED)
@@ -37,9 +37,9 @@ def test_any_walk_of_any_process_never_approves_and_rejects_or_completes_a_task_
         task = data.draw(st.sampled_from(case.open_tasks))
         action = data.draw(st.sampled_from(["approve", "approve", "approve", "reject", "return", "twice"]))
         if action == "return":
-            returned = domain.return_for_correction(case, task_id=task.task_id, post=task.post, actor="a",
+            returned = actions.return_for_correction(case, task_id=task.task_id, post=task.post, actor="a",
                                                     missing=["form"], reason="缺页", now=at(11, 3, 9))
-            decision = domain.resume(returned.case, actor="intake", now=at(11, 4, 9), calendar=CALENDAR,
+            decision = actions.resume(returned.case, actor="intake", now=at(11, 4, 9), calendar=CALENDAR,
                                      after="returned")
             assert decision.case.position == case.position  # resumes at the stage it left
             assert decision.case.open_tasks == tuple(

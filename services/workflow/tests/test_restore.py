@@ -7,7 +7,7 @@ import json
 import pytest
 from casekit import SHIPPED, approve, finish, open_on
 
-from workflow import domain
+from workflow import saved
 
 
 @pytest.mark.parametrize("identity", sorted(SHIPPED))
@@ -16,12 +16,12 @@ def test_every_process_restored_at_every_step_finishes_approved(identity: tuple[
     case = open_on(definition).case
     steps = 0
     while case.status == "open":
-        saved = json.loads(json.dumps(domain.to_state(case)))  # as the database holds it
-        restored = domain.from_state(saved)
+        stored = json.loads(json.dumps(saved.to_state(case)))  # as the database holds it
+        restored = saved.from_state(stored)
         assert restored == case
         final = finish(definition, restored)
         assert final.status == "approved"
-        assert domain.to_state(final) == domain.to_state(finish(definition, case))
+        assert saved.to_state(final) == saved.to_state(finish(definition, case))
         case = approve(definition, case, case.open_tasks[0]).case
         steps += 1
     assert steps >= len([s for s in definition.stages if s.kind == "task"]) - 1
@@ -30,12 +30,12 @@ def test_every_process_restored_at_every_step_finishes_approved(identity: tuple[
 def test_a_version_1_state_from_the_walking_skeleton_is_migrated_and_finishes() -> None:
     definition = SHIPPED[("handle-approve", 1)]
     case = approve(definition, open_on(definition).case, open_on(definition).case.open_tasks[0]).case
-    v1 = domain.to_state(case)
+    v1 = saved.to_state(case)
     for key in ("form", "position", "visit", "paused_at", "stopped_seconds", "added"):
         del v1["case"][key]
     for task in v1["case"]["tasks"]:
         for key in ("branch", "claimed_by", "delegated_from"):
             del task[key]
-    restored = domain.from_state({**json.loads(json.dumps(v1)), "state_version": 1})
+    restored = saved.from_state({**json.loads(json.dumps(v1)), "state_version": 1})
     assert restored.position == "approve"
     assert finish(definition, restored).status == "approved"

@@ -25,7 +25,7 @@ from sunlight.db import Database
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
 from sunlight.rpc import rpc
-from workflow import domain
+from workflow import actions, domain, saved
 from workflow.definitions import latest, load_definitions
 from workflow.models import AbsenceRow, CaseRow, TaskRow, metadata
 from workflow.process import Definition
@@ -91,46 +91,46 @@ class WorkflowService(base.ServiceBase):
     def claim_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """A person holding the post takes the task for themselves."""
         data = load_or_fail(TaskActionSchema(), command, "claim")
-        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: domain.claim(c, now=now, **data)).case)
+        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.claim(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def transfer_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """Hand a task to another post, with a reason."""
         data = load_or_fail(TransferSchema(), command, "transfer")
-        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: domain.transfer(c, now=now, **data)).case)
+        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.transfer(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def delegate_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """Give a task to its post's B backup (AB岗)."""
         data = load_or_fail(DelegateSchema(), command, "delegation")
         return _summary(self._on_task(data["task_id"],
-                                      lambda d, c, now, _: domain.delegate(d, c, now=now, **data)).case)
+                                      lambda d, c, now, _: actions.delegate(d, c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def return_for_correction(self, command: dict[str, Any]) -> dict[str, Any]:
         """补正: back to the applicant, clock stopped, until intake reports the correction."""
         data = load_or_fail(ReturnSchema(), command, "return for correction")
         return _summary(self._on_task(data["task_id"],
-                                      lambda d, c, now, _: domain.return_for_correction(c, now=now, **data)).case)
+                                      lambda d, c, now, _: actions.return_for_correction(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def suspend_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """Stop the clock for a hearing, testing, expert review or public notice."""
         data = load_or_fail(SuspendSchema(), command, "suspension")
-        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: domain.suspend(c, now=now, **data)).case)
+        return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.suspend(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def resume_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """The excluded step is over: restart the clock where the case left off."""
         data = load_or_fail(CaseActionSchema(), command, "resumption")
-        return _summary(self._on_case(data["case_number"], lambda d, c, now, _: domain.resume(
+        return _summary(self._on_case(data["case_number"], lambda d, c, now, _: actions.resume(
             c, actor=data["actor"], now=now, calendar=CALENDAR, after="suspended")).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def withdraw_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """The applicant withdraws the application."""
         data = load_or_fail(CaseActionSchema(), command, "withdrawal")
-        return _summary(self._on_case(data["case_number"], lambda d, c, now, _: domain.withdraw(
+        return _summary(self._on_case(data["case_number"], lambda d, c, now, _: actions.withdraw(
             c, actor=data["actor"], reason=data["reason"], now=now)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
@@ -138,7 +138,7 @@ class WorkflowService(base.ServiceBase):
         """Bring one more department into the parallel review the case is at."""
         data = load_or_fail(CoReviewerSchema(), command, "co-reviewer")
         number = data.pop("case_number")
-        return _summary(self._on_case(number, lambda d, c, now, absent: domain.add_co_reviewer(
+        return _summary(self._on_case(number, lambda d, c, now, absent: actions.add_co_reviewer(
             d, c, now=now, calendar=CALENDAR, absent=absent, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
@@ -159,7 +159,7 @@ class WorkflowService(base.ServiceBase):
             delegated = []
             for task in open_tasks:
                 case, definition = _locked(uow.session, task.case_number)
-                decision = domain.delegate(definition, case, task_id=task.task_id, actor=data["actor"],
+                decision = actions.delegate(definition, case, task_id=task.task_id, actor=data["actor"],
                                            reason="A post marked absent", now=now)
                 _save(uow.session, decision.case, new=False)
                 for outgoing in decision.events:
@@ -181,7 +181,7 @@ class WorkflowService(base.ServiceBase):
                 LOG.warning("correction of %s ignored: case is %s", number, row.status if row else "unknown")
                 return
             case, _ = _locked(uow.session, number)
-            decision = domain.resume(case, actor="applicant", now=datetime.now(UTC), calendar=CALENDAR,
+            decision = actions.resume(case, actor="applicant", now=datetime.now(UTC), calendar=CALENDAR,
                                      after="returned")
             _save(uow.session, decision.case, new=False)
             for outgoing in decision.events:
@@ -220,7 +220,7 @@ class WorkflowService(base.ServiceBase):
             if not uow.first_delivery(event.event_id, "workflow.on_case_urged"):
                 return
             case, _ = _locked(uow.session, number)
-            decision = domain.record_urging(case, target=event.payload["target"],
+            decision = actions.record_urging(case, target=event.payload["target"],
                                             urged_by=event.payload["urged_by"], deadline=event.payload["deadline"])
             _save(uow.session, decision.case, new=False)
 
@@ -235,7 +235,7 @@ class WorkflowService(base.ServiceBase):
                 numbers = sorted(set(session.scalars(select(TaskRow.case_number).where(
                     TaskRow.status == "open", TaskRow.due_at <= now, TaskRow.stage.in_(MEETING_STAGES))).all()))
             for number in numbers:
-                self._on_case(number, lambda d, c, at, absent: domain.close_expired_meeting(
+                self._on_case(number, lambda d, c, at, absent: actions.close_expired_meeting(
                     d, c, now=at, calendar=CALENDAR, absent=absent) or domain.Decision(c, ()))
 
     @timer(interval=15)  # type: ignore[untyped-decorator]
@@ -279,7 +279,7 @@ def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-    case = domain.from_state(row.state)
+    case = saved.from_state(row.state)
     return case, DEFINITIONS[(case.definition_key, case.definition_version)]
 
 
@@ -298,7 +298,7 @@ def _remaining(due_at: datetime, now: datetime) -> dict[str, Any]:
 
 
 def _save(session: Session, case: domain.Case, *, new: bool) -> None:
-    state = domain.to_state(case)
+    state = saved.to_state(case)
     if new:
         session.add(CaseRow(
             case_number=case.case_number, tenant=case.tenant, item_code=case.item_code,
@@ -310,8 +310,11 @@ def _save(session: Session, case: domain.Case, *, new: bool) -> None:
         row = session.get(CaseRow, case.case_number)
         assert row is not None
         row.status, row.state, row.closed_at = case.status, state, case.closed_at
+    # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
+    known = {} if new else {row.task_id: row for row in session.scalars(
+        select(TaskRow).where(TaskRow.case_number == case.case_number))}
     for task in case.tasks:
-        existing = session.get(TaskRow, task.task_id)
+        existing = known.get(task.task_id)
         if existing is None:
             session.add(TaskRow(
                 task_id=task.task_id, case_number=case.case_number, stage=task.stage, post=task.post,

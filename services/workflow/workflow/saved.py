@@ -1,0 +1,60 @@
+"""Versioned case state: a case saved today can be restored and finished by a later release.
+
+``to_state`` writes JSON-ready state tagged ``STATE_VERSION``; ``from_state`` reads this version and
+migrates version 1 (the walking skeleton) on read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from sunlight.errors import ValidationFailed
+from workflow.domain import AddedBranch, Case, Task
+
+STATE_VERSION = 2
+_INSTANTS = ("opened_at", "closed_at", "paused_at")
+_TASK_INSTANTS = ("opened_at", "due_at", "completed_at")
+
+
+def to_state(case: Case) -> dict[str, Any]:
+    """Versioned, JSON-ready case state."""
+    raw = asdict(case)
+    raw["promised_date"] = case.promised_date.isoformat()
+    for key in _INSTANTS:
+        raw[key] = raw[key].isoformat() if raw[key] else None
+    for task in raw["tasks"]:
+        for key in _TASK_INSTANTS:
+            task[key] = task[key].isoformat() if task[key] else None
+    return {"state_version": STATE_VERSION, "case": raw}
+
+
+def from_state(state: Mapping[str, Any]) -> Case:
+    """Restore a case saved by ``to_state`` (this version, or version 1 migrated)."""
+    version = state.get("state_version")
+    if version == 1:
+        state = _migrate_v1(state)
+    elif version != STATE_VERSION:
+        raise ValidationFailed(f"unknown case state version {version!r}", {"state_version": [repr(version)]})
+    raw = dict(state["case"])
+    tasks = tuple(Task(**{**t, **{k: _instant(t[k]) for k in _TASK_INSTANTS}}) for t in raw.pop("tasks"))
+    added = tuple(AddedBranch(**a) for a in raw.pop("added"))
+    return Case(**{**raw, "tasks": tasks, "added": added, "promised_date": date.fromisoformat(raw["promised_date"]),
+                   **{k: _instant(raw[k]) for k in _INSTANTS}})
+
+
+def _migrate_v1(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 1 (the walking skeleton): strictly sequential stages, one open task at most."""
+    raw = dict(state["case"])
+    tasks = [dict(t) for t in raw["tasks"]]
+    open_at = [i for i, t in enumerate(tasks) if t["status"] == "open"]
+    raw.update(form={}, paused_at=None, stopped_seconds=0.0, added=[], tasks=tasks,
+               position=tasks[open_at[0]]["stage"] if open_at else "",
+               visit=open_at[0] if open_at else len(tasks))
+    return {"state_version": STATE_VERSION, "case": raw}
+
+
+def _instant(text: str | None) -> Any:
+    return datetime.fromisoformat(text) if text else None
