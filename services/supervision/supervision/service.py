@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -30,11 +29,11 @@ from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
-from supervision import audit_log, summaries, watch
+from supervision import audit_log, inspection, summaries, watch
 from supervision.dependencies import Deadlines
 from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views
+from supervision.inspection import iso
 from supervision.models import (
-    AuditRecord,
     CaseClockRow,
     ComplaintRow,
     DelayReasonRow,
@@ -70,7 +69,7 @@ def _rules() -> watch.Rules:
     return watch.Rules(CALENDAR, thresholds_config(str(config.get("THRESHOLDS_FILE") or THRESHOLDS)))
 
 
-class SupervisionService(base.ServiceBase):
+class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     """电子监察: watches every step of every case."""
 
     name = "supervision"
@@ -153,18 +152,18 @@ class SupervisionService(base.ServiceBase):
             return {
                 "case_number": case_number, "tenant": clock.tenant, "item_code": clock.item_code,
                 "state": record.state if record else "pending",
-                "accepted_at": _iso(clock.accepted_at),
-                "promised_date": _iso(clocks.promised_date(clock, CALENDAR)),
-                "deadline": _iso(clocks.case_deadline(clock, CALENDAR)),
-                "stopped_periods": [{**asdict(stop), "stopped_at": _iso(stop.stopped_at),
-                                     "resumed_at": _iso(stop.resumed_at)} for stop in clock.stops],
-                "stages": [{"task_id": s.task_id, "stage": s.stage, "post": s.post, "opened_at": _iso(s.opened_at),
-                            "deadline": _iso(clocks.stage_deadline(s, clock.stops, CALENDAR)),
-                            "completed_at": _iso(s.completed_at)} for s in clock.stages],
+                "accepted_at": iso(clock.accepted_at),
+                "promised_date": iso(clocks.promised_date(clock, CALENDAR)),
+                "deadline": iso(clocks.case_deadline(clock, CALENDAR)),
+                "stopped_periods": [{**asdict(stop), "stopped_at": iso(stop.stopped_at),
+                                     "resumed_at": iso(stop.resumed_at)} for stop in clock.stops],
+                "stages": [{"task_id": s.task_id, "stage": s.stage, "post": s.post, "opened_at": iso(s.opened_at),
+                            "deadline": iso(clocks.stage_deadline(s, clock.stops, CALENDAR)),
+                            "completed_at": iso(s.completed_at)} for s in clock.stages],
                 "lights": [{"target": r.target, "stage": r.stage, "post": r.post, "level": r.level,
-                            "due_at": _iso(r.due_at)} for r in session.scalars(
+                            "due_at": iso(r.due_at)} for r in session.scalars(
                                 select(LightRow).where(LightRow.case_number == case_number).order_by(LightRow.id))],
-                "urgings": [{"target": r.target, "urged_by": r.urged_by, "deadline": _iso(r.deadline)}
+                "urgings": [{"target": r.target, "urged_by": r.urged_by, "deadline": iso(r.deadline)}
                             for r in session.scalars(select(UrgingRow).where(UrgingRow.case_number == case_number))],
                 "delay_reasons": [{"target": r.target, "post": r.post, "reason": r.reason} for r in session.scalars(
                     select(DelayReasonRow).where(DelayReasonRow.case_number == case_number))],
@@ -187,7 +186,7 @@ class SupervisionService(base.ServiceBase):
             watch.emit_audited(uow, event)
         metrics.RATINGS.labels(clock.tenant, str(rating.level)).inc()
         return {"application_number": rating.case_number, "level": rating.level,
-                "rectification_due": _iso(rating.rectification_due)}
+                "rectification_due": iso(rating.rectification_due)}
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def public_status(self, application_number: str, query_code: str) -> dict[str, Any]:
@@ -291,7 +290,7 @@ class SupervisionService(base.ServiceBase):
             raised = [views.Light(r.case_number, r.target, r.stage, r.post, r.tenant, r.level, r.due_at, r.raised_at)
                       for r in session.scalars(select(LightRow))]
             states = dict(session.execute(select(CaseClockRow.case_number, CaseClockRow.state)).tuples().all())
-        return [{**asdict(light), "due_at": _iso(light.due_at), "raised_at": _iso(light.raised_at),
+        return [{**asdict(light), "due_at": iso(light.due_at), "raised_at": iso(light.raised_at),
                  "case_state": states.get(light.case_number, "pending")}
                 for light in views.strongest_lights(raised, only)]
 
@@ -332,63 +331,6 @@ class SupervisionService(base.ServiceBase):
                 raised.setdefault(number, []).append(level)
             return [_complaint_view(row, raised.get(row.number, [])) for row in rows]
 
-    # --- discipline inspection (纪检监察): every tenant, read only --------------------------------------
-
-    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def inspect_cases(self) -> list[dict[str, Any]]:
-        """Every case of every tenant with its state, lights and violations. Reads only."""
-        with self.db.read() as session:
-            lit: dict[str, list[dict[str, Any]]] = {}
-            for light in session.scalars(select(LightRow).order_by(LightRow.id)):
-                lit.setdefault(light.case_number, []).append({"target": light.target, "level": light.level,
-                                                              "post": light.post})
-            broken: dict[str, list[dict[str, Any]]] = {}
-            for row in session.scalars(select(ViolationRow).order_by(ViolationRow.id)):
-                broken.setdefault(row.case_number, []).append(watch.violation_view(row))
-            return [{"case_number": row.case_number, "kind": row.kind, "tenant": row.tenant, "item_code": row.item_code,
-                     "state": row.state, "deadline": _iso(row.deadline), "lights": lit.get(row.case_number, []),
-                     "violations": broken.get(row.case_number, [])}
-                    for row in session.scalars(select(CaseClockRow).order_by(CaseClockRow.case_number))]
-
-    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def inspect_case_trail(self, case_number: str) -> list[dict[str, Any]]:
-        """A case's (or complaint's) full audit trail with every event's body. Reads only."""
-        with self.db.read() as session:
-            rows = session.scalars(select(AuditRecord).where(AuditRecord.case_number == str(case_number))
-                                   .order_by(AuditRecord.seq)).all()
-            if not rows:
-                raise NotFound(f"no case {case_number}", {"case_number": ["unknown"]})
-            return [{"seq": r.seq, "event_type": r.event_type, "source": r.source, "occurred_at": r.occurred_at,
-                     "payload": json.loads(r.body).get("payload"), "hash": r.hash} for r in rows]
-
-    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def inspect_violations(self) -> list[dict[str, Any]]:
-        """Every violation across tenants. Reads only."""
-        with self.db.read() as session:
-            rows = session.scalars(select(ViolationRow).order_by(ViolationRow.id))
-            return [watch.violation_view(row) for row in rows]
-
-    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
-    def inspect_statistics(self) -> list[dict[str, Any]]:
-        """Statistics across tenants, all time. Reads only."""
-        return self._statistics({})
-
-    @rpc  # type: ignore[untyped-decorator]
-    def verify_audit_chain(self) -> dict[str, Any]:
-        """Recompute the whole chain; name the first broken record if any."""
-        with self.db.read() as session:
-            return asdict(audit_log.verify_chain(session))
-
-    @rpc  # type: ignore[untyped-decorator]
-    def case_audit_trail(self, case_number: str) -> list[dict[str, Any]]:
-        """Every recorded event of one case, in order."""
-        with self.db.read() as session:
-            rows = session.scalars(
-                select(AuditRecord).where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq)
-            ).all()
-            return [{"seq": r.seq, "event_type": r.event_type, "source": r.source,
-                     "occurred_at": r.occurred_at, "hash": r.hash} for r in rows]
-
 
 def _complaint(row: ComplaintRow) -> complaints.Complaint:
     return complaints.Complaint(row.number, row.tenant, row.handler_post, row.filed_at, row.deadline,
@@ -398,10 +340,7 @@ def _complaint(row: ComplaintRow) -> complaints.Complaint:
 def _complaint_view(row: ComplaintRow, raised: list[str]) -> dict[str, Any]:
     return {"number": row.number, "tenant": row.tenant, "subject": row.subject,
             "complainant": {"name": row.complainant_name, "mobile": mask_mobile(row.complainant_mobile)},
-            "case_number": row.case_number, "handler_post": row.handler_post, "filed_at": _iso(row.filed_at),
-            "deadline": _iso(row.deadline), "resolved_at": _iso(row.resolved_at),
+            "case_number": row.case_number, "handler_post": row.handler_post, "filed_at": iso(row.filed_at),
+            "deadline": iso(row.deadline), "resolved_at": iso(row.resolved_at),
             "light": complaints.standing(raised, row.resolved_at is not None)}
 
-
-def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
