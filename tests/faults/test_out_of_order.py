@@ -18,7 +18,7 @@ exactly as a retry would route them back:
   for the acceptance SMS.
 
 Then the books: one certificate per case, one completion SMS and one acceptance SMS per case, every
-event once in the audit log, the chain verifies.
+event once in the audit log, the chain verifies; every case clock closed and no violation made up.
 """
 
 from __future__ import annotations
@@ -159,5 +159,7 @@ def test_first_deliveries_out_of_order_still_balance_the_books(faulty: FaultySta
     # and supervision's clock of every case is closed, not left running to raise lights on a finished case
     clocks = dict(query(faulty.stack, "supervision", "SELECT case_number, state FROM case_clocks"))
     assert {number: clocks.get(number) for number in numbers} == dict.fromkeys(numbers, "closed")
+    # and no violation is made up from the order of arrival (they are published on /results)
+    assert query(faulty.stack, "supervision", "SELECT case_number, kind, detail FROM violations") == []
     print(f"\nRELIABILITY out-of-order backend={faulty.backend} cases={books['cases']} events={books['events']} "
           f"held-back={sum(len(m) for m in held.values())} books-settled={drained:.1f}s")
