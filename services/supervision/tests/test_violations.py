@@ -92,3 +92,20 @@ def test_a_fee_the_catalogue_did_not_list_or_at_another_amount_is_a_violation_wi
     assert [(v.kind, v.target, v.evidence) for v in found] == [
         (UNLISTED_FEE, "payment.1", (2,)), (UNLISTED_FEE, "payment.2", (1, 3))]
     assert "express-fee" in found[0].detail and "60000" in found[1].detail
+
+
+def arrived(seq: int, record: Record) -> Record:
+    """``record`` as it is logged when it arrives ``seq``-th: a retried or redelivered event comes late."""
+    return Record(seq, record.event_type, record.occurred_at, record.payload)
+
+
+def test_events_arriving_out_of_order_find_the_same_violations_as_in_order() -> None:
+    """A retry or a second replica can deliver a transfer before the task.created it follows, or a
+    payment before its acceptance: the rules go by when each event happened, not when it arrived."""
+    moved = rec(2, "task.delegated", task_id="review", from_post=REVIEWER, to_post=BACKUP)
+    # delegated arrives first, created second: the decision at the backup post is still allowed
+    assert detect([arrived(1, moved), arrived(2, created(1, "review", REVIEWER)), completed(3, "review", BACKUP)]) == []
+    # a fee not listed is still found when the payment arrives before the acceptance
+    paid = rec(2, "payment.recorded", payment_id=1, fee_code="express-fee", amount_fen=2000)
+    found = detect([arrived(1, paid), arrived(2, rec(1, "application.accepted", fees_due=FEES))])
+    assert [(v.kind, v.target, v.evidence) for v in found] == [(UNLISTED_FEE, "payment.1", (1,))]

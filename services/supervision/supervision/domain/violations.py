@@ -8,7 +8,8 @@
   or for another amount (no fee may be charged that is not listed).
 
 ``detect`` is a function of the records alone, so running it again on every event finds the same violations;
-the caller keeps each (kind, target) once.
+the caller keeps each (kind, target) once. It reads the records in the order the events happened
+(``occurred_at``), not the order they reached the audit log, so a late delivery changes nothing.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def detect(records: Iterable[Record]) -> list[Violation]:
     assigned: dict[str, tuple[str, list[int], datetime]] = {}  # task id → post, seqs that assigned it, created at
     completed: set[str] = set()
     listed: dict[str, tuple[int, int]] | None = None  # fee code → (amount in fen, seq of the acceptance)
-    ordered = sorted(records, key=lambda r: r.seq)
+    # by when each event happened, not when it arrived: a retried or redelivered event is logged late
+    # (a transfer before its task.created, a payment before its acceptance); arrival breaks ties
+    ordered = sorted(records, key=lambda r: (r.occurred_at, r.seq))
     for record in ordered:
         payload = record.payload
         task = str(payload.get("task_id", ""))
