@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from sunlight.calendar import SHANGHAI
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sunlight.tenants import department_name, tenant_name
 
 ROLE_NAMES = {"applicant": "申请人", "clerk": "受理员", "reviewer": "审核员", "leader": "审批领导",
               "supervisor": "监察员", "inspector": "巡查员", "admin": "管理员"}
@@ -30,8 +31,6 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-
-
 
 def remaining(task: dict[str, Any]) -> str:
     """Working time left as a clerk reads it: 剩余 3 小时 20 分, or 已超期 1 小时 5 分."""
@@ -62,6 +61,17 @@ def local(instant: Any) -> str:
 TEMPLATES.filters["local"] = local
 
 
+def post_name(post: str, names: dict[str, str] | None = None) -> str:
+    """A post (tenant/department/role) as people call it: its registered name (审批科审核岗), else its
+    department's and role's Chinese names (审批科 · 审核员); anything else shows as written."""
+    if names and names.get(post):
+        return names[post]
+    parts = post.split("/")
+    if len(parts) < 3:
+        return post
+    return f"{department_name(parts[0], parts[1])} · {ROLE_NAMES.get(parts[2], parts[2])}"
+
+
 def pretty(payload: Any) -> str:
     """An event payload as readable JSON, Chinese as written; the template escapes it like any text."""
     return json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str)
@@ -70,7 +80,8 @@ def pretty(payload: Any) -> str:
 def page(template: str, status: int = 200, **context: Any) -> Response:
     html = TEMPLATES.get_template(template).render(
         role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, light_names=LIGHT_NAMES,
-        remaining=remaining, yuan=yuan, pretty=pretty,
+        remaining=remaining, yuan=yuan, pretty=pretty, department_name=department_name, tenant_name=tenant_name,
+        post_name=post_name,
         **{"who": None, **context})
     return Response(html, status=status, mimetype="text/html")
 
