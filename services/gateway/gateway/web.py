@@ -13,6 +13,8 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Request, Response
 
+from gateway.errors import flat_fields
+from gateway.reasons import in_chinese
 from sunlight.calendar import SHANGHAI
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sunlight.tenants import department_name, tenant_name
@@ -25,7 +27,9 @@ LIGHT_NAMES = {"prompt": "预警", "yellow": "黄牌", "red": "红牌", "none": 
 STAGE_NAMES = {"accept": "受理", "handle": "审核", "review": "复核", "approve": "审批", "issue": "制证",
                "co-review": "会审", "meeting": "网上会办", "survey": "踏勘"}
 FIELD_NAMES = {"applicant.name": "申请人名称", "applicant.id_number": "证件号码", "applicant.mobile": "手机号码",
-               "applicant.kind": "申请人类型"}
+               "applicant.kind": "申请人类型",
+               # the staff pages' forms: urging (督办) and the delay reason (延期说明)
+               "working_days": "限办工作日数", "note": "督办意见", "reason": "延期说明"}
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
@@ -112,6 +116,12 @@ def field_names(item: dict[str, Any]) -> dict[str, str]:
     return {**FIELD_NAMES, **{f"materials.{m['code']}": m["name"] for m in item.get("materials", [])}}
 
 
+def field_errors(exc: ValidationFailed, names: dict[str, str]) -> dict[str, str]:
+    """A service's field errors in the page's words: {"手机号码": "格式不正确"}; the API keeps the English."""
+    return {names.get(field, field): "；".join(in_chinese(reason) for reason in reasons)
+            for field, reasons in flat_fields(exc.to_dict().get("fields") or {}).items()}
+
+
 #: how a page shows a service's typed error: status and the Chinese words before the message
 PAGE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (ValidationFailed, 422, "填写有误"), (NotFound, 404, "未找到"), (Forbidden, 403, "无权访问"),
@@ -124,6 +134,13 @@ def error_page(exc: Exception, **context: Any) -> Response:
     """A typed error as a page; anything else is not ours to word and propagates (logged, 500)."""
     for kind, status, words in PAGE_ERRORS:
         if isinstance(exc, kind):
-            detail = "" if status == 503 else f"：{exc}"
+            detail = "" if status == 503 else f"：{_detail(exc)}"
             return page("message.html", status, error=f"{words}{detail}", **context)
     raise exc
+
+
+def _detail(exc: Exception) -> str:
+    """A field error as the page words it (限办工作日数：应为整数); any other error as the service said it."""
+    if isinstance(exc, ValidationFailed) and exc.to_dict().get("fields"):
+        return "；".join(f"{name}：{reason}" for name, reason in field_errors(exc, FIELD_NAMES).items())
+    return str(exc)
