@@ -21,6 +21,10 @@ from sunlight.tenants import department_name, tenant_name
 
 ROLE_NAMES = {"applicant": "申请人", "clerk": "受理员", "reviewer": "审核员", "leader": "审批领导",
               "supervisor": "监察员", "inspector": "巡查员", "admin": "管理员"}
+#: the roles a post names (tenant/department/role) beyond the users' roles, as the process definitions use them
+POST_ROLE_NAMES = {**ROLE_NAMES, "chief": "科长", "head": "负责人", "director": "局长", "deputy-director": "副局长",
+                   "registrar": "登记员", "approver": "审批人", "verifier": "核查员", "surveyor": "测量员",
+                   "valuer": "评估员", "cashier": "收费员", "reviewer-b": "审核员（B角）", "clerk-b": "受理员（B角）"}
 STATUS_NAMES = {"open": "办理中", "approved": "已办结（准予许可）", "rejected": "已办结（不予许可）",
                 "returned": "已退回", "suspended": "已中止", "withdrawn": "已撤回"}
 LIGHT_NAMES = {"prompt": "预警", "yellow": "黄牌", "red": "红牌", "none": "正常", "green": "正常", "done": "已办结"}
@@ -73,7 +77,7 @@ def post_name(post: str, names: dict[str, str] | None = None) -> str:
     parts = post.split("/")
     if len(parts) < 3:
         return post
-    return f"{department_name(parts[0], parts[1])} · {ROLE_NAMES.get(parts[2], parts[2])}"
+    return f"{department_name(parts[0], parts[1])} · {POST_ROLE_NAMES.get(parts[2], parts[2])}"
 
 
 def pretty(payload: Any) -> str:
