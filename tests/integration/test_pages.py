@@ -71,6 +71,9 @@ def test_the_board_is_for_supervisors_leaders_and_inspectors_and_a_refusal_is_lo
     for user in ("gs-supervisor", "gs-leader"):
         status, html = page(stack, "/supervision", user=user)
         assert status == 200 and f'data-target="{task}"' in html, user
+    # the reviewing department is lit, by the name its staff know it by, not by its code
+    department_row = html.split('data-department="approval-section"')[1].split("</tr>")[0]
+    assert "<td>审批科</td><td>杭州市拱墅区城市管理局</td>" in department_row
     status, html = page(stack, "/supervision?tenant=gs-city", user="inspector")
     assert status == 200 and f'data-target="{task}"' in html
     assert f'data-target="{task}"' not in page(stack, "/supervision?tenant=hz-land", user="inspector")[1]
@@ -95,7 +98,7 @@ def test_only_the_supervising_post_urges_from_the_case_page(stack: Stack, rpc: A
 
     status, html = page(stack, f"/supervision/cases/{case}/urge", user="gs-supervisor",
                         form={**form, "working_days": "zero"})
-    assert status == 422 and "working_days" in html
+    assert status == 422 and "限办工作日数：应为整数" in html and "Not a valid" not in html
     status, location = page(stack, f"/supervision/cases/{case}/urge", user="gs-supervisor", form=form)
     assert status == 303
     [urging] = rpc.supervision.case_supervision(case)["urgings"]
@@ -134,6 +137,30 @@ def test_a_complaint_is_shown_only_with_its_query_code_and_an_inspector_files_no
     assert status == 200 and "占道经营无人管" in html and "138****1111" in html and "李强" not in html
     status, html = page(stack, "/complaints", form={**form, "tenant": "nowhere"})
     assert status == 422 and "受理单位" in html
+
+
+def test_a_bad_field_on_the_complaint_form_is_explained_in_chinese(stack: Stack) -> None:
+    form = {"tenant": "gs-city", "name": "李强", "mobile": "12345", "subject": "占", "text": "湖墅南路夜市占道严重。"}
+    status, html = page(stack, "/complaints", form=form)
+    assert status == 422
+    assert "手机号码：格式不正确" in html and "主题：应为 2 至 200 个字" in html
+    assert "does not match" not in html and "Length must be" not in html
+
+
+def test_a_bad_field_on_the_application_form_is_explained_in_chinese_and_the_api_keeps_english(
+        stack: Stack) -> None:
+    applicant = {"name": "", "kind": "person", "id_number": "330105199001011234", "mobile": "13805710001"}
+    status, html = page(stack, "/items/GS-CG-0201/apply", form=applicant)
+    assert status == 422 and "申请人名称：应为 1 至 100 个字" in html and "Length must" not in html
+    # intake's own reasons too, every one at once (一次性告知): the mobile and each missing material
+    status, html = page(stack, "/items/GS-CG-0201/apply", form={**applicant, "name": "王小明", "mobile": "12345"})
+    assert status == 422 and "手机号码：不是有效的手机号码" in html and "：缺少" in html and "missing:" not in html
+    request = urllib.request.Request(f"{stack.web_url}/api/applications", method="POST",
+                                     data=json.dumps({**sample_application(7), "applicant": applicant}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert json.loads(refused.value.read())["fields"]["applicant.name"] == ["Length must be between 1 and 100."]
 
 
 def test_the_holder_of_a_late_stage_gives_its_delay_reason_from_the_case_page(stack: Stack, rpc: Any) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.domain import Denied, Principal, watched_tenant
+from sunlight.tenants import department_name, tenant_name
 
 LEVELS = ("prompt", "yellow", "red")
 CASE_TARGET = "case"
@@ -145,12 +146,17 @@ def charts(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Bar]]:
     return {
         "stage_hours": bars(((stage, _weighted(timings)) for stage, timings in sorted(stage_hours.items())),
                             unit=" 小时"),
-        "on_time": bars(((f"{row['tenant']} · {row['key']}", None if row["on_time_rate"] is None
+        "on_time": bars(((_department_label(row), None if row["on_time_rate"] is None
                           else round(100 * float(row["on_time_rate"]), 1)) for row in departments),
                         scale=100.0, unit=" %"),
-        "ratings": bars(((f"{row['tenant']} · {row['key']}", row["ratings"]["average"]) for row in departments),
+        "ratings": bars(((_department_label(row), row["ratings"]["average"]) for row in departments),
                         scale=5.0, unit=" 分"),
     }
+
+
+def _department_label(row: Mapping[str, Any]) -> str:
+    """杭州市拱墅区城市管理局 · 审批科: a department is named within its tenant."""
+    return f"{tenant_name(row['tenant'])} · {department_name(row['tenant'], row['key'])}"
 
 
 def _weighted(timings: list[tuple[int, float]]) -> float | None:

@@ -12,7 +12,6 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway import publication, web
-from gateway.errors import flat_fields
 from gateway.limits import http
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sunlight.tenants import all_tenants
@@ -22,12 +21,6 @@ COMPLETED = ("approved", "rejected")
 RESULTS_LISTED = 50
 COMPLAINT_FIELDS = {"complainant.name": "姓名", "complainant.mobile": "手机号码", "subject": "主题", "text": "内容",
                     "case_number": "相关申请号", "tenant": "受理单位"}
-
-
-def field_errors(exc: ValidationFailed, names: dict[str, str]) -> dict[str, str]:
-    """A service's field errors in the page's words: {"手机号码": "String does not match expected pattern."}."""
-    return {names.get(field, field): "；".join(reasons)
-            for field, reasons in flat_fields(exc.to_dict().get("fields") or {}).items()}
 
 
 class PublicPages:
@@ -77,7 +70,7 @@ class PublicPages:
                 "level": int(level) if level.isdigit() else level, "comment": comment})
         except ValidationFailed as exc:
             return web.page("rating.html", 422, **card, completed=True, found={"application_number": number},
-                            errors=field_errors(exc, {"level": "评议等级", "comment": "意见"}))
+                            errors=web.field_errors(exc, {"level": "评议等级", "comment": "意见"}))
         except NotFound:
             return web.page("rating.html", 404, **card, error="申请号或查询码不正确。")
         except Conflict as exc:
@@ -104,7 +97,7 @@ class PublicPages:
                 "tenant": form["tenant"], "complainant": {"name": form["name"], "mobile": form["mobile"]},
                 "subject": form["subject"], "text": form["text"], "case_number": form["case_number"] or None})
         except (ValidationFailed, NotFound) as exc:
-            errors = (field_errors(exc, COMPLAINT_FIELDS) if isinstance(exc, ValidationFailed)
+            errors = (web.field_errors(exc, COMPLAINT_FIELDS) if isinstance(exc, ValidationFailed)
                       else {"受理单位": "没有这个单位"})
             return web.page("complaint.html", 422, tenants=all_tenants(), form=form, errors=errors)
         return web.page("complaint_filed.html", 201, filed=filed, form=form)

@@ -131,7 +131,7 @@ class SupervisionPages:
         quarter = request.args.get("quarter", "").strip() or None
         rows = self.call("supervision", "statistics", {"tenant": tenant, "quarter": quarter})
         return web.page("statistics.html", who=who, tenant=tenant, quarter=quarter or "", rows=rows,
-                        charts=board.charts(rows))
+                        charts=board.charts(rows), post_names=self.post_names())
 
     @http("GET", "/supervision/chain")  # type: ignore[untyped-decorator]
     @staff_page

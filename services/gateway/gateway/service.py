@@ -234,7 +234,7 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
             item = self.call("intake", "get_item", code)
         except NotFound:
             return web.page("status.html", 404, error="没有这个事项。", number="", code="")
-        return web.page("item.html", item=item, form={"kind": "person"}, errors={}, field_names={})
+        return web.page("item.html", item=item, form={"kind": "person"}, errors={})
 
     @http("POST", "/items/<code>/apply")  # type: ignore[untyped-decorator]
     def apply_page(self, request: Request, code: str) -> Response:
@@ -248,7 +248,7 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
             receipt = self.call("intake", "submit_application", application)
         except ValidationFailed as exc:  # IncompleteApplication too: everything missing, at once
             return web.page("item.html", 422, item=item, form=application["applicant"],
-                            errors=exc.to_dict()["fields"], field_names=web.field_names(item))
+                            errors=web.field_errors(exc, web.field_names(item)))
         return web.page("receipt.html", 201, receipt=receipt)
 
     @http("GET", "/status")  # type: ignore[untyped-decorator]

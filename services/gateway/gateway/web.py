@@ -13,25 +13,32 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Request, Response
 
+from gateway.errors import flat_fields
+from gateway.reasons import in_chinese
 from sunlight.calendar import SHANGHAI
 from sunlight.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sunlight.tenants import department_name, tenant_name
 
 ROLE_NAMES = {"applicant": "申请人", "clerk": "受理员", "reviewer": "审核员", "leader": "审批领导",
               "supervisor": "监察员", "inspector": "巡查员", "admin": "管理员"}
+#: the roles a post names (tenant/department/role) beyond the users' roles, as the process definitions use them
+POST_ROLE_NAMES = {**ROLE_NAMES, "chief": "科长", "head": "负责人", "director": "局长", "deputy-director": "副局长",
+                   "registrar": "登记员", "approver": "审批人", "verifier": "核查员", "surveyor": "测量员",
+                   "valuer": "评估员", "cashier": "收费员", "reviewer-b": "审核员（B角）", "clerk-b": "受理员（B角）"}
 STATUS_NAMES = {"open": "办理中", "approved": "已办结（准予许可）", "rejected": "已办结（不予许可）",
                 "returned": "已退回", "suspended": "已中止", "withdrawn": "已撤回"}
 LIGHT_NAMES = {"prompt": "预警", "yellow": "黄牌", "red": "红牌", "none": "正常", "green": "正常", "done": "已办结"}
 STAGE_NAMES = {"accept": "受理", "handle": "审核", "review": "复核", "approve": "审批", "issue": "制证",
                "co-review": "会审", "meeting": "网上会办", "survey": "踏勘"}
 FIELD_NAMES = {"applicant.name": "申请人名称", "applicant.id_number": "证件号码", "applicant.mobile": "手机号码",
-               "applicant.kind": "申请人类型"}
+               "applicant.kind": "申请人类型",
+               # the staff pages' forms: urging (督办) and the delay reason (延期说明)
+               "working_days": "限办工作日数", "note": "督办意见", "reason": "延期说明"}
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-
-
 
 def remaining(task: dict[str, Any]) -> str:
     """Working time left as a clerk reads it: 剩余 3 小时 20 分, or 已超期 1 小时 5 分."""
@@ -62,6 +69,17 @@ def local(instant: Any) -> str:
 TEMPLATES.filters["local"] = local
 
 
+def post_name(post: str, names: dict[str, str] | None = None) -> str:
+    """A post (tenant/department/role) as people call it: its registered name (审批科审核岗), else its
+    department's and role's Chinese names (审批科 · 审核员); anything else shows as written."""
+    if names and names.get(post):
+        return names[post]
+    parts = post.split("/")
+    if len(parts) < 3:
+        return post
+    return f"{department_name(parts[0], parts[1])} · {POST_ROLE_NAMES.get(parts[2], parts[2])}"
+
+
 def pretty(payload: Any) -> str:
     """An event payload as readable JSON, Chinese as written; the template escapes it like any text."""
     return json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True, default=str)
@@ -70,7 +88,8 @@ def pretty(payload: Any) -> str:
 def page(template: str, status: int = 200, **context: Any) -> Response:
     html = TEMPLATES.get_template(template).render(
         role_names=ROLE_NAMES, status_names=STATUS_NAMES, stage_names=STAGE_NAMES, light_names=LIGHT_NAMES,
-        remaining=remaining, yuan=yuan, pretty=pretty,
+        remaining=remaining, yuan=yuan, pretty=pretty, department_name=department_name, tenant_name=tenant_name,
+        post_name=post_name,
         **{"who": None, **context})
     return Response(html, status=status, mimetype="text/html")
 
@@ -101,6 +120,12 @@ def field_names(item: dict[str, Any]) -> dict[str, str]:
     return {**FIELD_NAMES, **{f"materials.{m['code']}": m["name"] for m in item.get("materials", [])}}
 
 
+def field_errors(exc: ValidationFailed, names: dict[str, str]) -> dict[str, str]:
+    """A service's field errors in the page's words: {"手机号码": "格式不正确"}; the API keeps the English."""
+    return {names.get(field, field): "；".join(in_chinese(reason) for reason in reasons)
+            for field, reasons in flat_fields(exc.to_dict().get("fields") or {}).items()}
+
+
 #: how a page shows a service's typed error: status and the Chinese words before the message
 PAGE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (ValidationFailed, 422, "填写有误"), (NotFound, 404, "未找到"), (Forbidden, 403, "无权访问"),
@@ -113,6 +138,13 @@ def error_page(exc: Exception, **context: Any) -> Response:
     """A typed error as a page; anything else is not ours to word and propagates (logged, 500)."""
     for kind, status, words in PAGE_ERRORS:
         if isinstance(exc, kind):
-            detail = "" if status == 503 else f"：{exc}"
+            detail = "" if status == 503 else f"：{_detail(exc)}"
             return page("message.html", status, error=f"{words}{detail}", **context)
     raise exc
+
+
+def _detail(exc: Exception) -> str:
+    """A field error as the page words it (限办工作日数：应为整数); any other error as the service said it."""
+    if isinstance(exc, ValidationFailed) and exc.to_dict().get("fields"):
+        return "；".join(f"{name}：{reason}" for name, reason in field_errors(exc, FIELD_NAMES).items())
+    return str(exc)

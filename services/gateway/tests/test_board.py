@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway import board
+from gateway import board, web
 from gateway.domain import Denied, Principal
 
 SUPERVISOR = Principal("s", "supervisor", "gs-city", ("gs-city/supervision-office/supervisor",))
@@ -77,5 +77,22 @@ def test_chart_bars_scale_to_the_longest_or_to_a_fixed_top_and_leave_out_missing
     ]
     drawn = board.charts(rows)
     assert [(b.label, b.value, b.percent) for b in drawn["stage_hours"]] == [("approve", 1.0, 25), ("review", 4.0, 100)]
-    assert [(b.label, b.shown, b.percent) for b in drawn["on_time"]] == [("gs-city · approval-section", "90 %", 90)]
+    on_time = [(b.label, b.shown, b.percent) for b in drawn["on_time"]]
+    assert on_time == [("杭州市拱墅区城市管理局 · 审批科", "90 %", 90)]  # a department by its Chinese name
     assert [(b.shown, b.percent) for b in drawn["ratings"]] == [("4 分", 80)]
+
+
+def test_the_statistics_page_names_departments_posts_and_tenants_in_chinese() -> None:
+    rows = [
+        {"dimension": "department", "key": "approval-section", "tenant": "hz-land", "stages": {}, "cases_handled": 2,
+         "on_time_rate": 0.5, "lights": {"yellow": 1, "red": 0}, "ratings": {"average": 4.0, "count": 1},
+         "grade": "合格"},
+        {"dimension": "post", "key": "gs-city/approval-section/reviewer", "tenant": "gs-city", "stages": {},
+         "cases_handled": 1, "on_time_rate": None, "lights": {"yellow": 0, "red": 0},
+         "ratings": {"average": None, "count": 0}, "grade": "良好"},
+    ]
+    html = web.page("statistics.html", who=REVIEWER, tenant=None, quarter="", rows=rows, charts=board.charts(rows),
+                    post_names={}).get_data(as_text=True)
+    assert "<td>杭州市国土资源局 · 审批处</td>" in html  # the chart: hz-land's own name for the section
+    assert '<td data-key="approval-section">审批处</td><td>杭州市国土资源局</td>' in html
+    assert '<td data-key="gs-city/approval-section/reviewer">审批科 · 审核员</td>' in html
