@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)/services/gateway:$(CURDIR)
 
-.PHONY: install test lint typecheck demo bench clean ci chaos audit
+.PHONY: install test lint typecheck demo bench bench-status clean ci chaos audit
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+bench-status: $(STAMP)  # the status lookup alone, before/after a change to its path
+	$(PY) -m bench.status
 
 ci:
 	.ci/run
