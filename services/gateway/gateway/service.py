@@ -24,6 +24,7 @@ from gateway.errors import TooManyAttempts, Unauthorized
 from gateway.limits import http
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
+from gateway.recent import RecentAnswers
 from gateway.rest import endpoint, json_body, required_query, respond
 from gateway.settings import MIGRATIONS
 from sunlight import base
@@ -50,6 +51,17 @@ def gateway_secret() -> bytes:
 
 
 _SECRET: bytes | None = None
+
+
+def recent_answers() -> RecentAnswers:
+    """Status answers kept per process for STATUS_CACHE_SECONDS (0 keeps none), read from the config once."""
+    global _RECENT
+    if _RECENT is None:
+        _RECENT = RecentAnswers(float(config.get("STATUS_CACHE_SECONDS", 2)))
+    return _RECENT
+
+
+_RECENT: RecentAnswers | None = None
 
 
 class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes,
@@ -127,8 +139,18 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
     def public_status(self, number: str, code: str) -> dict[str, Any]:
         """What the applicant may see with the number and query code; a wrong code looks like no number.
 
-        The public hot path: both lookups in flight at once over the kept-open client; the case is read
-        only after the query code matched, so a wrong code reveals nothing of it."""
+        The public hot path: an answer this process gave for the same number and code less than
+        STATUS_CACHE_SECONDS ago, else both lookups in flight at once over the kept-open client; the
+        case is read only after the query code matched, so a wrong code reveals nothing of it."""
+        asked_at = time.monotonic()
+        kept = recent_answers().get(number, code, asked_at)
+        if kept is not None:
+            return kept
+        answer = self.fetch_status(number, code)
+        recent_answers().put(number, code, answer, asked_at)
+        return answer
+
+    def fetch_status(self, number: str, code: str) -> dict[str, Any]:
         receipt, case = self.fast_rpc.call_all(("intake", "get_application", (number,)),
                                                ("workflow", "get_case", (number,)))
         if isinstance(receipt, Exception):
