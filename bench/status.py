@@ -33,6 +33,16 @@ def one_at_a_time(urls: list[str], count: int) -> list[float]:
     return latencies
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far (from /proc: other load on the machine is not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115, PTH123
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def main() -> None:
     seconds = float(os.environ.get("BENCH_STATUS_SECONDS", "3"))
     with running_stack(e2e.fresh(ROOT / "var" / "bench-status"), services=(*SERVICES, GATEWAY)) as stack:
@@ -40,13 +50,18 @@ def main() -> None:
         urls = web.status_urls(stack, 50, batch="alone/")
         alone: list[float] = []
         static_alone: list[float] = []
+        pids = [p.pid for key, p in stack.processes.items() if key.startswith(("gateway", "intake", "workflow"))]
+        cpu = 0.0
         for _ in range(3):  # alternating, so both see the same machine
+            before = cpu_seconds(pids)
             alone += one_at_a_time(urls, 200)
+            cpu += cpu_seconds(pids) - before
             static_alone += one_at_a_time([f"{stack.web_url}/healthz"], 200)
     print(f"status lookup p99 at {web.RATE}/s: {p99.text(1)} {p99.values}")
     print(f"status lookup, {web.WINDOWS} at a time: {rate.text()} {rate.values}")
     print(f"static /healthz p99 at {web.RATE}/s: {static_p99.text(1)} {static_p99.values}")
     print(f"static /healthz, {web.WINDOWS} at a time: {static_rate.text()} {static_rate.values}")
+    print(f"CPU of gateway + intake + workflow per status lookup: {cpu / len(alone) * 1000:.2f} ms")
     for what, values in (("status lookup", alone), ("static /healthz", static_alone)):
         print(f"{what}, one at a time: median {percentile(values, 50):.1f} ms, p90 {percentile(values, 90):.1f} ms")
 
