@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)/services/gateway:$(CURDIR)
 
-.PHONY: install test lint typecheck demo bench clean ci chaos audit
+.PHONY: install test lint typecheck demo bench bench-status clean ci chaos audit
 
 install: $(STAMP)
 
@@ -31,7 +31,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict lib/sunlight
 	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/workflow/workflow/actions.py services/workflow/workflow/saved.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain/
 	$(VENV)/bin/mypy --strict services/intake/intake/items.py
-	$(VENV)/bin/mypy --strict services/gateway/gateway/domain.py services/gateway/gateway/board.py services/gateway/gateway/publication.py services/gateway/gateway/reasons.py
+	$(VENV)/bin/mypy --strict services/gateway/gateway/domain.py services/gateway/gateway/board.py services/gateway/gateway/publication.py services/gateway/gateway/reasons.py services/gateway/gateway/recent.py
 
 # known vulnerabilities in the installed dependencies (pip-audit); one "skipped" line when no service answers
 audit: $(STAMP)
@@ -42,6 +42,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+bench-status: $(STAMP)  # the status lookup alone, before/after a change to its path
+	$(PY) -m bench.status
 
 ci:
 	.ci/run

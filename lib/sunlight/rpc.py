@@ -31,11 +31,19 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko import config
 from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT
-from nameko.exceptions import RpcTimeout, UnknownService, deserialize
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_AMQP_URI,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+)
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService, deserialize
+from nameko.extensions import DependencyProvider
 from nameko.rpc import Responder, RpcConsumer, get_rpc_exchange
 from nameko.rpc import Rpc as NamekoRpc
 
+from sunlight.errors import SunlightError
 from sunlight.messaging import settle
 
 log = logging.getLogger(__name__)
@@ -191,3 +199,50 @@ class Rpc(NamekoRpc):  # type: ignore[misc]
 
 
 rpc = Rpc.decorator
+
+
+class KeptRpc(DependencyProvider):  # type: ignore[misc]
+    """Inside a nameko service, sunlight's kept-open ``RpcClient`` instead of nameko's ``ClusterRpc``.
+
+    ``ClusterRpc`` re-declares its reply queue and waits for a publisher confirm on every request:
+    three broker round trips where one does. Here each concurrent worker borrows a started client
+    (its connection and reply queue stay open between requests) and gives it back; a client whose
+    call failed on the way (timeout, broken connection) is closed, never lent again, so a late reply
+    can never be taken for another request's. ``call_all`` puts several calls in flight at once.
+    """
+
+    def setup(self) -> None:
+        self.uri = str(config.get(AMQP_URI_CONFIG_KEY, DEFAULT_AMQP_URI))
+        self.timeout = float(config.get("RPC_TIMEOUT", 30))
+        self.idle: list[RpcClient] = []
+
+    def stop(self) -> None:
+        while self.idle:
+            self.idle.pop().stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> KeptRpc:
+        return self
+
+    def call_all(self, *calls: tuple[str, str, tuple[Any, ...]]) -> list[Any]:
+        """Each ``(service, method, args)`` sent before any answer is awaited; each call's result, or
+        the typed error its service answered with (returned, not raised: the caller decides which
+        one counts). A failure of the transport itself is raised."""
+        client = self.idle.pop() if self.idle else RpcClient(self.uri, timeout=self.timeout).start()
+        try:
+            replies = [client.call_async(service, method, *args) for service, method, args in calls]
+            outcomes = [_outcome(reply) for reply in replies]
+        except BaseException:
+            client.stop()
+            raise
+        self.idle.append(client)
+        return outcomes
+
+
+def _outcome(reply: Reply) -> Any:
+    try:
+        return reply.result()
+    except (SunlightError, RemoteError) as answered:  # the service's answer; the client is still in step
+        return answered

@@ -11,7 +11,7 @@ import pytest
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from sunlight.errors import SunlightError, ValidationFailed
-from sunlight.rpc import RpcClient, rpc
+from sunlight.rpc import KeptRpc, RpcClient, rpc
 
 
 class Echo:
@@ -29,6 +29,22 @@ class Echo:
     def slow(self) -> str:
         eventlet.sleep(2)
         return "late"
+
+
+class Front:
+    """A nameko service calling echo through KeptRpc, as the gateway's status lookup does."""
+
+    name = "front"
+    kept = KeptRpc()
+
+    @rpc  # type: ignore[misc]
+    def both(self, value: Any) -> list[Any]:
+        outcomes = self.kept.call_all(("echo", "echo", (value,)), ("echo", "refuse", ()))
+        return [o.fields if isinstance(o, SunlightError) else o for o in outcomes]
+
+    @rpc  # type: ignore[misc]
+    def one(self, method: str, *args: Any) -> Any:
+        return self.kept.call_all(("echo", method, args))[0]
 
 
 class Recording(RpcClient):
@@ -85,3 +101,25 @@ def test_several_calls_in_flight_on_one_client_each_get_their_own_answer(echo: s
     with RpcClient(echo) as client:
         replies = [client.echo.echo.call_async(n) for n in range(20)]  # pipelined: all sent before any answer
         assert [reply.result() for reply in reversed(replies)] == list(reversed(range(20)))
+
+
+@pytest.fixture
+def front(echo: str, container_factory: Callable[..., Any]) -> str:
+    container = container_factory(Front, {"AMQP_URI": echo, "RPC_TIMEOUT": 0.5})
+    container.start()
+    return echo
+
+
+def test_inside_a_service_calls_in_flight_together_each_bring_their_answer_or_typed_error(front: str) -> None:
+    with RpcClient(front) as client:
+        for n in range(3):  # the second and third requests borrow the client the first one opened
+            assert client.front.both(f"第{n}号") == [f"第{n}号", {"applicant.mobile": ["not a mobile number"]}]
+
+
+def test_inside_a_service_a_timed_out_call_is_reported_and_the_next_request_gets_its_own_answer(
+        front: str) -> None:
+    with RpcClient(front, timeout=10) as client:
+        with pytest.raises(Exception, match="RpcTimeout"):
+            client.front.one("slow")
+        eventlet.sleep(2)  # the late "late" arrives on a client that was closed, not lent again
+        assert client.front.one("echo", 7) == 7

@@ -24,12 +24,14 @@ from gateway.errors import TooManyAttempts, Unauthorized
 from gateway.limits import http
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
+from gateway.recent import RecentAnswers
 from gateway.rest import endpoint, json_body, required_query, respond
 from gateway.settings import MIGRATIONS
 from sunlight import base
 from sunlight.contracts import ACCESS_DENIED, new_event
 from sunlight.db import Database
 from sunlight.errors import Forbidden, NotFound, ValidationFailed
+from sunlight.rpc import KeptRpc
 
 log = logging.getLogger(__name__)
 SPEC = build_spec()
@@ -51,6 +53,17 @@ def gateway_secret() -> bytes:
 _SECRET: bytes | None = None
 
 
+def recent_answers() -> RecentAnswers:
+    """Status answers kept per process for STATUS_CACHE_SECONDS (0 keeps none), read from the config once."""
+    global _RECENT
+    if _RECENT is None:
+        _RECENT = RecentAnswers(float(config.get("STATUS_CACHE_SECONDS", 2)))
+    return _RECENT
+
+
+_RECENT: RecentAnswers | None = None
+
+
 class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes,
                      pages_supervision.SupervisionPages, pages_public.PublicPages, base.ServiceBase):
     """The HTTP API of the public portal, the staff inbox and integrators."""
@@ -58,6 +71,7 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
     name = "gateway"
     db = Database(metadata, MIGRATIONS)
     rpc = ClusterRpc(delivery_mode=NON_PERSISTENT)  # a request nobody answers is retried by its caller
+    fast_rpc = KeptRpc()  # the public status lookup: no re-declare, no confirm, calls in flight together
 
     def call(self, service: str, method: str, *args: Any) -> Any:
         """One RPC with a deadline: a service that hangs must not hang the browser too."""
@@ -123,11 +137,28 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
         return who, domain.issue_token(who, secret=gateway_secret(), now=time.time())
 
     def public_status(self, number: str, code: str) -> dict[str, Any]:
-        """What the applicant may see with the number and query code; a wrong code looks like no number."""
-        receipt = self.call("intake", "get_application", number)
+        """What the applicant may see with the number and query code; a wrong code looks like no number.
+
+        The public hot path: an answer this process gave for the same number and code less than
+        STATUS_CACHE_SECONDS ago, else both lookups in flight at once over the kept-open client; the
+        case is read only after the query code matched, so a wrong code reveals nothing of it."""
+        asked_at = time.monotonic()
+        kept = recent_answers().get(number, code, asked_at)
+        if kept is not None:
+            return kept
+        answer = self.fetch_status(number, code)
+        recent_answers().put(number, code, answer, asked_at)
+        return answer
+
+    def fetch_status(self, number: str, code: str) -> dict[str, Any]:
+        receipt, case = self.fast_rpc.call_all(("intake", "get_application", (number,)),
+                                               ("workflow", "get_case", (number,)))
+        if isinstance(receipt, Exception):
+            raise receipt
         if receipt["query_code"] != code:  # same answer as an unknown number: reveals nothing
             raise NotFound(f"no application {number!r} with that query code", {"code": ["does not match"]})
-        case = self.call("workflow", "get_case", number)
+        if isinstance(case, Exception):
+            raise case
         stage = next((t["stage"] for t in case["tasks"] if t["status"] == "open"), None)
         certificate = None
         if case["status"] == "approved":
