@@ -1,9 +1,9 @@
 """Store, send and follow one SMS: the database side of notify, used by the service's entrypoints.
 
 Every message is stored before anything is sent; the row is the truth. Sending claims the row
-(pending → sending) so two green threads or two replicas never submit it together (a message due at once is stored
-already claimed); the parts the SMSC takes are recorded with their ids, with 'sent' or with the
-retry, so a retry sends only what is missing.
+(pending → sending; a message due at once is stored already claimed) so two green threads or two
+replicas never submit it together; the parts the SMSC takes are recorded with their ids, together
+with 'sent' or with the retry, so a retry sends only what is missing.
 Never twice: the unique (event, recipient, template) constraint is the rule, Redis the fast path.
 """
 

@@ -15,7 +15,9 @@ from notify.receipts import ReceiptBatcher
 from sunlight.db import Database
 
 log = logging.getLogger(__name__)
-RECEIPT_WAIT_SECONDS = 3.0  # a receipt can overtake the recording of its own submit
+# a receipt can overtake the recording of its own submit: a message's parts are recorded once its last part
+# is taken, each submit waiting up to SMPP_TIMEOUT_SECONDS; waiting costs one query per batch, not a thread each
+RECEIPT_WAIT_SECONDS = 30.0
 
 
 class SmsGateway(DependencyProvider):  # type: ignore[misc]
