@@ -110,31 +110,25 @@ def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Templa
     stored: Claim | None = None
     try:
         with store.unit_of_work() as uow:
-            exists = uow.session.scalar(select(Message.id).where(
-                Message.event_id == event.event_id, Message.recipient == rendered.recipient,
-                Message.template == rendered.template))
-            if exists is None:
-                opted_out = not template.essential and uow.session.get(OptOut, rendered.recipient) is not None
-                claimed = claim and not opted_out and not_before <= now
-                message = Message(
-                    event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
-                    template=rendered.template, text=rendered.text, attempts=0, created_at=now,
-                    status="opted_out" if opted_out else "sending" if claimed else "pending",
-                    event_at=event.occurred_at, not_before=not_before, claimed_at=now if claimed else None,
-                    parts=len(domain.segments(rendered.text, 0)),
-                    error="recipient opted out of non-essential messages" if opted_out else None,
-                )
-                uow.session.add(message)
-                uow.session.flush()
-                if not opted_out:
-                    stored = Claim(int(message.id), message.recipient, message.text, message.template,
-                                   message.event_at, 1 if claimed else 0, frozenset(),
-                                   _recent(uow.session, message.recipient, now) if claimed else 0)
-    except IntegrityError:  # a concurrent delivery of the same event won the insert
-        stored, exists = None, -1
-    guard.remember(*key)
-    if exists is not None:
+            opted_out = not template.essential and uow.session.get(OptOut, rendered.recipient) is not None
+            claimed = claim and not opted_out and not_before <= now
+            message = Message(
+                event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
+                template=rendered.template, text=rendered.text, attempts=0, created_at=now,
+                status="opted_out" if opted_out else "sending" if claimed else "pending",
+                event_at=event.occurred_at, not_before=not_before, claimed_at=now if claimed else None,
+                parts=len(domain.segments(rendered.text, 0)),
+                error="recipient opted out of non-essential messages" if opted_out else None,
+            )
+            uow.session.add(message)
+            uow.session.flush()  # no select first: the unique constraint answers "stored already"
+            if not opted_out:
+                stored = Claim(int(message.id), message.recipient, message.text, message.template,
+                               message.event_at, 1 if claimed else 0, frozenset(),
+                               _recent(uow.session, message.recipient, now) if claimed else 0)
+    except IntegrityError:  # stored already: a redelivery, or a concurrent delivery of the same event won
         metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
+    guard.remember(*key)
     return stored
 
 
@@ -228,11 +222,11 @@ def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, pol
         assert row is not None
         row.status, row.provider, row.sent_at, row.attempts, row.error = \
             "sent", provider.name, sent_at, claim.attempts, None
-        first = uow.session.scalar(select(MessagePart.provider_id).where(
-            MessagePart.message_id == message_id, MessagePart.number == 1))
-        row.provider_id = first
+        row.provider_id = next((part.provider_id for part in taken if part.number == 1), None) or uow.session.scalar(
+            select(MessagePart.provider_id).where(MessagePart.message_id == message_id, MessagePart.number == 1))
         uow.emit(new_event(SMS_SENT, row.case_number, _payload(row), sent_at))
-        _settle(uow, row, sent_at)  # receipts may have come in while we were still submitting
+        if claim.done:  # an earlier try's parts may all be receipted; the parts taken now have no receipt yet
+            _settle(uow, row, sent_at)
     metrics.SMS_SENT.labels(provider.name, claim.template, "sent").inc()
     if claim.event_at is not None:
         metrics.SMS_EVENT_TO_SUBMIT.labels(claim.template).observe(max((sent_at - claim.event_at).total_seconds(), 0))
