@@ -30,12 +30,15 @@ FINDINGS = (
     "certificate: the same per-event costs as end to end, so 10 submissions/s is above what the 2 cores "
     "carry and the open loop's latency is queueing. The same remedies apply.",
     "**SMS (≥ 200 messages/s).** notify's SMPP client alone moves several hundred messages/s to the fake "
-    "SMSC; through notify a two-part message costs about nine transactions (store, claim, each part, sent, "
-    "each receipt) and two confirmed event publishes in one process. Fixed this round: the SMPP reader no "
-    "longer records receipts itself (it held up every submit response in the window behind a database "
-    "wait) and settling a message locks its row (a receipt and the final 'sent' could both miss the last "
-    "part on PostgreSQL). Would close it: store and claim in one transaction, record the parts and 'sent' "
-    "together, record receipts in batches, and notify replicas (claims are per row, replicas are safe).",
+    "SMSC; through notify a two-part message cost about nine transactions (store, claim, each part, sent, "
+    "each receipt) and two confirmed event publishes in one process. Fixed earlier: the SMPP reader no "
+    "longer records receipts itself and settling a message locks its row. Fixed this round (issue 11): a "
+    "message due now is stored already claimed, its parts are recorded with 'sent' (or with the retry), "
+    "receipts that arrive together are written in one transaction, and the select before the insert is "
+    "gone (the unique constraint answers): two transactions per message plus a share of a receipt batch. "
+    "What is left is CPU: the ORM on the store/sent path and one confirmed publish (and outbox mark) per "
+    "SMS_SENT and per settled message. Would close it: notify replicas (claims are per row, replicas are "
+    "safe) and one confirmed publish per batch in the outbox relay.",
     "**Supervision tick (≥ 100× the scan).** Judged on the regular tick, which finds what fell due since "
     "the previous one: a sorted-set range of a handful against a scan of every row. The catch-up tick "
     "(500 of 10,000 overdue) is dominated by sending back 500 members; there an index on the SQL side "

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import eventlet
 from nameko import config
 from nameko.extensions import DependencyProvider
 
 from notify import delivery, domain
 from notify.providers import SmsProvider, provider_from
+from notify.receipts import ReceiptBatcher
 from sunlight.db import Database
 
 log = logging.getLogger(__name__)
-RECEIPT_WAIT_SECONDS = 3.0  # a receipt can overtake the recording of its own submit
+# a receipt can overtake the recording of its own submit: a message's parts are recorded once its last part
+# is taken, each submit waiting up to SMPP_TIMEOUT_SECONDS; waiting costs one query per batch, not a thread each
+RECEIPT_WAIT_SECONDS = 30.0
 
 
 class SmsGateway(DependencyProvider):  # type: ignore[misc]
@@ -23,6 +25,7 @@ class SmsGateway(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         self.provider: SmsProvider = provider_from(dict(config), self._on_receipt)
+        self.receipts = ReceiptBatcher(self._record, wait=RECEIPT_WAIT_SECONDS)
 
     def _store(self) -> Any:
         for extension in self.container.dependencies:
@@ -31,14 +34,10 @@ class SmsGateway(DependencyProvider):  # type: ignore[misc]
         raise RuntimeError("SmsGateway needs the service's Database dependency")
 
     def _on_receipt(self, receipt: domain.Receipt) -> None:
-        store = self._store()
-        waited = 0.0
-        while not delivery.record_receipt(store, receipt, datetime.now(UTC)):
-            if waited >= RECEIPT_WAIT_SECONDS:
-                log.warning("delivery receipt for unknown SMSC id %s (%s) ignored", receipt.provider_id, receipt.stat)
-                return
-            eventlet.sleep(0.1)
-            waited += 0.1
+        self.receipts.record(receipt)
+
+    def _record(self, receipts: list[domain.Receipt], now: datetime) -> list[bool]:
+        return delivery.record_receipts(self._store(), receipts, now)
 
     def stop(self) -> None:
         self.provider.close()

@@ -239,9 +239,9 @@ class NotifyService(base.ServiceBase):
         rendered = domain.render(template, values, signature=signature, recipient=recipient)
         now = datetime.now(UTC)
         guard = delivery.OnceGuard(self.singleton.client, self.singleton.prefix)
-        message_id = delivery.store_message(
+        claim = delivery.store_and_claim(
             self.db, guard, event, template, rendered, not_before=domain.send_not_before(template, now, CALENDAR),
             now=now,
         )
-        if message_id is not None:
-            delivery.send_message(self.db, self.sms, message_id, lambda: datetime.now(UTC), _policy())
+        if claim is not None:
+            delivery.deliver(self.db, self.sms, claim, lambda: datetime.now(UTC), _policy())

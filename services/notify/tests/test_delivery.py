@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import redis as redis_lib
 import yaml
+from sqlalchemy import select
 
 from conftest import StoreFactory
 from notify import delivery, domain
-from notify.models import Message, MessagePart, OptOut, metadata
-from notify.providers import SmppProvider
+from notify.models import Message, MessagePart, OptOut, metadata, outbox
+from notify.providers import SmppProvider, TransientSendError
 from notify.settings import MIGRATIONS, TEMPLATES
-from sunlight.contracts import CERTIFICATE_ISSUED, new_event
+from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, new_event
 from sunlight.db import Store
 from tests.fake_smsc import FakeSmsc, running_smsc
 
@@ -204,3 +205,83 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_up_again_after_the_lease(stor
     assert delivery.due_messages(store, now + timedelta(seconds=30), POLICY) == []
     assert delivery.due_messages(store, now + POLICY.claim_lease + timedelta(seconds=1), POLICY) == [message_id]
     assert "in doubt" in (row(store, message_id).error or "")
+
+
+class Line:
+    """An SMSC line that takes every part; with ``drop_part_two`` it drops on part 2 once, after taking part 1."""
+
+    name = "smpp"
+
+    def __init__(self, *, drop_part_two: bool = False) -> None:
+        self.submitted: list[int] = []
+        self.ids: list[str] = []
+        self.drop = drop_part_two
+
+    def submit(self, recipient: str, segment: domain.Segment, reference: int) -> str:
+        if segment.number == 2 and self.drop:
+            self.drop = False
+            raise TransientSendError("SMSC unreachable: connection reset")
+        self.submitted.append(segment.number)
+        self.ids.append(f"smsc-{reference}")
+        return self.ids[-1]
+
+    def close(self) -> None:
+        return None
+
+
+def parts_of(store: Store, message_id: int) -> list[tuple[int, str]]:
+    with store.read() as session:
+        return sorted((p.number, p.status) for p in session.query(MessagePart).filter_by(message_id=message_id))
+
+
+def test_a_message_due_now_is_stored_already_claimed_so_no_other_sender_takes_it(
+        store: Store, guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    event = completion_event()
+    claim = delivery.store_and_claim(store, guard, event, COMPLETED, rendered(), not_before=now, now=now)
+    assert claim is not None and claim.attempts == 1 and claim.done == frozenset()
+    assert row(store, claim.message_id).status == "sending"
+    assert delivery.store_and_claim(store, guard, event, COMPLETED, rendered(), not_before=now, now=now) is None
+    assert delivery.send_message(store, Line(), claim.message_id, lambda: now, POLICY) == "skipped"
+    assert delivery.due_messages(store, now, POLICY) == []
+
+
+def test_a_message_held_for_later_is_stored_pending_and_not_claimed(store: Store, guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=10)
+    assert delivery.store_and_claim(store, guard, completion_event(), COMPLETED, rendered(), not_before=later,
+                                    now=now) is None
+    [message_id] = delivery.due_messages(store, later, POLICY)
+    assert row(store, message_id).status == "pending"
+
+
+def test_a_part_the_smsc_took_before_the_line_dropped_is_kept_and_the_retry_sends_only_the_rest(
+        store: Store, guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    claim = delivery.store_and_claim(store, guard, completion_event(), COMPLETED, rendered(), not_before=now, now=now)
+    assert claim is not None
+    provider = Line(drop_part_two=True)
+    assert delivery.deliver(store, provider, claim, lambda: datetime.now(UTC), POLICY) == "retry"
+    assert parts_of(store, claim.message_id) == [(1, "sent")] and row(store, claim.message_id).status == "pending"
+    outcome = delivery.send_message(store, provider, claim.message_id, lambda: datetime.now(UTC) + timedelta(hours=1),
+                                    POLICY)
+    assert outcome == "sent" and provider.submitted == [1, 2]
+    assert parts_of(store, claim.message_id) == [(1, "sent"), (2, "sent")]
+    message = row(store, claim.message_id)
+    assert message.status == "sent" and message.attempts == 2
+
+
+def test_receipts_recorded_together_settle_the_message_once_and_an_unknown_one_is_left_for_later(
+        store: Store, guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    claim = delivery.store_and_claim(store, guard, completion_event(), COMPLETED, rendered(), not_before=now, now=now)
+    assert claim is not None
+    line = Line()
+    assert delivery.deliver(store, line, claim, lambda: now, POLICY) == "sent"
+    receipts = [domain.Receipt(provider_id, "DELIVRD", "000") for provider_id in [*line.ids, line.ids[0], "nobody"]]
+    assert delivery.record_receipts(store, receipts, now) == [True, True, True, False]
+    assert row(store, claim.message_id).status == "delivered"
+    assert parts_of(store, claim.message_id) == [(1, "delivered"), (2, "delivered")]
+    with store.read() as session:
+        events = session.execute(select(outbox.c.event_type)).scalars().all()
+    assert events.count(SMS_DELIVERED) == 1
