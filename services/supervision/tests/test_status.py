@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
+from siblings import sibling
 
 from sunlight.errors import NotFound
 from supervision.domain import clocks, status
 from supervision.domain.lights import Thresholds
 
-
-def _sibling(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"supervision_{name}", Path(__file__).with_name(f"{name}.py"))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-story = _sibling("test_clocks")
+story = sibling("test_clocks")
 at, CAL, CASE, REVIEW = story.at, story.CAL, story.CASE, story.REVIEW
 
 

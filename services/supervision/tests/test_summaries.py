@@ -8,14 +8,13 @@ figures. Events that arrive before their case are kept and placed; a duplicate c
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from siblings import sibling
 from sqlalchemy import delete, func, select
 
 from sunlight.db import Store
@@ -25,17 +24,8 @@ from supervision.domain.clocks import COMPLAINT, HANDLING
 from supervision.models import CaseClockRow, LightRow, StageClockRow, metadata
 from supervision.settings import MIGRATIONS, thresholds_config
 
-
-def _sibling(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"supervision_{name}", Path(__file__).with_name(f"{name}.py"))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-story = _sibling("test_clocks")
-complaint = _sibling("test_complaint_lights")
+story = sibling("test_clocks")
+complaint = sibling("test_complaint_lights")
 at, CASE, REVIEW = story.at, story.CASE, story.REVIEW
 RULES = watch.Rules(story.CAL, thresholds_config())
 SOURCES = {"application.accepted": "intake", "complaint.filed": "supervision", "complaint.resolved": "supervision"}

@@ -6,16 +6,15 @@ the audit log and its case reconciled at the time it happened. Ticks then run at
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from siblings import sibling
 from sqlalchemy import select
 
 from sunlight.db import Store
@@ -24,16 +23,7 @@ from supervision.dependencies import DueIndex
 from supervision.models import CaseClockRow, LightRow, metadata
 from supervision.settings import MIGRATIONS, thresholds_config
 
-
-def _sibling(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"supervision_{name}", Path(__file__).with_name(f"{name}.py"))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-story = _sibling("test_clocks")
+story = sibling("test_clocks")
 at, CASE, REVIEW, STORY = story.at, story.CASE, story.REVIEW, story.STORY
 RULES = watch.Rules(story.CAL, thresholds_config())
 SOURCES = {"application.accepted": "intake"}
