@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)/services/gateway:$(CURDIR)
 
-.PHONY: install test lint typecheck demo bench bench-status clean ci chaos audit
+.PHONY: install test lint typecheck demo bench bench-status bench-e2e clean ci chaos audit
 
 install: $(STAMP)
 
@@ -45,6 +45,9 @@ bench: $(STAMP)
 
 bench-status: $(STAMP)  # the status lookup alone, before/after a change to its path
 	$(PY) -m bench.status
+
+bench-e2e: $(STAMP)  # end to end alone (BACKEND=sqlite|postgresql): cases/s, latency, CPU per case per service
+	$(PY) -m bench.e2e_alone
 
 ci:
 	.ci/run

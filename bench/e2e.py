@@ -100,3 +100,4 @@ def replicas(service: str, rows: list[Row], backend: str = "postgresql") -> None
     rows.append(Row(f"scale_{service}_2_replicas", f"shop-sign cases/s with 2 replicas of {service} ({backend})",
                     two, f"1 replica of {service}", one, target="report what 2 cores allow",
                     note=f"{two.median / one.median:.2f}× with the second replica"))
+
