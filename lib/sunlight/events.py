@@ -48,6 +48,7 @@ DEADLINE_RED = "deadline.red"
 CASE_URGED = "case.urged"
 RATING_RECEIVED = "rating.received"
 VIOLATION_RAISED = "violation.raised"
+VIOLATION_WITHDRAWN = "violation.withdrawn"
 COMPLAINT_FILED = "complaint.filed"
 COMPLAINT_RESOLVED = "complaint.resolved"
 
@@ -89,6 +90,7 @@ _EVENTS: tuple[tuple[str, str, type[Schema]], ...] = (
     (CASE_URGED, "supervision", payloads.CaseUrged),
     (RATING_RECEIVED, "supervision", payloads.RatingReceived),
     (VIOLATION_RAISED, "supervision", payloads.ViolationRaised),
+    (VIOLATION_WITHDRAWN, "supervision", payloads.ViolationWithdrawn),
     (COMPLAINT_FILED, "supervision", payloads.ComplaintFiled),
     (COMPLAINT_RESOLVED, "supervision", payloads.ComplaintResolved),
     (ACCESS_DENIED, "gateway", payloads.AccessDenied),

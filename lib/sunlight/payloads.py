@@ -281,6 +281,18 @@ class ViolationRaised(_Strict):
     detail = fields.String(load_default="")
 
 
+class ViolationWithdrawn(_Strict):
+    """A violation raised earlier that late-delivered records disproved; the raising stays in the audit log."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["unassigned-post", "skipped-stage", "refusal-without-reason", "unlisted-fee"]))
+    target = fields.String(required=True)
+    tenant = fields.String(required=True)
+    evidence = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))  # what disproved it
+    raised_at = fields.AwareDateTime(required=True)
+    detail = fields.String(load_default="")
+
+
 class ComplaintFiled(_Strict):
     """A complaint accepted online, numbered and routed to a handler post with its deadline."""
 

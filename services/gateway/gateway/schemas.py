@@ -300,6 +300,10 @@ class ViolationSchema(_Answer):
     evidence = fields.Raw(metadata={"description": "the audit records that prove it"})
     detail = fields.String()
     raised_at = fields.String()
+    withdrawn = fields.Boolean(metadata={"description": "disproved by a record delivered late; never published"})
+    withdrawn_at = fields.String(allow_none=True)
+    withdrawal_evidence = fields.Raw(metadata={"description": "the audit records that disproved it"})
+    withdrawal_detail = fields.String()
 
 
 class ChainVerificationSchema(_Answer):
