@@ -113,6 +113,7 @@ def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
             "kind": found.kind, "target": found.target, "tenant": tenant, "evidence": list(found.evidence),
             "detail": found.detail}, now))
         metrics.VIOLATIONS.labels(tenant, found.kind, "raised").inc()
+        metrics.VIOLATIONS.labels(tenant, found.kind, "withdrawn")  # at 0: so its first withdrawal is an increase
         raised += 1
     return raised
 
