@@ -43,7 +43,9 @@ def _skipped_stages(rpc: Any, number: str, **asked: Any) -> list[dict[str, Any]]
 
 
 def test_an_approval_seen_before_its_completions_is_withdrawn_when_they_arrive(faulty: FaultyStack, rpc: Any) -> None:
-    faulty.start("gateway")
+    # /results lists a violation only once it has stood 5 minutes (the grace for retries): here at once,
+    # to see the accusation published and then withdrawn
+    faulty.stack.start("gateway", {**faulty.env("gateway"), "RESULTS_VIOLATION_GRACE_SECONDS": "0"})
     faulty.stack.wait_healthy()
     faulty.stack.stop("supervision")
     number = finish_patiently(rpc, {**submit_patiently(rpc, 8400), "fees_due": []})
@@ -58,6 +60,7 @@ def test_an_approval_seen_before_its_completions_is_withdrawn_when_they_arrive(f
     faulty.start("supervision")
     raised = patiently(lambda: _skipped_stages(rpc, number) or None, what="the skipped stages to be raised")
     assert all(not v["withdrawn"] for v in raised)
+    assert not _skipped_stages(rpc, number, settled_seconds=300), "the default grace would not list them yet"
     patiently(lambda: number in _results_page(faulty) or None, what="/results to list the accusation")
 
     # the completions arrive late, as from the retry queue: they happened before the approval

@@ -66,6 +66,8 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     ("POST", "/api/cases/{number}/payments"): Allowed(frozenset({"gs-clerk"}), NOBODY),
     ("GET", "/api/supervision/lights"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
     ("GET", "/api/supervision/stats"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
+    ("GET", "/api/supervision/violations"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR,
+                                                     INSPECTOR),
     ("POST", "/api/cases/{number}/urgings"): Allowed(frozenset({"gs-supervisor"}), NOBODY),
     ("POST", "/api/cases/{number}/delay-reasons"): Allowed(frozenset({"gs-reviewer"}), NOBODY),
     ("GET", "/api/inspection/cases"): public(INSPECTOR),

@@ -55,6 +55,8 @@ class ViolationListRequest(ViolationsRequest):
     """The public list leaves withdrawn violations out; supervisors and inspectors ask for them too."""
 
     include_withdrawn = fields.Boolean(load_default=False)
+    #: only those raised at least this long ago: the public list waits for late-delivered events first
+    settled_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class Complainant(_Strict):

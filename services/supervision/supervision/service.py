@@ -240,6 +240,8 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
             query = query.where(ViolationRow.tenant == data["tenant"])
         if not data["include_withdrawn"]:  # a disproved accusation is never published
             query = query.where(ViolationRow.withdrawn_at.is_(None))
+        if data["settled_seconds"]:
+            query = query.where(ViolationRow.raised_at <= _now() - timedelta(seconds=data["settled_seconds"]))
         with self.db.read() as session:
             return [watch.violation_view(row) for row in session.scalars(query)]
 
