@@ -198,6 +198,10 @@ def business() -> dict[str, Any]:
          timeseries("Tasks completed by stage and decision /h",
                     [(f"sum by (stage, decision) (rate(sunlight_tasks_completed_total{RATE})) * 3600",
                       "{{stage}} {{decision}}")], "none")],
+        [timeseries("Violations raised and withdrawn /day",
+                    [(f"sum by (kind, outcome) (rate(sunlight_violations_total{{{t}}}[1d])) * 86400",
+                      "{{kind}} {{outcome}}")],
+                    "none", "Withdrawn: raised before a late-delivered event showed it was none; taken off /results.")],
     ], [variable("tenant", "label_values(sunlight_applications_accepted_total, tenant)")])
 
 

@@ -1,11 +1,12 @@
-"""The event envelope and how a message becomes an Event and back; payload schemas are in ``payloads``.
+"""The event envelope and how a message becomes an Event and back; event names are in ``events``.
 
 Every event is named in the past tense and carries an ``event_id``, the case number, the time it
 happened and a schema version. A consumer validates the envelope and the payload of every event it
 receives; a malformed event is a permanent failure and goes to the dead-letter queue.
 
-Every name of ``sunlight.payloads`` is re-exported here, so ``from sunlight.contracts import X``
-keeps working for event names and payload schemas alike.
+Every public name of ``sunlight.events`` (event names, publishers) and ``sunlight.payloads`` (payload
+schemas) is re-exported here by star import, so ``from sunlight.contracts import X`` works for all of
+them; neither module keeps an ``__all__``, so a new event or schema needs no second list to update.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from sunlight.errors import ValidationFailed
-from sunlight.payloads import *  # noqa: F403  (re-export: event names and payload schemas)
-from sunlight.payloads import PAYLOAD_SCHEMAS, PUBLISHERS
-from sunlight.payloads import __all__ as _payload_names
+from sunlight.events import *  # noqa: F403  (re-export: event names and publishers)
+from sunlight.events import PAYLOAD_SCHEMAS, PUBLISHERS
+from sunlight.payloads import *  # noqa: F403  (re-export: payload schemas)
 
 SCHEMA_VERSION = 1
 
 
 class Envelope(Schema):
-    """Built after ``sunlight.payloads`` registered every payload schema: it lists the known types."""
+    """Built after ``sunlight.events`` registered every payload schema: it lists the known types."""
 
     class Meta:
         unknown = RAISE
@@ -125,5 +126,3 @@ def mask_mobile(mobile: str) -> str:
         return "*" * len(mobile)
     return f"{mobile[:3]}****{mobile[-4:]}"
 
-
-__all__ = [*_payload_names, "SCHEMA_VERSION", "Envelope", "Event", "new_event", "load_or_fail", "mask_mobile"]

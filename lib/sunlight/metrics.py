@@ -80,6 +80,10 @@ SUPERVISION_TICK = Gauge(
     "sunlight_supervision_tick_last_run_timestamp_seconds",
     "When supervision last looked for lights fallen due (set by the replica holding the tick lock)",
 )
+VIOLATIONS = Counter(
+    "sunlight_violations_total", "Violations raised, and raised ones withdrawn when late records disproved them",
+    ["tenant", "kind", "outcome"],
+)
 RATINGS = Counter("sunlight_ratings_total", "Applicants' ratings of completed cases (每事一卡)", ["tenant", "level"])
 TASKS_CLOSED_ON_TIME = Counter(
     "sunlight_tasks_closed_total", "Tasks completed, by whether they met their stage limit", ["tenant", "on_time"]

@@ -1,61 +1,13 @@
-"""Payload schemas: every event's name, the service that publishes it and what its payload holds.
+"""Payload schemas: what each event's payload holds, one marshmallow schema per event type.
 
-One marshmallow schema per event type, registered once in the ``_EVENTS`` table at the end. The
-envelope around a payload (event id, time, version) and the validation of whole messages live in
-``sunlight.contracts``, which builds its envelope from ``PAYLOAD_SCHEMAS`` when it is imported: a
-new event type is added to this module, never registered later from elsewhere.
+Event names, their publishers and which schema each one uses are registered in ``sunlight.events``;
+the envelope around a payload (event id, time, version) and the validation of whole messages live in
+``sunlight.contracts``, which re-exports this module and ``sunlight.events`` for every importer.
 """
 
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
-
-# intake: the window accepts, refuses (不予受理) and takes corrections (补正)
-APPLICATION_ACCEPTED = "application.accepted"
-APPLICATION_REFUSED = "application.refused"
-APPLICATION_CORRECTED = "application.corrected"
-
-# workflow: cases and the tasks of each post
-CASE_OPENED = "case.opened"
-TASK_CREATED = "task.created"
-TASK_COMPLETED = "task.completed"
-CASE_APPROVED = "case.approved"
-CASE_REJECTED = "case.rejected"
-CASE_RETURNED = "case.returned"
-CASE_RESUMED = "case.resumed"
-CASE_SUSPENDED = "case.suspended"
-CASE_WITHDRAWN = "case.withdrawn"
-TASK_CLAIMED = "task.claimed"
-TASK_TRANSFERRED = "task.transferred"
-TASK_DELEGATED = "task.delegated"
-
-# registry: certificates, fees, refunds and mortgages
-CERTIFICATE_ISSUED = "certificate.issued"
-PAYMENT_RECORDED = "payment.recorded"
-PAYMENT_REFUNDED = "payment.refunded"
-MORTGAGE_REGISTERED = "mortgage.registered"
-MORTGAGE_RELEASED = "mortgage.released"
-
-# notify: each SMS handed to the SMSC, then delivered or failed
-SMS_SENT = "sms.sent"
-SMS_DELIVERED = "sms.delivered"
-SMS_FAILED = "sms.failed"
-
-# supervision (电子监察): lights, urging, ratings, violations, complaints (信访)
-DEADLINE_PROMPTED = "deadline.prompted"
-DEADLINE_YELLOW = "deadline.yellow"
-DEADLINE_RED = "deadline.red"
-CASE_URGED = "case.urged"
-RATING_RECEIVED = "rating.received"
-VIOLATION_RAISED = "violation.raised"
-COMPLAINT_FILED = "complaint.filed"
-COMPLAINT_RESOLVED = "complaint.resolved"
-
-# gateway: a refused access (403)
-ACCESS_DENIED = "access.denied"
-
-#: services whose events supervision audits
-AUDITED_SERVICES: tuple[str, ...] = ("intake", "workflow", "registry", "notify", "gateway")
 
 
 class _Strict(Schema):
@@ -329,6 +281,18 @@ class ViolationRaised(_Strict):
     detail = fields.String(load_default="")
 
 
+class ViolationWithdrawn(_Strict):
+    """A violation raised earlier that late-delivered records disproved; the raising stays in the audit log."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["unassigned-post", "skipped-stage", "refusal-without-reason", "unlisted-fee"]))
+    target = fields.String(required=True)
+    tenant = fields.String(required=True)
+    evidence = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))  # what disproved it
+    raised_at = fields.AwareDateTime(required=True)
+    detail = fields.String(load_default="")
+
+
 class ComplaintFiled(_Strict):
     """A complaint accepted online, numbered and routed to a handler post with its deadline."""
 
@@ -358,57 +322,3 @@ class AccessDenied(_Strict):
     method = fields.String(required=True)
     path = fields.String(required=True)
     reason = fields.String(required=True)
-
-
-#: every event type: who publishes it (the exchange is ``<service>.events``) and its payload schema
-_EVENTS: tuple[tuple[str, str, type[Schema]], ...] = (
-    (APPLICATION_ACCEPTED, "intake", ApplicationAccepted),
-    (APPLICATION_REFUSED, "intake", ApplicationRefused),
-    (APPLICATION_CORRECTED, "intake", ApplicationCorrected),
-    (CASE_OPENED, "workflow", CaseOpened),
-    (TASK_CREATED, "workflow", TaskCreated),
-    (TASK_COMPLETED, "workflow", TaskCompleted),
-    (CASE_APPROVED, "workflow", CaseDecided),
-    (CASE_REJECTED, "workflow", CaseDecided),
-    (CASE_RETURNED, "workflow", CaseReturned),
-    (CASE_RESUMED, "workflow", CaseResumed),
-    (CASE_SUSPENDED, "workflow", CaseSuspended),
-    (CASE_WITHDRAWN, "workflow", CaseWithdrawn),
-    (TASK_CLAIMED, "workflow", TaskClaimed),
-    (TASK_TRANSFERRED, "workflow", TaskMoved),
-    (TASK_DELEGATED, "workflow", TaskMoved),
-    (CERTIFICATE_ISSUED, "registry", CertificateIssued),
-    (PAYMENT_RECORDED, "registry", PaymentRecorded),
-    (PAYMENT_REFUNDED, "registry", PaymentRefunded),
-    (MORTGAGE_REGISTERED, "registry", MortgageRegistered),
-    (MORTGAGE_RELEASED, "registry", MortgageReleased),
-    (SMS_SENT, "notify", SmsSent),
-    (SMS_DELIVERED, "notify", SmsDelivered),
-    (SMS_FAILED, "notify", SmsFailed),
-    (DEADLINE_PROMPTED, "supervision", DeadlineLight),
-    (DEADLINE_YELLOW, "supervision", DeadlineLight),
-    (DEADLINE_RED, "supervision", DeadlineLight),
-    (CASE_URGED, "supervision", CaseUrged),
-    (RATING_RECEIVED, "supervision", RatingReceived),
-    (VIOLATION_RAISED, "supervision", ViolationRaised),
-    (COMPLAINT_FILED, "supervision", ComplaintFiled),
-    (COMPLAINT_RESOLVED, "supervision", ComplaintResolved),
-    (ACCESS_DENIED, "gateway", AccessDenied),
-)
-PUBLISHERS: dict[str, str] = {event_type: publisher for event_type, publisher, _ in _EVENTS}
-PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {event_type: schema for event_type, _, schema in _EVENTS}
-
-__all__ = [
-    "APPLICATION_ACCEPTED", "APPLICATION_REFUSED", "APPLICATION_CORRECTED", "CASE_OPENED", "TASK_CREATED",
-    "TASK_COMPLETED", "CASE_APPROVED", "CASE_REJECTED", "CASE_RETURNED", "CASE_RESUMED", "CASE_SUSPENDED",
-    "CASE_WITHDRAWN", "TASK_CLAIMED", "TASK_TRANSFERRED", "TASK_DELEGATED", "CERTIFICATE_ISSUED",
-    "PAYMENT_RECORDED", "PAYMENT_REFUNDED", "MORTGAGE_REGISTERED", "MORTGAGE_RELEASED", "SMS_SENT",
-    "SMS_DELIVERED", "SMS_FAILED", "DEADLINE_PROMPTED", "DEADLINE_YELLOW", "DEADLINE_RED", "CASE_URGED",
-    "RATING_RECEIVED", "VIOLATION_RAISED", "COMPLAINT_FILED", "COMPLAINT_RESOLVED", "ACCESS_DENIED",
-    "AUDITED_SERVICES", "PUBLISHERS", "PAYLOAD_SCHEMAS", "ApplicantContact", "ApplicationAccepted",
-    "CaseOpened", "TaskCreated", "TaskCompleted", "CaseDecided", "CertificateIssued", "SmsSent",
-    "PaymentRecorded", "PaymentRefunded", "MortgageRegistered", "MortgageReleased", "DeadlineLight",
-    "CaseUrged", "SmsDelivered", "SmsFailed", "ApplicationRefused", "ApplicationCorrected", "RatingReceived",
-    "CaseReturned", "CaseSuspended", "CaseResumed", "CaseWithdrawn", "TaskClaimed", "TaskMoved",
-    "ViolationRaised", "ComplaintFiled", "ComplaintResolved", "AccessDenied",
-]

@@ -156,6 +156,10 @@ PAYLOADS[contracts.RATING_RECEIVED] = {"level": 2, "bad": True, "tenant": "xz", 
 # supervision's violations and complaints (信访)
 PAYLOADS[contracts.VIOLATION_RAISED] = {"kind": "unassigned-post", "target": "XZ-2025-000001.review.1",
                                         "tenant": "xz", "evidence": [12, 15], "detail": "审批岗越权办理"}
+# raised too early: the task.transferred delivered late (seq 19) shows the post was the assigned one
+PAYLOADS[contracts.VIOLATION_WITHDRAWN] = {"kind": "unassigned-post", "target": "XZ-2025-000001.review.1",
+                                           "tenant": "xz", "evidence": [19], "raised_at": NOW,
+                                           "detail": "迟到的转办记录表明并非越权"}
 PAYLOADS[contracts.COMPLAINT_FILED] = {"tenant": "xz", "complainant": APPLICANT, "subject": "审批超期",
                                        "handler_post": "xz/petition-office/handler", "deadline": NOW,
                                        "about_case": "XZ-2025-000001"}

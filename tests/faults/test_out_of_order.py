@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from kombu import Connection, Queue
 
-from sunlight.payloads import APPLICATION_ACCEPTED
+from sunlight.contracts import APPLICATION_ACCEPTED
 from tests.faults.books import check_books, finish_patiently, patiently, settled, submit_patiently
 from tests.faults.conftest import FaultyStack
 from tests.integration.support import query

@@ -66,6 +66,8 @@ ALLOWED: dict[tuple[str, str], Allowed] = {
     ("POST", "/api/cases/{number}/payments"): Allowed(frozenset({"gs-clerk"}), NOBODY),
     ("GET", "/api/supervision/lights"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
     ("GET", "/api/supervision/stats"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR, INSPECTOR),
+    ("GET", "/api/supervision/violations"): Allowed(frozenset({"gs-leader", "gs-supervisor"}) | INSPECTOR,
+                                                     INSPECTOR),
     ("POST", "/api/cases/{number}/urgings"): Allowed(frozenset({"gs-supervisor"}), NOBODY),
     ("POST", "/api/cases/{number}/delay-reasons"): Allowed(frozenset({"gs-reviewer"}), NOBODY),
     ("GET", "/api/inspection/cases"): public(INSPECTOR),
@@ -132,6 +134,7 @@ def request_for(route: tuple[str, str], whose: str, cases: dict[str, str]) -> tu
         path = f"/api/complaints/GS-XF-2026-999999?code={UNKNOWN_CODE}"
     query = {"/api/tasks": f"?post={reviewer_post}", "/staff/inbox": f"?post={reviewer_post}",
              "/api/supervision/lights": f"?tenant={tenant}", "/api/supervision/stats": f"?tenant={tenant}",
+             "/api/supervision/violations": f"?tenant={tenant}",
              "/api/inspection/lights": f"?tenant={tenant}", "/status": f"?number={number}&code={UNKNOWN_CODE}",
              "/api/applications/{number}/status": f"?code={UNKNOWN_CODE}",
              "/supervision": f"?tenant={tenant}", "/supervision/statistics": f"?tenant={tenant}",

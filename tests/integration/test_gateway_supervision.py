@@ -105,6 +105,16 @@ def test_statistics_come_as_json_or_csv_for_the_own_tenant_only(stack: Stack) ->
     assert http(stack, "GET", "/api/supervision/stats?tenant=hz-land", headers=sign_in(stack, "inspector"))[0] == 200
 
 
+def test_violations_are_read_by_the_own_tenants_supervisor_each_marked_withdrawn_or_not(stack: Stack) -> None:
+    supervisor = sign_in(stack, "gs-supervisor")
+    status, rows = http(stack, "GET", "/api/supervision/violations", headers=supervisor)
+    assert status == 200 and {r["tenant"] for r in rows} <= {"gs-city"}
+    assert all(isinstance(r["withdrawn"], bool) and "withdrawal_evidence" in r for r in rows)
+    assert http(stack, "GET", "/api/supervision/violations?tenant=hz-land", headers=supervisor)[0] == 403
+    inspector = sign_in(stack, "inspector")
+    assert http(stack, "GET", "/api/supervision/violations?tenant=hz-land", headers=inspector)[0] == 200
+
+
 def test_a_complaint_is_filed_online_and_followed_with_its_query_code_masked(stack: Stack) -> None:
     complaint = {"tenant": "gs-city", "complainant": {"name": "王芳", "mobile": "13957112345"},
                  "subject": "招牌审批拖延", "text": "申请两周无回音 <script>alert(1)</script>"}

@@ -70,6 +70,15 @@ class SupervisionRoutes:
                 "Content-Disposition": 'attachment; filename="statistics.csv"'})
         return 200, self.call("supervision", "statistics", wanted)
 
+    @http("GET", "/api/supervision/violations")  # type: ignore[untyped-decorator]
+    @endpoint
+    def supervision_violations(self, request: Request) -> tuple[int, Any]:
+        """Violations of the own tenant (inspectors: any), oldest first; withdrawn ones shown and marked so."""
+        who = self.principal(request)
+        asked = query(request, schemas.ViolationsQuerySchema(), "violations query")
+        tenant = self.guard(request, lambda: domain.watched_tenant(who, asked.get("tenant")), who)
+        return 200, self.call("supervision", "violations", {"tenant": tenant, "include_withdrawn": True})
+
     @http("POST", "/api/cases/<number>/urgings")  # type: ignore[untyped-decorator]
     @endpoint
     def urge(self, request: Request, number: str) -> tuple[int, Any]:

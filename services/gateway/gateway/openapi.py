@@ -67,6 +67,10 @@ ROUTES: tuple[Route, ...] = (
           "post, department, item and tenant; CSV with format=csv or Accept: text/csv", schemas.StatisticsRowSchema,
           many=True, query_schema=schemas.StatisticsQuerySchema, also_csv=True, errors=(401, 403, 422, 503),
           secured=True),
+    Route("GET", "/api/supervision/violations", "Violations found in the own tenant's cases (inspectors: any), with "
+          "their evidence; one withdrawn after a late record disproved it is marked withdrawn, never published",
+          schemas.ViolationSchema, many=True, query_schema=schemas.ViolationsQuerySchema,
+          errors=(401, 403, 422, 503), secured=True),
     Route("POST", "/api/cases/<number>/urgings", "督办: the tenant's supervisor orders an overdue case or stage "
           "finished by a new deadline", schemas.UrgingSchema, status=201, request=schemas.UrgeRequestSchema,
           errors=WRITE_ERRORS, secured=True),

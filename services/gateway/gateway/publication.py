@@ -47,6 +47,8 @@ def published(certificates: Iterable[Mapping[str, Any]], items: Iterable[Mapping
             str(cert["number"]), str(cert.get("item_name", "")), str(cert.get("holder_name", "")),
             str(cert.get("tenant", "")), str(cert.get("issued_at", ""))))
     for found in sorted(violations, key=lambda v: str(v.get("raised_at", "")), reverse=True):
+        if found.get("withdrawn"):  # disproved by a late record: never a public accusation
+            continue
         kind = str(found.get("kind", ""))
         lists["violations"].append(Result(str(found["case_number"]), VIOLATION_NAMES.get(kind, kind), "",
                                           str(found.get("tenant", "")), str(found.get("raised_at", ""))))

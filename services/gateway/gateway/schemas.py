@@ -179,6 +179,11 @@ class LightsQuerySchema(_Strict):
     colour = fields.String(validate=validate.OneOf(COLOURS), metadata={"description": "提醒 · 黄牌 · 红牌"})
 
 
+class ViolationsQuerySchema(_Strict):
+    tenant = fields.String(validate=validate.Length(min=1, max=32),
+                           metadata={"description": "inspectors only may ask another tenant; omitted: all"})
+
+
 class LightSchema(_Answer):
     case_number = fields.String()
     target = fields.String(metadata={"description": "case, or the task id of a stage"})
@@ -300,6 +305,10 @@ class ViolationSchema(_Answer):
     evidence = fields.Raw(metadata={"description": "the audit records that prove it"})
     detail = fields.String()
     raised_at = fields.String()
+    withdrawn = fields.Boolean(metadata={"description": "disproved by a record delivered late; never published"})
+    withdrawn_at = fields.String(allow_none=True)
+    withdrawal_evidence = fields.Raw(metadata={"description": "the audit records that disproved it"})
+    withdrawal_detail = fields.String()
 
 
 class ChainVerificationSchema(_Answer):

@@ -35,3 +35,15 @@ def test_violations_are_published_newest_first_by_case_and_kind_without_their_ev
     assert [(r.number, r.item_name) for r in lists["violations"]] == [
         ("GS-2026-000002", "不予受理未报备理由"), ("GS-2026-000001", "收取目录外费用")]
     assert all("工本费" not in str(r) for r in lists["violations"])
+
+
+def test_a_withdrawn_violation_is_not_published() -> None:
+    """Disproved by a record delivered late: publishing it would be a false public accusation."""
+    lists = publication.published([], ITEMS, [
+        {"case_number": "GS-2026-000003", "kind": "skipped-stage", "tenant": "gs-city", "evidence": [4, 9],
+         "detail": "", "raised_at": "2026-11-03T02:00:00+00:00", "withdrawn": True,
+         "withdrawn_at": "2026-11-03T02:00:05+00:00", "withdrawal_evidence": [11]},
+        {"case_number": "GS-2026-000004", "kind": "skipped-stage", "tenant": "gs-city", "evidence": [5, 8],
+         "detail": "", "raised_at": "2026-11-03T03:00:00+00:00", "withdrawn": False},
+    ])
+    assert [r.number for r in lists["violations"]] == ["GS-2026-000004"]

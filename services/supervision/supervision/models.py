@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Float, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
@@ -142,11 +142,16 @@ class RatingRow(Base):
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+#: one open (not withdrawn) violation per case, kind and target; a withdrawn one raised again is a new row
+OPEN_VIOLATION = text("withdrawn_at IS NULL")
+
+
 class ViolationRow(Base):
-    """A violation found in a case's audit records, raised once per (kind, target), with its evidence."""
+    """A violation found in a case's audit records, with its evidence; withdrawn (never deleted) if disproved."""
 
     __tablename__ = "violations"
-    __table_args__ = (UniqueConstraint("case_number", "kind", "target", name="uq_violation_once"),)
+    __table_args__ = (Index("uq_violation_open", "case_number", "kind", "target", unique=True,
+                            sqlite_where=OPEN_VIOLATION, postgresql_where=OPEN_VIOLATION),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), index=True)
@@ -156,6 +161,9 @@ class ViolationRow(Base):
     evidence: Mapped[str] = mapped_column(Text)  # JSON list of audit log seq numbers
     detail: Mapped[str] = mapped_column(Text, default="")
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawal_evidence: Mapped[str] = mapped_column(Text, default="[]")  # JSON seqs of the records that disproved it
+    withdrawal_detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class ComplaintRow(Base):

@@ -51,6 +51,14 @@ class ViolationsRequest(_Strict):
     tenant = fields.String(load_default=None, allow_none=True)
 
 
+class ViolationListRequest(ViolationsRequest):
+    """The public list leaves withdrawn violations out; supervisors and inspectors ask for them too."""
+
+    include_withdrawn = fields.Boolean(load_default=False)
+    #: only those raised at least this long ago: the public list waits for late-delivered events first
+    settled_seconds = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
 class Complainant(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9][0-9]{9}$"))

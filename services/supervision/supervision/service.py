@@ -52,6 +52,7 @@ from supervision.schemas import (
     ResolveComplaintRequest,
     StatisticsRequest,
     UrgeRequest,
+    ViolationListRequest,
     ViolationsRequest,
 )
 from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
@@ -232,11 +233,15 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def violations(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every violation raised, oldest first, of one tenant or all, each with its audit evidence."""
-        data = load_or_fail(ViolationsRequest(), request or {}, "violations request")
+        """Every violation raised, oldest first, of one tenant or all, with its evidence; withdrawn ones if asked."""
+        data = load_or_fail(ViolationListRequest(), request or {}, "violations request")
         query = select(ViolationRow).order_by(ViolationRow.id)
         if data["tenant"]:
             query = query.where(ViolationRow.tenant == data["tenant"])
+        if not data["include_withdrawn"]:  # a disproved accusation is never published
+            query = query.where(ViolationRow.withdrawn_at.is_(None))
+        if data["settled_seconds"]:
+            query = query.where(ViolationRow.raised_at <= _now() - timedelta(seconds=data["settled_seconds"]))
         with self.db.read() as session:
             return [watch.violation_view(row) for row in session.scalars(query)]
 

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from sunlight import metrics
 from sunlight.calendar import WorkingCalendar
-from sunlight.contracts import DEADLINE_PROMPTED, DEADLINE_RED, DEADLINE_YELLOW, VIOLATION_RAISED, new_event
+from sunlight.contracts import (
+    DEADLINE_PROMPTED,
+    DEADLINE_RED,
+    DEADLINE_YELLOW,
+    VIOLATION_RAISED,
+    VIOLATION_WITHDRAWN,
+    new_event,
+)
 from sunlight.db import Store, UnitOfWork
 from supervision import audit_log, summaries
 from supervision.dependencies import DueIndex
@@ -90,10 +97,13 @@ def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
         payload = json.loads(body).get("payload") or {}
         records.append(violations.Record(seq, event_type, datetime.fromisoformat(occurred_at), payload))
     tenant = violations.tenant_of(records)
-    known = {(row.kind, row.target) for row in
-             uow.session.scalars(select(ViolationRow).where(ViolationRow.case_number == case_number))}
+    open_rows = list(uow.session.scalars(select(ViolationRow).where(ViolationRow.case_number == case_number,
+                                                                    ViolationRow.withdrawn_at.is_(None))))
+    shown = violations.detect(records)
+    withdraw_violations(uow, case_number, records, shown, open_rows, now)
+    known = {(row.kind, row.target) for row in open_rows if row.withdrawn_at is None}
     raised = 0
-    for found in violations.detect(records):
+    for found in shown:
         if (found.kind, found.target) in known:
             continue
         known.add((found.kind, found.target))
@@ -102,14 +112,41 @@ def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
         emit_audited(uow, new_event(VIOLATION_RAISED, case_number, {
             "kind": found.kind, "target": found.target, "tenant": tenant, "evidence": list(found.evidence),
             "detail": found.detail}, now))
+        metrics.VIOLATIONS.labels(tenant, found.kind, "raised").inc()
+        metrics.VIOLATIONS.labels(tenant, found.kind, "withdrawn")  # at 0: so its first withdrawal is an increase
         raised += 1
     return raised
 
 
+def withdraw_violations(uow: UnitOfWork, case_number: str, records: list[violations.Record],
+                        shown: list[violations.Violation], open_rows: list[ViolationRow], now: datetime) -> int:
+    """Withdraw the open violations the records no longer show (``violation.withdrawn``); their rows are kept."""
+    if not open_rows:
+        return 0
+    rows = {(row.kind, row.target): row for row in open_rows}
+    raised = [violations.Violation(row.kind, row.target, tuple(json.loads(row.evidence)), row.detail)
+              for row in open_rows]
+    gone = violations.withdrawals(records, raised, shown)
+    for withdrawal in gone:
+        row = rows[(withdrawal.kind, withdrawal.target)]
+        row.withdrawn_at = now
+        row.withdrawal_evidence = json.dumps(list(withdrawal.evidence))
+        row.withdrawal_detail = withdrawal.detail
+        emit_audited(uow, new_event(VIOLATION_WITHDRAWN, case_number, {
+            "kind": row.kind, "target": row.target, "tenant": row.tenant, "evidence": list(withdrawal.evidence),
+            "raised_at": row.raised_at, "detail": withdrawal.detail}, now))
+        metrics.VIOLATIONS.labels(row.tenant, row.kind, "withdrawn").inc()
+    return len(gone)
+
+
 def violation_view(row: ViolationRow) -> dict[str, Any]:
-    """A violation as the RPCs show it."""
+    """A violation as the RPCs show it; a withdrawn one says so, when, and which records disproved it."""
     return {"case_number": row.case_number, "tenant": row.tenant, "kind": row.kind, "target": row.target,
-            "evidence": json.loads(row.evidence), "detail": row.detail, "raised_at": row.raised_at.isoformat()}
+            "evidence": json.loads(row.evidence), "detail": row.detail, "raised_at": row.raised_at.isoformat(),
+            "withdrawn": row.withdrawn_at is not None,
+            "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
+            "withdrawal_evidence": json.loads(row.withdrawal_evidence or "[]"),
+            "withdrawal_detail": row.withdrawal_detail or ""}
 
 
 def emit_audited(uow: UnitOfWork, event: Any) -> None:

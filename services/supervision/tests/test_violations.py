@@ -56,7 +56,7 @@ def test_an_approval_with_a_stage_never_completed_is_a_skipped_stage() -> None:
     found = detect([created(1, "review", REVIEWER), completed(2, "review", REVIEWER),
                     created(3, "approve", LEADER), rec(4, "case.approved")])
     assert found == [Violation(SKIPPED_STAGE, "approve", (3, 4),
-                               f"case approved while task approve at {LEADER} was never completed")]
+                               f"case approved while task approve at {LEADER} was not completed")]
 
 
 def test_a_refusal_without_a_filed_reason_is_a_violation_and_one_with_a_reason_is_not() -> None:
