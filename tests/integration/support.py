@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tools.stack import Stack
+from tools.stack import ALL_SERVICES, Stack, running_stack
 
 #: what supervision records exactly once for every application that goes from the window to the
 #: certificate, whatever its process; tasks come in pairs (created, completed), one per post that acted,
@@ -64,3 +69,12 @@ def metric(stack: Stack, owner: str, name: str, **labels: str) -> float:
 def hostile(word: str) -> str:
     """Free text a user might type to break a page: a script and both quotes, marked with ``word``."""
     return f"{word}<script>alert('{word}')</script>\"{word}\""
+
+
+@contextmanager
+def portal(run_dir: Path, password: str, **settings: str) -> Iterator[Stack]:
+    """The five services and the gateway as real processes, with the demo staff signed up under ``password``."""
+    with running_stack(run_dir, services=ALL_SERVICES, extra_env=settings or None) as running:
+        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", password],
+                       env=running.env_for("gateway"), check=True, capture_output=True)
+        yield running

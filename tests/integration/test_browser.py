@@ -23,10 +23,10 @@ import redis
 from sqlalchemy import create_engine, update
 
 from supervision.models import UrgingRow
-from tests.integration.support import hostile, publish_raw
+from tests.integration.support import hostile, portal, publish_raw
 from tests.integration.test_supervision_lights import REVIEWER, at, envelope, lights_of
 from tools.drive import drive_one, sample_application, wait_for
-from tools.stack import ALL_SERVICES, ROOT, Stack, running_stack
+from tools.stack import ROOT, Stack
 
 pytestmark = pytest.mark.integration
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,17 +40,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip("no /usr/bin/chromium: apt-get install -y --no-install-recommends chromium (.ci/run does)")
     shutil.rmtree(SHOTS, ignore_errors=True)  # every screenshot a reviewer sees is from this run
     # the board reloads itself every 2 s here, so the test sees a light change without touching the page
-    with running_stack(tmp_path_factory.mktemp("stack-browser"), services=ALL_SERVICES,
-                       extra_env={"BOARD_REFRESH_SECONDS": "2"}) as running:
-        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", PASSWORD],
-                       env=running.env_for("gateway"), check=True, capture_output=True)
+    with portal(tmp_path_factory.mktemp("stack-browser"), PASSWORD, BOARD_REFRESH_SECONDS="2") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def rpc(stack: Stack) -> Iterator[Any]:
-    with stack.rpc_client(timeout=30) as client:
-        yield client
 
 
 def browse(stack: Stack, journey: str, *args: str) -> str:

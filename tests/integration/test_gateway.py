@@ -4,8 +4,6 @@ status with the query code, decide from the inbox, verify the certificate; error
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,18 +12,16 @@ from typing import Any
 
 import pytest
 
-from tests.integration.support import query
+from tests.integration.support import portal, query
 from tools.drive import sample_application, wait_for
-from tools.stack import ALL_SERVICES, Stack, running_stack
+from tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("stack-gateway"), services=ALL_SERVICES) as running:
-        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", PASSWORD],
-                       env=running.env_for("gateway"), check=True, capture_output=True)
+    with portal(tmp_path_factory.mktemp("stack-gateway"), PASSWORD) as running:
         yield running
 
 

@@ -3,8 +3,6 @@ answer (errors included) matches the schema the document promises. Staff calls c
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +12,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from gateway.openapi import build_spec
-from tools.stack import ALL_SERVICES, Stack, running_stack
+from tests.integration.support import portal
+from tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 PASSWORD = "a-demo-password-for-fuzzing"
@@ -27,9 +26,7 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("stack-fuzz"), services=ALL_SERVICES) as running:
-        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", PASSWORD],
-                       env=running.env_for("gateway"), check=True, capture_output=True)
+    with portal(tmp_path_factory.mktemp("stack-fuzz"), PASSWORD) as running:
         yield running
 
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.support import query
+from tests.integration.support import portal, query
 from tests.integration.test_gateway import PASSWORD, http, sign_in
 from tools.drive import sample_application
-from tools.stack import ALL_SERVICES, Stack, running_stack
+from tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 
@@ -31,11 +29,8 @@ HANG_GUARD = 30  # seconds a socket waits before the test calls it a hang
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = {"HTTP_MAX_BODY_BYTES": str(LIMIT), "HTTP_CLIENT_TIMEOUT_SECONDS": "2", "LOG_FORMAT": "json"}
-    with running_stack(tmp_path_factory.mktemp("stack-hostile"), services=ALL_SERVICES,
-                       extra_env=settings) as running:
-        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", PASSWORD],
-                       env=running.env_for("gateway"), check=True, capture_output=True)
+    with portal(tmp_path_factory.mktemp("stack-hostile"), PASSWORD, HTTP_MAX_BODY_BYTES=str(LIMIT),
+                HTTP_CLIENT_TIMEOUT_SECONDS="2", LOG_FORMAT="json") as running:
         yield running
         assert running.processes["gateway"].poll() is None, running.log("gateway")
 

@@ -4,8 +4,6 @@ who may urge, what the public sees of results, rating cards and complaints, and 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.support import query
+from tests.integration.support import portal, query
 from tests.integration.test_supervision_lights import lights_of, open_overdue_case
 from tools.drive import drive_one, sample_application, wait_for
-from tools.stack import ALL_SERVICES, Stack, running_stack
+from tools.stack import Stack
 
 pytestmark = pytest.mark.integration
 PASSWORD = "a-demo-password-for-pages"
@@ -25,16 +23,8 @@ PASSWORD = "a-demo-password-for-pages"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("stack-pages"), services=ALL_SERVICES) as running:
-        subprocess.run([sys.executable, "-m", "gateway.admin", "demo", "--password", PASSWORD],
-                       env=running.env_for("gateway"), check=True, capture_output=True)
+    with portal(tmp_path_factory.mktemp("stack-pages"), PASSWORD) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def rpc(stack: Stack) -> Iterator[Any]:
-    with stack.rpc_client(timeout=30) as client:
-        yield client
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -33,11 +33,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def rpc(stack: Stack) -> Iterator[Any]:
-    with stack.rpc_client(timeout=30) as client:
-        yield client
-
 
 def personal(application: dict[str, Any]) -> list[str]:
     applicant = application["applicant"]
