@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from sunlight.mobiles import mobile_field
+
 
 class _Strict(Schema):
     class Meta:
@@ -19,7 +21,7 @@ class ApplicantContact(_Strict):
     """Who to tell: the applicant's display name and mobile number."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$"))
+    mobile = mobile_field()
 
 
 class ApplicationAccepted(_Strict):

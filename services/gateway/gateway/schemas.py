@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from sunlight.mobiles import mobile_field
+
 
 class _Strict(Schema):
     class Meta:
@@ -219,7 +221,7 @@ class StatisticsRowSchema(_Answer):
 
 class ComplainantSchema(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9][0-9]{9}$", error="not a mobile number"))
+    mobile = mobile_field()
 
 
 class ComplaintRequestSchema(_Strict):

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from intake.items import Fee, Item, Material
+from sunlight import mobiles
 from sunlight.contracts import APPLICATION_ACCEPTED, APPLICATION_CORRECTED, APPLICATION_REFUSED, Event, new_event
 from sunlight.errors import Conflict, IncompleteApplication, ValidationFailed
 
 # [0-9], not \d: \d also matches full-width and other Unicode digits; fullmatch, as $ allows a trailing newline
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -100,8 +100,8 @@ def problems_with(item: Item, submission: Submission) -> dict[str, list[str]]:
         problems["applicant.id_number"] = ["not a valid resident ID number (checksum)"]
     if submission.applicant_kind == "company" and not valid_credit_code(submission.id_number):
         problems["applicant.id_number"] = ["not a valid unified social credit code (checksum)"]
-    if not MOBILE.fullmatch(submission.mobile):
-        problems["applicant.mobile"] = ["not a mainland mobile number (11 digits starting 13-19)"]
+    if not mobiles.is_mobile(submission.mobile):
+        problems["applicant.mobile"] = [mobiles.REASON]
     problems.update(_form_problems(item, submission.form))
     for material in item.materials:
         if material.required(submission.form, submission.applicant_kind) and material.code not in submission.materials:
@@ -289,8 +289,8 @@ def refusal_problems(item: Item, submission: Submission, reason_code: str, reaso
         problems["clerk_id"] = ["a refusal names the clerk who refuses"]
     if submission.tenant is not None and submission.tenant != item.tenant:
         problems["tenant"] = [f"item {item.code} is received by {item.tenant}, not by {submission.tenant}"]
-    if not MOBILE.fullmatch(submission.mobile):
-        problems["applicant.mobile"] = ["not a mainland mobile number (11 digits starting 13-19)"]
+    if not mobiles.is_mobile(submission.mobile):
+        problems["applicant.mobile"] = [mobiles.REASON]
     return problems
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sunlight import mobiles
 from sunlight.calendar import WorkingCalendar
 from sunlight.errors import ValidationFailed
 
@@ -75,7 +76,6 @@ UCS2 = 0x08  # SMPP data_coding for UCS-2 (ISO/IEC 10646)
 UDHI = 0x40  # esm_class bit: short_message starts with a user data header
 SINGLE_OCTETS = 140  # one SMS: 70 UCS-2 characters
 SEGMENT_OCTETS = 134  # 140 less the 6-octet concatenation header: 67 characters per segment
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def reassemble(parts: list[bytes]) -> str:
 
 def valid_mobile(recipient: str) -> bool:
     """A mainland mobile number: 11 digits starting 13-19."""
-    return bool(MOBILE.match(recipient))
+    return mobiles.is_mobile(recipient)
 
 
 # --- What an SMSC answer means --------------------------------------------------------------------

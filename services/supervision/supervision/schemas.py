@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from sunlight.mobiles import mobile_field
+
 
 class _Strict(Schema):
     class Meta:
@@ -61,7 +63,7 @@ class ViolationListRequest(ViolationsRequest):
 
 class Complainant(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    mobile = fields.String(required=True, validate=validate.Regexp(r"^1[3-9][0-9]{9}$"))
+    mobile = mobile_field()
 
 
 class ComplaintRequest(_Strict):
