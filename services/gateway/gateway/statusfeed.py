@@ -21,8 +21,7 @@ from gateway.models import StatusRow
 from sunlight import metrics
 from sunlight.contracts import Event
 from sunlight.db import Store
-from sunlight.messaging import event_handler
-from sunlight.payloads import (
+from sunlight.events import (
     APPLICATION_ACCEPTED,
     CASE_APPROVED,
     CASE_OPENED,
@@ -34,6 +33,7 @@ from sunlight.payloads import (
     CERTIFICATE_ISSUED,
     TASK_CREATED,
 )
+from sunlight.messaging import event_handler
 from sunlight.querycodes import code_matches, configured_key
 
 log = logging.getLogger(__name__)

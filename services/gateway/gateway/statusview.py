@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sunlight.payloads import (
+from sunlight.events import (
     APPLICATION_ACCEPTED,
     CASE_APPROVED,
     CASE_OPENED,
