@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -117,6 +118,8 @@ class Stack:
     redis_prefix: str
     web_port: int = WEB_PORT
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: intake's and the gateway's shared secret for query code digests (sunlight.querycodes), one per run
+    query_code_key: str = field(default_factory=lambda: secrets.token_hex(16))
 
     @property
     def web_url(self) -> str:
@@ -134,6 +137,7 @@ class Stack:
             "METRICS_PORT": str(self.metrics_ports[service]),
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.web_port}",
             "PYTHONWARNINGS": "ignore",
+            "QUERY_CODE_KEY": self.query_code_key,
         })
         env.update(extra or {})
         return env

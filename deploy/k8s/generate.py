@@ -71,6 +71,9 @@ def deployment(service: str, spec: dict[str, Any]) -> dict[str, Any]:
     ]
     if service == "notify":
         env.append({"name": "SMS_PROVIDER", "value": "smpp"})
+    if service in ("intake", "gateway"):  # query code digests: the public status from the gateway's read model
+        env.append({"name": "QUERY_CODE_KEY", "valueFrom": {"secretKeyRef": {
+            "name": "sunlight-query-code", "key": "key", "optional": True}}})
     return {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(service, service),
         "spec": {

@@ -151,6 +151,7 @@ PAYLOADS.update({
 # intake (issue 4)
 PAYLOADS[APPLICATION_ACCEPTED]["query_code"] = "482913"
 PAYLOADS[APPLICATION_ACCEPTED]["permit_series"] = ""  # titles and unseried permits
+PAYLOADS[APPLICATION_ACCEPTED]["query_code_digest"] = "9f" * 32  # HMAC of the code (sunlight.querycodes)
 PAYLOADS[contracts.RATING_RECEIVED] = {"level": 2, "bad": True, "tenant": "xz", "item_code": "shop-sign",
                                        "comment": "等了太久", "rectification_due": NOW}
 # supervision's violations and complaints (信访)

@@ -1,10 +1,11 @@
-"""Gateway's own database: the outbox every service keeps, and who may sign in (tenants, posts, users)."""
+"""Gateway's own database: the outbox every service keeps, who may sign in (tenants, posts, users), and the
+public status read model."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, MetaData, String
+from sqlalchemy import Date, ForeignKey, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
@@ -58,3 +59,22 @@ class HoldingRow(Base):
     username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
     post: Mapped[str] = mapped_column(ForeignKey("posts.code"), primary_key=True)
     holder: Mapped[str] = mapped_column(String(1))  # "A" or "B"
+
+
+class StatusRow(Base):
+    """The public status of one application, folded from events (gateway.statusview): one local read.
+
+    ``code_digest`` is intake's HMAC of the query code (sunlight.querycodes), never the code itself."""
+
+    __tablename__ = "public_status"
+
+    application_number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    code_digest: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="")
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    certificate_number: Mapped[str] = mapped_column(String(64), default="")

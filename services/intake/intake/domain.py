@@ -202,8 +202,11 @@ def accept(
     now: datetime,
     calendar: WorkingDays,
     local_today: date,
+    query_code_digest: str | None = None,
 ) -> tuple[Receipt, Event]:
-    """Accept a complete application: the receipt and the ``application.accepted`` event."""
+    """Accept a complete application: the receipt and the ``application.accepted`` event.
+
+    ``query_code_digest`` (sunlight.querycodes) lets the gateway check a query code from the event alone."""
     require_complete(item, submission)
     receipt = Receipt(
         application_number=application_number,
@@ -218,10 +221,12 @@ def accept(
         channel=submission.channel,
         clerk_id=submission.clerk_id,
     )
+    digest = {"query_code_digest": query_code_digest} if query_code_digest else {}
     event = new_event(
         APPLICATION_ACCEPTED,
         application_number,
         {
+            **digest,
             "application_number": application_number,
             "item_code": item.code,
             "item_name": item.name,

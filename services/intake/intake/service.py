@@ -25,6 +25,7 @@ from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import load_or_fail
 from sunlight.db import Database, UnitOfWork, is_duplicate
 from sunlight.errors import IncompleteApplication, NotFound, SunlightError
+from sunlight.querycodes import code_digest, configured_key
 from sunlight.rpc import rpc
 from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
@@ -68,16 +69,19 @@ class IntakeService(base.ServiceBase):
         except IncompleteApplication:
             metrics.APPLICATIONS_INCOMPLETE.labels(item.tenant, item.code).inc()
             raise
+        code_key = configured_key()
         try:
             with self.db.unit_of_work() as uow:
+                number, query_code = self._next_number(uow, item.tenant, now), f"{secrets.randbelow(10**6):06d}"
                 receipt, event = domain.accept(
                     item,
                     submission,
-                    application_number=self._next_number(uow, item.tenant, now),
-                    query_code=f"{secrets.randbelow(10**6):06d}",
+                    application_number=number,
+                    query_code=query_code,
                     now=now,
                     calendar=CALENDAR,
                     local_today=now.astimezone(CALENDAR.tz).date(),
+                    query_code_digest=code_digest(code_key, number, query_code) if code_key else None,
                 )
                 uow.session.add(_application_row(receipt, submission, key, fingerprint))
                 uow.emit(event)

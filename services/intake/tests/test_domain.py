@@ -18,6 +18,7 @@ from intake.catalogue import load_catalogue
 from sunlight.calendar import SHANGHAI, WorkingCalendar
 from sunlight.contracts import APPLICATION_ACCEPTED, Event
 from sunlight.errors import IncompleteApplication
+from sunlight.querycodes import code_digest, code_matches
 
 CALENDAR = WorkingCalendar()
 CATALOGUE = load_catalogue()
@@ -286,8 +287,20 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "fees_due": [],  # a shop sign costs nothing
         "form": {},
         "query_code": "482913",
+        "query_code_digest": None,  # no QUERY_CODE_KEY: the gateway asks intake for the status
         "permit_series": "招牌",
     }
+
+
+def test_with_a_key_the_acceptance_carries_a_digest_only_that_key_matches_to_the_query_code() -> None:
+    digest = code_digest(b"intake and gateway", "GS-2026-000001", "482913")
+    _, event = accept(SHOP_SIGN, company_submission(), datetime(2026, 9, 25, 10, 30, tzinfo=SHANGHAI),
+                      query_code_digest=digest)
+    received = Event.from_message(event.to_message()).payload["query_code_digest"]
+    assert code_matches(b"intake and gateway", "GS-2026-000001", "482913", received)
+    assert not code_matches(b"intake and gateway", "GS-2026-000001", "482914", received)
+    assert not code_matches(b"intake and gateway", "GS-2026-000002", "482913", received)  # bound to its number
+    assert not code_matches(b"an inspector's guess", "GS-2026-000001", "482913", received)
 
 
 def test_a_land_registration_announces_the_catalogue_s_fee_with_its_basis() -> None:

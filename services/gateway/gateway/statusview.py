@@ -1,0 +1,104 @@
+"""The public status of one application, folded from events: what the applicant sees, in one local read.
+
+Pure: no I/O, no clock. ``fold`` takes one event into the view; ``answer`` gives the applicant's answer,
+or None when the view cannot answer alone (an event not arrived yet, data older than the read model, a
+code that does not match its digest) and the gateway must ask intake and workflow as before.
+
+Events arrive late, out of order and twice. The view converges all the same: the case's status is the
+one of its latest event by ``occurred_at`` (a closing status -- approved, rejected, withdrawn -- is
+final), its stage the one of its latest ``task.created``; facts that never change (the acceptance, the
+certificate number) are simply written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sunlight.events import (
+    APPLICATION_ACCEPTED,
+    CASE_APPROVED,
+    CASE_OPENED,
+    CASE_REJECTED,
+    CASE_RESUMED,
+    CASE_RETURNED,
+    CASE_SUSPENDED,
+    CASE_WITHDRAWN,
+    CERTIFICATE_ISSUED,
+    TASK_CREATED,
+)
+from sunlight.querycodes import code_matches
+
+#: the case status each workflow event leaves, and its rank when two share an instant (a close wins)
+STATUS_OF: dict[str, tuple[str, int]] = {
+    CASE_OPENED: ("open", 0),
+    CASE_RETURNED: ("returned", 1),
+    CASE_SUSPENDED: ("suspended", 1),
+    CASE_RESUMED: ("open", 1),
+    CASE_APPROVED: ("approved", 2),
+    CASE_REJECTED: ("rejected", 2),
+    CASE_WITHDRAWN: ("withdrawn", 2),
+}
+CLOSED = ("approved", "rejected", "withdrawn")
+#: the rank of a status already held ('open' ranks as a resumption: the later of two at one instant)
+RANK_HELD: dict[str, int] = {"open": 1, "returned": 1, "suspended": 1}
+#: every event type the view is folded from
+FOLDED: tuple[str, ...] = (APPLICATION_ACCEPTED, TASK_CREATED, CERTIFICATE_ISSUED, *STATUS_OF)
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """One application as the public status page shows it; empty fields are not known yet."""
+
+    application_number: str
+    item_name: str = ""
+    received_at: datetime | None = None
+    promised_date: date | None = None
+    code_digest: str = ""
+    status: str = ""
+    status_at: datetime | None = None
+    stage: str = ""
+    stage_at: datetime | None = None
+    certificate_number: str = ""
+
+
+def fold(view: StatusView, event_type: str, payload: Mapping[str, Any], occurred_at: datetime) -> StatusView:
+    """The view after one event; an event it already holds, or an older one, leaves it as it is."""
+    if event_type == APPLICATION_ACCEPTED:
+        return replace(view, item_name=str(payload["item_name"]), received_at=payload["accepted_at"],
+                       promised_date=payload["promised_date"],
+                       code_digest=str(payload.get("query_code_digest") or ""))
+    if event_type == CERTIFICATE_ISSUED:
+        return replace(view, certificate_number=str(payload["certificate_number"]))
+    if event_type == TASK_CREATED:
+        if view.stage_at is not None and occurred_at < view.stage_at:
+            return view
+        return replace(view, stage=str(payload["stage"]), stage_at=occurred_at)
+    if event_type in STATUS_OF:
+        return _new_status(view, *STATUS_OF[event_type], occurred_at)
+    return view
+
+
+def _new_status(view: StatusView, status: str, rank: int, occurred_at: datetime) -> StatusView:
+    if view.status in CLOSED:
+        return view  # a closed case never reopens: a late 'returned' or 'resumed' is history
+    if view.status_at is not None and (occurred_at, rank) <= (view.status_at, RANK_HELD.get(view.status, -1)):
+        return view
+    return replace(view, status=status, status_at=occurred_at)
+
+
+
+def answer(view: StatusView, query_code: str, key: bytes) -> dict[str, Any] | None:
+    """The applicant's answer when the view holds all of it and the code matches its digest, else None."""
+    if not (view.item_name and view.status and view.received_at and view.promised_date):
+        return None
+    if not code_matches(key, view.application_number, query_code, view.code_digest):
+        return None  # unknown code, no digest, or another key: the RPC path decides, with its own 404
+    closed = view.status in CLOSED
+    certificate = view.certificate_number if view.status == "approved" else ""
+    return {"application_number": view.application_number, "item_name": view.item_name,
+            "received_at": view.received_at.isoformat(), "promised_date": view.promised_date.isoformat(),
+            "status": view.status, "current_stage": None if closed or not view.stage else view.stage,
+            "certificate_number": certificate or None}
