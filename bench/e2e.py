@@ -17,7 +17,8 @@ from bench.load import percentile
 from bench.processes import Usage, watched
 from tools.stack import ROOT, SERVICES, Stack, running_stack
 
-E2E_CASES = int(os.environ.get("BENCH_CASES", "40"))
+# BENCH_QUICK=1 (a check of the bench, bench.run) keeps the e2e rows small too: 8 cases per repeat
+E2E_CASES = int(os.environ.get("BENCH_CASES", "8" if os.environ.get("BENCH_QUICK") == "1" else "40"))
 E2E_WINDOWS = int(os.environ.get("BENCH_CASE_WINDOWS", "8"))
 
 
