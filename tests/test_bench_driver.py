@@ -102,7 +102,7 @@ def test_while_the_permit_is_late_the_driver_asks_notify_about_once_a_second_not
     with case_events(stack.amqp_uri) as events, stack.rpc_client(timeout=30) as rpc:
         number = rpc.intake.submit_application(cases.application(600))["application_number"]
         with events.watch(number) as watch:
-            for task in [*cases.open_tasks(rpc, watch, "co-review", 4, 30)]:
+            for task in cases.open_tasks(rpc, watch, "co-review", 4, 30):
                 rpc.workflow.complete_task({"task_id": task["task_id"], "post": task["post"], "actor": "审查员",
                                             "decision": "approve", "opinion": "同意"})
             leader = cases.open_tasks(rpc, watch, "approve", 1, 30)[0]
@@ -121,5 +121,5 @@ def test_while_the_permit_is_late_the_driver_asks_notify_about_once_a_second_not
 
     assert sms and waited >= 2.5
     # one read at once, one a second while nothing happens, one when notify says it sent the SMS;
-    # the driver that polled every 20 ms asked over a hundred times in these 3 s
+    # the driver that polled every 20 ms asked 46 times in these 3 s (a busy machine; more on an idle one)
     assert asked.get("notify.messages_for_case", 0) <= waited + 3, (asked, waited)
