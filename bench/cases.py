@@ -2,8 +2,11 @@
 
 Each case: submit at intake → four departments approve in parallel (their four calls in flight at
 once) → the leader approves → the fees are paid → registry issues the permit → notify sends the SMS.
-People act the instant their task exists, so a case's latency is what the system takes plus the
-driver's 20 ms polling. ``WINDOWS`` cases run at a time.
+People act the instant their task exists: the driver hears workflow's ``task.created`` and notify's
+``sms.sent`` (bench.events) and then reads the case once through the service's API, so the services
+spend their CPU on the cases, not on answering a poll. A wait that hears nothing reads anyway every
+second (``FALLBACK_SECONDS``). The end state, the permit SMS sent, is checked with
+``notify.messages_for_case``. ``WINDOWS`` cases run at a time.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bench.events import FALLBACK_SECONDS, CaseEvents, Watch, case_events
 from bench.load import closed_loop, rpc_clients, with_client
 from tools.drive import digest, pay_fees, sample_application, wait_for
 from tools.stack import Stack
@@ -29,35 +33,45 @@ def application(i: int) -> dict[str, Any]:
     return base
 
 
-def open_tasks(rpc: Any, number: str, stage: str, count: int, timeout: float) -> list[dict[str, Any]]:
+def open_tasks(rpc: Any, watch: Watch, stage: str, count: int, timeout: float) -> list[dict[str, Any]]:
+    """The ``count`` open tasks of ``stage``, read from workflow when it has said it created a task."""
     def probe() -> list[dict[str, Any]] | None:
-        tasks = [t for t in rpc.workflow.get_case(number)["tasks"] if t["stage"] == stage and t["status"] == "open"]
+        tasks = [t for t in rpc.workflow.get_case(watch.number)["tasks"]
+                 if t["stage"] == stage and t["status"] == "open"]
         return tasks if len(tasks) == count else None
 
-    return wait_for(probe, timeout=timeout, what=f"{count} open {stage} task(s) of {number}", every=0.02)
+    return wait_for(probe, timeout=timeout, what=f"{count} open {stage} task(s) of {watch.number}",
+                    every=FALLBACK_SECONDS, pause=watch.until("task.created"))
 
 
-def one_case(rpc: Any, i: int, timeout: float = 60) -> float:
+def permit_sms(rpc: Any, watch: Watch, timeout: float) -> list[dict[str, Any]]:
+    """The permit SMS as notify reports it, read when notify has said it sent it."""
+    return wait_for(lambda: [m for m in rpc.notify.messages_for_case(watch.number)
+                             if m["status"] in ("sent", "delivered") and m["template"] == "certificate_issued"]
+                    or None, timeout=timeout, what=f"the permit SMS of {watch.number}",
+                    every=FALLBACK_SECONDS, pause=watch.until("sms.sent:certificate_issued"))
+
+
+def one_case(rpc: Any, events: CaseEvents, i: int, timeout: float = 60) -> float:
     """Drive one case to its SMS; returns its submit-to-SMS seconds."""
     t0 = time.perf_counter()
     receipt = rpc.intake.submit_application(application(i))
-    number = receipt["application_number"]
-    replies = [rpc.workflow.complete_task.call_async({
-        "task_id": t["task_id"], "post": t["post"], "actor": "审查员", "decision": "approve", "opinion": "同意"})
-        for t in open_tasks(rpc, number, "co-review", 4, timeout)]
-    for reply in replies:
-        reply.result()
-    leader = open_tasks(rpc, number, "approve", 1, timeout)[0]
-    rpc.workflow.complete_task({"task_id": leader["task_id"], "post": leader["post"], "actor": "领导",
-                                "decision": "approve", "opinion": "同意。"})
-    pay_fees(rpc, receipt, timeout=timeout)
-    wait_for(lambda: [m for m in rpc.notify.messages_for_case(number)
-                      if m["status"] in ("sent", "delivered") and m["template"] == "certificate_issued"] or None,
-             timeout=timeout, what=f"the permit SMS of {number}", every=0.02)
+    with events.watch(receipt["application_number"]) as watch:
+        replies = [rpc.workflow.complete_task.call_async({
+            "task_id": t["task_id"], "post": t["post"], "actor": "审查员", "decision": "approve", "opinion": "同意"})
+            for t in open_tasks(rpc, watch, "co-review", 4, timeout)]
+        for reply in replies:
+            reply.result()
+        leader = open_tasks(rpc, watch, "approve", 1, timeout)[0]
+        rpc.workflow.complete_task({"task_id": leader["task_id"], "post": leader["post"], "actor": "领导",
+                                    "decision": "approve", "opinion": "同意。"})
+        pay_fees(rpc, receipt, timeout=timeout)
+        permit_sms(rpc, watch, timeout)
     return time.perf_counter() - t0
 
 
 def run(stack: Stack, cases: int, windows: int, first: int = 0) -> tuple[float, list[float]]:
     """Cases per second over ``cases`` cases, ``windows`` at a time; and each case's latency."""
-    with rpc_clients(stack, windows) as clients:
-        return closed_loop(with_client(clients, one_case), range(first, first + cases), windows)
+    with case_events(stack.amqp_uri) as events, rpc_clients(stack, windows) as clients:
+        return closed_loop(with_client(clients, lambda rpc, i: one_case(rpc, events, i)),
+                           range(first, first + cases), windows)

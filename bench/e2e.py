@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 from bench import cases
+from bench.calls import per_case, rpc_calls
 from bench.figures import REPEATS, Figure, Row
 from bench.load import percentile
 from bench.processes import Usage, watched
 from tools.stack import ROOT, SERVICES, Stack, running_stack
 
-E2E_CASES = int(os.environ.get("BENCH_CASES", "40"))
+# BENCH_QUICK=1 (a check of the bench, bench.run) keeps the e2e rows small too: 8 cases per repeat
+E2E_CASES = int(os.environ.get("BENCH_CASES", "8" if os.environ.get("BENCH_QUICK") == "1" else "40"))
 E2E_WINDOWS = int(os.environ.get("BENCH_CASE_WINDOWS", "8"))
 
 
@@ -63,7 +65,11 @@ def end_to_end(backend: str, rows: list[Row], notes: list[str]) -> Usage:
     with running_stack(fresh(ROOT / "var" / f"bench-{backend}"), backend=backend) as stack:
         cases.run(stack, 6, 3, first=900_000)  # warm up
         spy = profile(stack, "workflow", 8, ROOT / "var" / "bench-workflow.pyspy") if backend == "postgresql" else None
+        calls_before = rpc_calls(stack)
         figure, latencies, usage = _repeats(stack, 10_000)
+        calls = per_case(calls_before, rpc_calls(stack), E2E_CASES * REPEATS)
+        notes.append(f"RPCs per shop-sign case ({backend}, the driver's and the services' own): " + ", ".join(
+            f"`{name}` {count:.1f}" for name, count in calls.items()))
         if spy is not None:
             spy.wait(30)
             notes.append("py-spy on workflow (PostgreSQL run), own time of the hottest frames: " + "; ".join(

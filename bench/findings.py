@@ -13,8 +13,10 @@ FINDINGS = (
     "pre-ping round trip before every unit of work (a connection is pinged only after 10 s idle, recycled "
     "after 30 min). Would close it: handle the events of one delivery batch in one transaction, SQLAlchemy "
     "Core instead of the ORM on the event paths, and one confirmed publish per transaction rather than per "
-    "event; then replicas on more cores (see Scale). Part of workflow's CPU here is the driver itself "
-    "polling `get_case` every 20 ms for each case.",
+    "event; then replicas on more cores (see Scale). The driver no longer polls: it hears workflow's "
+    "`task.created` and notify's `sms.sent` on a queue of its own (bench/events.py) and then reads the case "
+    "once through the service's API, with a read every second as the fallback; the note `RPCs per shop-sign "
+    "case` counts what the driver and the services asked of each other, from the services' own counters.",
     "**Status lookup (p99 ≤ 20 ms at 200/s).** A lookup was two RPCs (intake, workflow) one after the "
     "other through nameko's `ClusterRpc`, which re-declares its reply queue and waits for a publisher "
     "confirm on every request; at 200/s the lookups queued and the p99 was the queue. Now both calls are in "

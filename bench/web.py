@@ -7,7 +7,9 @@ JSON answer, no RPC), measured the same two ways in the same run. Each request i
 connection, as a phone's browser opening the status link makes.
 
 On the spot: the one-level fast track (HZ-DJ-0101, accept → handle → approve, on the spot) submitted at
-10 applications/s; each one's time from submit until registry has issued its certificate.
+10 applications/s; each one's time from submit until registry has issued its certificate. As end to end
+(bench.cases), each official acts when workflow says it created their task and the driver reads the
+certificate when registry says it issued it (bench.events), with a read every second as the fallback.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
+from bench.events import FALLBACK_SECONDS, case_events
 from bench.figures import REPEATS, Figure
 from bench.load import closed_loop, open_loop, percentile, rpc_clients, with_client
 from tools.drive import decide, pay_fees, sample_application, wait_for
@@ -68,12 +71,15 @@ def status_lookup(stack: Stack, seconds: float) -> tuple[Figure, Figure, Figure,
 
 def on_the_spot(stack: Stack, count: int, batch: str, per_second: float = 10) -> list[float]:
     """Submit → certificate issued, seconds, for ``count`` fast-track registrations at ``per_second``."""
-    with rpc_clients(stack, min(count, 60)) as clients:
+    with case_events(stack.amqp_uri) as events, rpc_clients(stack, min(count, 60)) as clients:
         def one(rpc: Any, i: int) -> None:
             receipt = rpc.intake.submit_application(sample_application(i, item_code=FAST_TRACK, batch=batch))
-            decide(rpc, receipt["application_number"], timeout=60)
-            pay_fees(rpc, receipt, timeout=60)
-            wait_for(lambda: rpc.registry.certificate_for_case(receipt["application_number"]), timeout=60,
-                     what=f"the certificate of {receipt['application_number']}", every=0.02)
+            number = receipt["application_number"]
+            with events.watch(number) as watch:
+                decide(rpc, number, timeout=60, every=FALLBACK_SECONDS, pause=watch.until("task.created", "case.*"))
+                pay_fees(rpc, receipt, timeout=60)
+                wait_for(lambda: rpc.registry.certificate_for_case(number), timeout=60,
+                         what=f"the certificate of {number}", every=FALLBACK_SECONDS,
+                         pause=watch.until("certificate.issued"))
 
         return open_loop(with_client(clients, one), count, per_second)
