@@ -241,6 +241,11 @@ class Store:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """Commit everything or nothing; publish the emitted events after the commit."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                # SQLite ignores FOR UPDATE, and pysqlite would only begin at the first write: two processes
+                # could each read a row, then each save over the other's change. Take the file's write lock
+                # before the first read instead (waiting up to the busy timeout for another process's commit).
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             uow = UnitOfWork(session, self._outbox, self._processed, self._service)
             yield uow
         if uow.emitted:
