@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from marshmallow import Schema
 from nameko.timer import timer
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
@@ -21,7 +22,7 @@ from sunlight.contracts import (
     Event,
     load_or_fail,
 )
-from sunlight.db import Database
+from sunlight.db import Database, UnitOfWork
 from sunlight.errors import NotFound, SunlightError
 from sunlight.messaging import event_handler
 from sunlight.rpc import rpc
@@ -46,7 +47,14 @@ from workflow.settings import MIGRATIONS
 LOG = logging.getLogger(__name__)
 DEFINITIONS = load_definitions()
 CALENDAR = WorkingCalendar.default()
+CASES, TASKS, ABSENCES = (metadata.tables[name] for name in ("cases", "tasks", "absences"))
+_TASK_CHANGES = (TASKS.c.task_id, TASKS.c.status, TASKS.c.completed_at, TASKS.c.post, TASKS.c.due_at,
+                 TASKS.c.urged_until)
 MEETING_STAGES = sorted({st.key for d in DEFINITIONS.values() for st in d.stages if st.kind == "meeting"})
+#: one instance of each command schema, made once: making one copies all its fields, as costly as loading
+SCHEMAS: dict[type[Schema], Schema] = {kind: kind() for kind in (
+    AbsenceSchema, CaseActionSchema, CompleteTaskSchema, CoReviewerSchema, DelegateSchema, ReturnSchema,
+    SuspendSchema, TaskActionSchema, TaskSchema, TransferSchema)}
 TENANTS_REPORTED: set[str] = set()  # per process: nameko builds a new service instance per worker
 
 
@@ -65,8 +73,8 @@ class WorkflowService(base.ServiceBase):
             if not uow.first_delivery(event.event_id, "workflow.on_application_accepted"):
                 metrics.EVENTS_DUPLICATE.labels("workflow", "on_application_accepted").inc()
                 return
-            absent = frozenset(uow.session.scalars(select(AbsenceRow.post)).all())
-            decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR, absent)
+            decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR,
+                                        _absent(uow.session))
             _save(uow.session, decision.case, new=True)
             for outgoing in decision.events:
                 uow.emit(outgoing)
@@ -75,7 +83,7 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def complete_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """A person holding the post completes a task with a decision and an opinion."""
-        data = load_or_fail(CompleteTaskSchema(), command, "task completion")
+        data = load_or_fail(SCHEMAS[CompleteTaskSchema], command, "task completion")
         decision = self._on_task(data["task_id"], lambda d, c, now, absent: domain.complete_task(
             d, c, now=now, calendar=CALENDAR, absent=absent, **data))
         metrics.TASKS_COMPLETED.labels(decision.case.task(data["task_id"]).stage, data["decision"]).inc()
@@ -90,53 +98,53 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def claim_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """A person holding the post takes the task for themselves."""
-        data = load_or_fail(TaskActionSchema(), command, "claim")
+        data = load_or_fail(SCHEMAS[TaskActionSchema], command, "claim")
         return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.claim(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def transfer_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """Hand a task to another post, with a reason."""
-        data = load_or_fail(TransferSchema(), command, "transfer")
+        data = load_or_fail(SCHEMAS[TransferSchema], command, "transfer")
         return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.transfer(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def delegate_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """Give a task to its post's B backup (AB岗)."""
-        data = load_or_fail(DelegateSchema(), command, "delegation")
+        data = load_or_fail(SCHEMAS[DelegateSchema], command, "delegation")
         return _summary(self._on_task(data["task_id"],
                                       lambda d, c, now, _: actions.delegate(d, c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def return_for_correction(self, command: dict[str, Any]) -> dict[str, Any]:
         """补正: back to the applicant, clock stopped, until intake reports the correction."""
-        data = load_or_fail(ReturnSchema(), command, "return for correction")
+        data = load_or_fail(SCHEMAS[ReturnSchema], command, "return for correction")
         return _summary(self._on_task(data["task_id"],
                                       lambda d, c, now, _: actions.return_for_correction(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def suspend_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """Stop the clock for a hearing, testing, expert review or public notice."""
-        data = load_or_fail(SuspendSchema(), command, "suspension")
+        data = load_or_fail(SCHEMAS[SuspendSchema], command, "suspension")
         return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.suspend(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def resume_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """The excluded step is over: restart the clock where the case left off."""
-        data = load_or_fail(CaseActionSchema(), command, "resumption")
+        data = load_or_fail(SCHEMAS[CaseActionSchema], command, "resumption")
         return _summary(self._on_case(data["case_number"], lambda d, c, now, _: actions.resume(
             c, actor=data["actor"], now=now, calendar=CALENDAR, after="suspended")).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def withdraw_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """The applicant withdraws the application."""
-        data = load_or_fail(CaseActionSchema(), command, "withdrawal")
+        data = load_or_fail(SCHEMAS[CaseActionSchema], command, "withdrawal")
         return _summary(self._on_case(data["case_number"], lambda d, c, now, _: actions.withdraw(
             c, actor=data["actor"], reason=data["reason"], now=now)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def add_co_reviewer(self, command: dict[str, Any]) -> dict[str, Any]:
         """Bring one more department into the parallel review the case is at."""
-        data = load_or_fail(CoReviewerSchema(), command, "co-reviewer")
+        data = load_or_fail(SCHEMAS[CoReviewerSchema], command, "co-reviewer")
         number = data.pop("case_number")
         return _summary(self._on_case(number, lambda d, c, now, absent: actions.add_co_reviewer(
             d, c, now=now, calendar=CALENDAR, absent=absent, **data)).case)
@@ -144,7 +152,7 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def mark_absent(self, command: dict[str, Any]) -> dict[str, Any]:
         """An A post's holder is away (or back): while away, its open and new tasks go to the B post."""
-        data = load_or_fail(AbsenceSchema(), command, "absence")
+        data = load_or_fail(SCHEMAS[AbsenceSchema], command, "absence")
         now = datetime.now(UTC)
         with self.db.unit_of_work() as uow:
             row = uow.session.get(AbsenceRow, data["post"])
@@ -188,23 +196,17 @@ class WorkflowService(base.ServiceBase):
                 uow.emit(outgoing)
 
     def _on_task(self, task_id: str, change: Change) -> domain.Decision:
-        with self.db.read() as session:
-            task = session.get(TaskRow, task_id)
-            if task is None:
+        """The task's case, in the same transaction that changes it (one round of locking, not a read first)."""
+        with self.db.unit_of_work() as uow:
+            number = uow.session.execute(select(TASKS.c.case_number).where(TASKS.c.task_id == task_id)).scalar()
+            if number is None:
                 raise NotFound(f"no task {task_id!r}", {"task_id": ["unknown task"]})
-            number = task.case_number
-        return self._on_case(number, change)
+            return _decide(uow, number, change)  # committed (and its events published) on leaving the block
 
     def _on_case(self, case_number: str, change: Change) -> domain.Decision:
         """Lock the case, let the engine decide, save the new state and its events in one transaction."""
         with self.db.unit_of_work() as uow:
-            case, definition = _locked(uow.session, case_number)
-            absent = frozenset(uow.session.scalars(select(AbsenceRow.post)).all())
-            decision = change(definition, case, datetime.now(UTC), absent)
-            _save(uow.session, decision.case, new=False)
-            for outgoing in decision.events:
-                uow.emit(outgoing)
-        return decision
+            return _decide(uow, case_number, change)
 
     @event_handler("supervision", CASE_URGED)  # type: ignore[untyped-decorator]
     def on_case_urged(self, body: dict[str, Any]) -> None:
@@ -257,29 +259,44 @@ class WorkflowService(base.ServiceBase):
             rows = session.scalars(
                 select(TaskRow).where(TaskRow.post == post, TaskRow.status == "open").order_by(TaskRow.due_at)
             ).all()
-            return [{**TaskSchema().dump(row), **_remaining(row.due_at, now)} for row in rows]
+            return [{**SCHEMAS[TaskSchema].dump(row), **_remaining(row.due_at, now)} for row in rows]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_case(self, case_number: str) -> dict[str, Any]:
         """A case's full state: status, tasks with opinions and timing."""
         with self.db.read() as session:
-            row = session.get(CaseRow, case_number)
-            if row is None:
+            state = session.execute(select(CASES.c.state).where(CASES.c.case_number == case_number)).scalar()
+            if state is None:
                 raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-            return dict(row.state["case"])
+            return dict(state["case"])
 
 
 Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.Decision]
 
 
+def _decide(uow: UnitOfWork, case_number: str, change: Change) -> domain.Decision:
+    """Inside ``uow``: lock the case, let the engine decide, save the new state and record its events."""
+    case, definition = _locked(uow.session, case_number)
+    decision = change(definition, case, datetime.now(UTC), _absent(uow.session))
+    _save(uow.session, decision.case, new=False)
+    for outgoing in decision.events:
+        uow.emit(outgoing)
+    return decision
+
+
+def _absent(session: Session) -> frozenset[str]:
+    """A posts whose holder is away (AB岗): their tasks go to the B post."""
+    return frozenset(session.execute(select(ABSENCES.c.post)).scalars())
+
+
 def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition]:
     """The case, locked for this transaction, and the definition version it started on."""
-    row = session.execute(
-        select(CaseRow).where(CaseRow.case_number == case_number).with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
+    state = session.execute(
+        select(CASES.c.state).where(CASES.c.case_number == case_number).with_for_update()
+    ).scalar()
+    if state is None:
         raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-    case = saved.from_state(row.state)
+    case = saved.from_state(state)
     return case, DEFINITIONS[(case.definition_key, case.definition_version)]
 
 
@@ -298,30 +315,37 @@ def _remaining(due_at: datetime, now: datetime) -> dict[str, Any]:
 
 
 def _save(session: Session, case: domain.Case, *, new: bool) -> None:
+    """Write the case's state and keep its inbox rows in step: SQL statements, not ORM objects (the hot path)."""
     state = saved.to_state(case)
     if new:
-        session.add(CaseRow(
+        session.execute(insert(CASES).values(
             case_number=case.case_number, tenant=case.tenant, item_code=case.item_code,
             status=case.status, definition_key=case.definition_key,
             definition_version=case.definition_version, state=state, opened_at=case.opened_at,
             closed_at=case.closed_at,
         ))
+        known: dict[str, Any] = {}
     else:
-        row = session.get(CaseRow, case.case_number)
-        assert row is not None
-        row.status, row.state, row.closed_at = case.status, state, case.closed_at
-    # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
-    known = {} if new else {row.task_id: row for row in session.scalars(
-        select(TaskRow).where(TaskRow.case_number == case.case_number))}
+        session.execute(update(CASES).where(CASES.c.case_number == case.case_number).values(
+            status=case.status, state=state, closed_at=case.closed_at))
+        # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
+        known = {row.task_id: row for row in session.execute(
+            select(*_TASK_CHANGES).where(TASKS.c.case_number == case.case_number))}
+    added, changed = [], []
     for task in case.tasks:
         existing = known.get(task.task_id)
+        urged_until = datetime.fromisoformat(task.urged_until) if task.urged_until else None
         if existing is None:
-            session.add(TaskRow(
-                task_id=task.task_id, case_number=case.case_number, stage=task.stage, post=task.post,
-                status=task.status, opened_at=task.opened_at, due_at=task.due_at,
-                completed_at=task.completed_at,
-            ))
-        else:
-            existing.status, existing.completed_at = task.status, task.completed_at
-            existing.post, existing.due_at = task.post, task.due_at
-            existing.urged_until = datetime.fromisoformat(task.urged_until) if task.urged_until else None
+            added.append({"task_id": task.task_id, "case_number": case.case_number, "stage": task.stage,
+                          "post": task.post, "status": task.status, "opened_at": task.opened_at,
+                          "due_at": task.due_at, "completed_at": task.completed_at})
+        elif (existing.status, existing.completed_at, existing.post, existing.due_at, existing.urged_until) != (
+                task.status, task.completed_at, task.post, task.due_at, urged_until):
+            changed.append({"id": task.task_id, "status": task.status, "completed_at": task.completed_at,
+                            "post": task.post, "due_at": task.due_at, "urged_until": urged_until})
+    if added:
+        session.execute(insert(TASKS), added)
+    if changed:
+        session.execute(update(TASKS).where(TASKS.c.task_id == bindparam("id")).values(
+            {name: bindparam(name) for name in ("status", "completed_at", "post", "due_at", "urged_until")}),
+            changed)
