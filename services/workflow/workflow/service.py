@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import Schema
 from nameko.timer import timer
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sunlight import base, metrics
@@ -23,10 +23,10 @@ from sunlight.contracts import (
     load_or_fail,
 )
 from sunlight.db import Database, UnitOfWork
-from sunlight.errors import NotFound, SunlightError
+from sunlight.errors import SunlightError
 from sunlight.messaging import event_handler
 from sunlight.rpc import rpc
-from workflow import actions, domain, saved
+from workflow import actions, casestore, domain, saved
 from workflow.definitions import latest, load_definitions
 from workflow.models import AbsenceRow, CaseRow, TaskRow, metadata
 from workflow.process import Definition
@@ -47,9 +47,6 @@ from workflow.settings import MIGRATIONS
 LOG = logging.getLogger(__name__)
 DEFINITIONS = load_definitions()
 CALENDAR = WorkingCalendar.default()
-CASES, TASKS, ABSENCES = (metadata.tables[name] for name in ("cases", "tasks", "absences"))
-_TASK_CHANGES = (TASKS.c.task_id, TASKS.c.status, TASKS.c.completed_at, TASKS.c.post, TASKS.c.due_at,
-                 TASKS.c.urged_until)
 MEETING_STAGES = sorted({st.key for d in DEFINITIONS.values() for st in d.stages if st.kind == "meeting"})
 #: one instance of each command schema, made once: making one copies all its fields, as costly as loading
 SCHEMAS: dict[type[Schema], Schema] = {kind: kind() for kind in (
@@ -74,8 +71,8 @@ class WorkflowService(base.ServiceBase):
                 metrics.EVENTS_DUPLICATE.labels("workflow", "on_application_accepted").inc()
                 return
             decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR,
-                                        _absent(uow.session))
-            _save(uow.session, decision.case, new=True)
+                                        casestore.absent_posts(uow.session))
+            casestore.save(uow.session, decision.case, new=True)
             for outgoing in decision.events:
                 uow.emit(outgoing)
         metrics.CASES_OPENED.labels(decision.case.tenant, decision.case.item_code).inc()
@@ -169,7 +166,7 @@ class WorkflowService(base.ServiceBase):
                 case, definition = _locked(uow.session, task.case_number)
                 decision = actions.delegate(definition, case, task_id=task.task_id, actor=data["actor"],
                                            reason="A post marked absent", now=now)
-                _save(uow.session, decision.case, new=False)
+                casestore.save(uow.session, decision.case, new=False)
                 for outgoing in decision.events:
                     uow.emit(outgoing)
                 delegated.append(task.task_id)
@@ -191,17 +188,15 @@ class WorkflowService(base.ServiceBase):
             case, _ = _locked(uow.session, number)
             decision = actions.resume(case, actor="applicant", now=datetime.now(UTC), calendar=CALENDAR,
                                      after="returned")
-            _save(uow.session, decision.case, new=False)
+            casestore.save(uow.session, decision.case, new=False)
             for outgoing in decision.events:
                 uow.emit(outgoing)
 
     def _on_task(self, task_id: str, change: Change) -> domain.Decision:
         """The task's case, in the same transaction that changes it (one round of locking, not a read first)."""
         with self.db.unit_of_work() as uow:
-            number = uow.session.execute(select(TASKS.c.case_number).where(TASKS.c.task_id == task_id)).scalar()
-            if number is None:
-                raise NotFound(f"no task {task_id!r}", {"task_id": ["unknown task"]})
-            return _decide(uow, number, change)  # committed (and its events published) on leaving the block
+            # returned from inside the block: committed, and its events published, on leaving it
+            return _decide(uow, casestore.case_number_of_task(uow.session, task_id), change)
 
     def _on_case(self, case_number: str, change: Change) -> domain.Decision:
         """Lock the case, let the engine decide, save the new state and its events in one transaction."""
@@ -224,7 +219,7 @@ class WorkflowService(base.ServiceBase):
             case, _ = _locked(uow.session, number)
             decision = actions.record_urging(case, target=event.payload["target"],
                                             urged_by=event.payload["urged_by"], deadline=event.payload["deadline"])
-            _save(uow.session, decision.case, new=False)
+            casestore.save(uow.session, decision.case, new=False)
 
     @timer(interval=30)  # type: ignore[untyped-decorator]
     def close_expired_meetings(self) -> None:
@@ -265,10 +260,7 @@ class WorkflowService(base.ServiceBase):
     def get_case(self, case_number: str) -> dict[str, Any]:
         """A case's full state: status, tasks with opinions and timing."""
         with self.db.read() as session:
-            state = session.execute(select(CASES.c.state).where(CASES.c.case_number == case_number)).scalar()
-            if state is None:
-                raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-            return dict(state["case"])
+            return dict(casestore.state_of(session, case_number)["case"])
 
 
 Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.Decision]
@@ -277,26 +269,16 @@ Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.De
 def _decide(uow: UnitOfWork, case_number: str, change: Change) -> domain.Decision:
     """Inside ``uow``: lock the case, let the engine decide, save the new state and record its events."""
     case, definition = _locked(uow.session, case_number)
-    decision = change(definition, case, datetime.now(UTC), _absent(uow.session))
-    _save(uow.session, decision.case, new=False)
+    decision = change(definition, case, datetime.now(UTC), casestore.absent_posts(uow.session))
+    casestore.save(uow.session, decision.case, new=False)
     for outgoing in decision.events:
         uow.emit(outgoing)
     return decision
 
 
-def _absent(session: Session) -> frozenset[str]:
-    """A posts whose holder is away (AB岗): their tasks go to the B post."""
-    return frozenset(session.execute(select(ABSENCES.c.post)).scalars())
-
-
 def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition]:
     """The case, locked for this transaction, and the definition version it started on."""
-    state = session.execute(
-        select(CASES.c.state).where(CASES.c.case_number == case_number).with_for_update()
-    ).scalar()
-    if state is None:
-        raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-    case = saved.from_state(state)
+    case = saved.from_state(casestore.state_of(session, case_number, lock=True))
     return case, DEFINITIONS[(case.definition_key, case.definition_version)]
 
 
@@ -312,40 +294,3 @@ def _remaining(due_at: datetime, now: datetime) -> dict[str, Any]:
                 "overdue": False}
     return {"remaining_working_seconds": -CALENDAR.working_time_between(due_at, now).total_seconds(),
             "overdue": True}
-
-
-def _save(session: Session, case: domain.Case, *, new: bool) -> None:
-    """Write the case's state and keep its inbox rows in step: SQL statements, not ORM objects (the hot path)."""
-    state = saved.to_state(case)
-    if new:
-        session.execute(insert(CASES).values(
-            case_number=case.case_number, tenant=case.tenant, item_code=case.item_code,
-            status=case.status, definition_key=case.definition_key,
-            definition_version=case.definition_version, state=state, opened_at=case.opened_at,
-            closed_at=case.closed_at,
-        ))
-        known: dict[str, Any] = {}
-    else:
-        session.execute(update(CASES).where(CASES.c.case_number == case.case_number).values(
-            status=case.status, state=state, closed_at=case.closed_at))
-        # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
-        known = {row.task_id: row for row in session.execute(
-            select(*_TASK_CHANGES).where(TASKS.c.case_number == case.case_number))}
-    added, changed = [], []
-    for task in case.tasks:
-        existing = known.get(task.task_id)
-        urged_until = datetime.fromisoformat(task.urged_until) if task.urged_until else None
-        if existing is None:
-            added.append({"task_id": task.task_id, "case_number": case.case_number, "stage": task.stage,
-                          "post": task.post, "status": task.status, "opened_at": task.opened_at,
-                          "due_at": task.due_at, "completed_at": task.completed_at})
-        elif (existing.status, existing.completed_at, existing.post, existing.due_at, existing.urged_until) != (
-                task.status, task.completed_at, task.post, task.due_at, urged_until):
-            changed.append({"id": task.task_id, "status": task.status, "completed_at": task.completed_at,
-                            "post": task.post, "due_at": task.due_at, "urged_until": urged_until})
-    if added:
-        session.execute(insert(TASKS), added)
-    if changed:
-        session.execute(update(TASKS).where(TASKS.c.task_id == bindparam("id")).values(
-            {name: bindparam(name) for name in ("status", "completed_at", "post", "due_at", "urged_until")}),
-            changed)
