@@ -9,12 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from casekit import accepted_message
 from nameko.testing.services import worker_factory
 
 from sunlight.db import Store
@@ -25,16 +24,6 @@ from workflow.settings import MIGRATIONS
 
 REPLICA = Path(__file__).with_name("replica.py")
 NUMBER = "GS-2026-000011"
-
-
-def accepted_shop_sign() -> dict[str, Any]:
-    now = datetime.now(UTC).isoformat()
-    return {"event_id": str(uuid.uuid4()), "event_type": "application.accepted", "schema_version": 1,
-            "occurred_at": now, "source": "intake", "case_number": NUMBER,
-            "payload": {"application_number": NUMBER, "item_code": "GS-CG-0202", "item_name": "户外招牌设置",
-                        "tenant": "gs-city", "process": "shop-sign-approval",
-                        "applicant": {"name": "张三", "mobile": "13905271234"}, "accepted_at": now,
-                        "promised_date": "2026-12-31", "certificate_kind": "permit", "form": {"area_m2": 6.5}}}
 
 
 def start_replica(db_uri: str, rendezvous: Path, name: str, task: dict[str, Any]) -> subprocess.Popen[bytes]:
@@ -56,7 +45,7 @@ def test_two_replicas_approving_one_shop_sign_at_once_still_open_the_leader_task
         tmp_path: Path, make_store: Any, db_uri: str) -> None:
     store: Store = make_store(metadata, MIGRATIONS, "workflow")
     service = worker_factory(WorkflowService, db=store)
-    service.on_application_accepted(accepted_shop_sign())
+    service.on_application_accepted(accepted_message(NUMBER))
     co_review = [t for t in service.get_case(NUMBER)["tasks"] if t["status"] == "open"]
     assert len(co_review) == 4
 
