@@ -49,8 +49,8 @@ def main(db_uri: str, rendezvous: str, name: str, task_id: str, post: str) -> No
 
     @event.listens_for(engine, "after_cursor_execute")
     def pause_after_reading_the_case(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if read_once or "FROM cases" not in statement or "tasks" in statement:
-            return
+        if read_once or not statement.lstrip().startswith("SELECT") or "cases.state" not in statement:
+            return  # not the read of the case's state
         read_once.append(True)
         (here / f"read-{name}").touch()
         others = [p for p in here.glob("ready-*") if p.name != f"ready-{name}"]

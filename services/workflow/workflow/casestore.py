@@ -22,7 +22,9 @@ _TASK_COLUMNS = ("status", "completed_at", "post", "due_at", "urged_until")
 
 _STATE = select(CASES.c.state).where(CASES.c.case_number == bindparam("number"))
 _STATE_LOCKED = _STATE.with_for_update()
-_CASE_OF_TASK = select(TASKS.c.case_number).where(TASKS.c.task_id == bindparam("task_id"))
+_STATE_OF_TASK_LOCKED = select(CASES.c.state).join_from(
+    CASES, TASKS, TASKS.c.case_number == CASES.c.case_number).where(
+    TASKS.c.task_id == bindparam("task_id")).with_for_update(of=CASES)
 _ABSENT = select(ABSENCES.c.post)
 _INSERT_CASE = insert(CASES)
 _UPDATE_CASE = update(CASES).where(CASES.c.case_number == bindparam("number")).values(
@@ -34,12 +36,12 @@ _UPDATE_TASK = update(TASKS).where(TASKS.c.task_id == bindparam("id")).values(
     {name: bindparam(name) for name in _TASK_COLUMNS})
 
 
-def case_number_of_task(session: Session, task_id: str) -> str:
-    """The case a task belongs to; NotFound for an unknown task."""
-    number = session.execute(_CASE_OF_TASK, {"task_id": task_id}).scalar()
-    if number is None:
+def state_of_task(session: Session, task_id: str) -> dict[str, Any]:
+    """The saved state of a task's case, locked for this transaction (one round trip); NotFound for an unknown task."""
+    state = session.execute(_STATE_OF_TASK_LOCKED, {"task_id": task_id}).scalar()
+    if state is None:
         raise NotFound(f"no task {task_id!r}", {"task_id": ["unknown task"]})
-    return str(number)
+    return dict(state)
 
 
 def state_of(session: Session, case_number: str, *, lock: bool = False) -> dict[str, Any]:

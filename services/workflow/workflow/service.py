@@ -193,15 +193,15 @@ class WorkflowService(base.ServiceBase):
                 uow.emit(outgoing)
 
     def _on_task(self, task_id: str, change: Change) -> domain.Decision:
-        """The task's case, in the same transaction that changes it (one round of locking, not a read first)."""
+        """The task's case, found and locked by the statement that reads it, changed in one transaction."""
         with self.db.unit_of_work() as uow:
             # returned from inside the block: committed, and its events published, on leaving it
-            return _decide(uow, casestore.case_number_of_task(uow.session, task_id), change)
+            return _decide(uow, _restored(casestore.state_of_task(uow.session, task_id)), change)
 
     def _on_case(self, case_number: str, change: Change) -> domain.Decision:
         """Lock the case, let the engine decide, save the new state and its events in one transaction."""
         with self.db.unit_of_work() as uow:
-            return _decide(uow, case_number, change)
+            return _decide(uow, _locked(uow.session, case_number), change)
 
     @event_handler("supervision", CASE_URGED)  # type: ignore[untyped-decorator]
     def on_case_urged(self, body: dict[str, Any]) -> None:
@@ -266,9 +266,9 @@ class WorkflowService(base.ServiceBase):
 Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.Decision]
 
 
-def _decide(uow: UnitOfWork, case_number: str, change: Change) -> domain.Decision:
-    """Inside ``uow``: lock the case, let the engine decide, save the new state and record its events."""
-    case, definition = _locked(uow.session, case_number)
+def _decide(uow: UnitOfWork, locked: tuple[domain.Case, Definition], change: Change) -> domain.Decision:
+    """Inside ``uow``, on a locked case: let the engine decide, save the new state and record its events."""
+    case, definition = locked
     decision = change(definition, case, datetime.now(UTC), casestore.absent_posts(uow.session))
     casestore.save(uow.session, decision.case, new=False)
     for outgoing in decision.events:
@@ -278,7 +278,12 @@ def _decide(uow: UnitOfWork, case_number: str, change: Change) -> domain.Decisio
 
 def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition]:
     """The case, locked for this transaction, and the definition version it started on."""
-    case = saved.from_state(casestore.state_of(session, case_number, lock=True))
+    return _restored(casestore.state_of(session, case_number, lock=True))
+
+
+def _restored(state: dict[str, Any]) -> tuple[domain.Case, Definition]:
+    """A saved case and the definition version it started on."""
+    case = saved.from_state(state)
     return case, DEFINITIONS[(case.definition_key, case.definition_version)]
 
 
