@@ -56,8 +56,9 @@ class Event:
 
     def to_message(self) -> dict[str, Any]:
         """The JSON-ready body published on the broker (payload validated and serialized)."""
-        schema = PAYLOAD_SCHEMAS[self.event_type]()
-        errors = schema.validate(schema.dump(self.payload))
+        schema = payload_schema(self.event_type)
+        payload = schema.dump(self.payload)
+        errors = schema.validate(payload)
         if errors:
             raise ValidationFailed(f"event {self.event_type} has a bad payload", errors)
         return {
@@ -67,7 +68,7 @@ class Event:
             "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
             "source": self.source,
             "case_number": self.case_number,
-            "payload": schema.dump(self.payload),
+            "payload": payload,
         }
 
     @classmethod
@@ -76,8 +77,8 @@ class Event:
         if not isinstance(body, Mapping):
             raise ValidationFailed("event body is not an object", {"_schema": ["not an object"]})
         try:
-            envelope = Envelope().load(body)
-            payload = PAYLOAD_SCHEMAS[envelope["event_type"]]().load(envelope["payload"])
+            envelope = _ENVELOPE.load(body)
+            payload = payload_schema(envelope["event_type"]).load(envelope["payload"])
         except ValidationError as exc:
             raise ValidationFailed("malformed event", _as_fields(exc.messages)) from exc
         return cls(
@@ -89,6 +90,18 @@ class Event:
             event_id=str(envelope["event_id"]),
             schema_version=envelope["schema_version"],
         )
+
+
+_ENVELOPE = Envelope()
+_PAYLOADS: dict[str, Schema] = {}
+
+
+def payload_schema(event_type: str) -> Schema:
+    """One schema instance per event type, made once: building a marshmallow schema copies all its fields."""
+    schema = _PAYLOADS.get(event_type)
+    if schema is None:
+        schema = _PAYLOADS[event_type] = PAYLOAD_SCHEMAS[event_type]()
+    return schema
 
 
 def new_event(

@@ -8,11 +8,13 @@ after the commit.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,15 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Index,
+    Insert,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -201,31 +206,46 @@ class UnitOfWork:
         body = event.to_message()
         body["source"] = self._service
         self.session.execute(
-            insert(self._outbox).values(
-                event_id=event.event_id,
-                event_type=event.event_type,
-                body=json.dumps(body, ensure_ascii=False),
-                created_at=datetime.now(UTC),
-                attempts=0,
-            )
+            _statements(self._outbox, self._processed).add_event,
+            {
+                "event_id": event.event_id,
+                "event_type": event.event_type,
+                "body": json.dumps(body, ensure_ascii=False),
+                "created_at": datetime.now(UTC),
+                "attempts": 0,
+            },
         )
         self.emitted.append(event.event_id)
 
     def first_delivery(self, event_id: str, consumer: str) -> bool:
         """True the first time ``consumer`` sees ``event_id``; records it in this transaction."""
-        seen = self.session.execute(
-            select(self._processed.c.id).where(
-                self._processed.c.event_id == event_id, self._processed.c.consumer == consumer
-            )
-        ).first()
+        statements = _statements(self._outbox, self._processed)
+        seen = self.session.execute(statements.seen, {"event_id": event_id, "consumer": consumer}).first()
         if seen is not None:
             return False
         self.session.execute(
-            insert(self._processed).values(
-                event_id=event_id, consumer=consumer, processed_at=datetime.now(UTC)
-            )
+            statements.mark_seen, {"event_id": event_id, "consumer": consumer, "processed_at": datetime.now(UTC)}
         )
         return True
+
+
+@dataclass(frozen=True)
+class _Statements:
+    add_event: Insert
+    seen: Select[Any]
+    mark_seen: Insert
+
+
+@functools.cache
+def _statements(outbox: Table, processed: Table) -> _Statements:
+    """A unit of work's own statements, built once per service: building one costs more CPU than running it."""
+    return _Statements(
+        add_event=insert(outbox),
+        seen=select(processed.c.id).where(
+            processed.c.event_id == bindparam("event_id"), processed.c.consumer == bindparam("consumer")
+        ),
+        mark_seen=insert(processed),
+    )
 
 
 class Store:
@@ -241,6 +261,11 @@ class Store:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """Commit everything or nothing; publish the emitted events after the commit."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            if self.engine.dialect.name == "sqlite":
+                # SQLite ignores FOR UPDATE, and pysqlite would only begin at the first write: two processes
+                # could each read a row, then each save over the other's change. Take the file's write lock
+                # before the first read instead (waiting up to the busy timeout for another process's commit).
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             uow = UnitOfWork(session, self._outbox, self._processed, self._service)
             yield uow
         if uow.emitted:

@@ -7,6 +7,7 @@ story is a shop-sign application accepted at a window, with its ``application.ac
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -251,3 +252,19 @@ def test_migrating_again_at_the_next_start_changes_nothing(store: Store) -> None
     assert {"applications", "outbox", "processed_events", "sequences"} <= tables
     assert count(store.engine, Application.__table__) == 1
     assert count(store.engine, outbox) == 1
+
+
+def test_on_sqlite_a_unit_of_work_holds_the_write_lock_from_its_first_read(store: Store) -> None:
+    """Another process cannot slip a write between what a unit of work read and what it saves (issue 11)."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows (FOR UPDATE); SQLite has only the file's write lock")
+    other_process = sqlite3.connect(store.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        with store.unit_of_work() as uow:
+            uow.session.execute(select(Application.number)).all()  # read only, nothing written yet
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other_process.execute("BEGIN IMMEDIATE")
+        other_process.execute("BEGIN IMMEDIATE")  # free again once the unit of work committed
+        other_process.execute("ROLLBACK")
+    finally:
+        other_process.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sunlight.calendar import SHANGHAI, WorkingCalendar
@@ -24,6 +25,17 @@ def accepted(process: str, form: dict[str, Any] | None = None, tenant: str = "yz
     return {"application_number": "YZ-2026-000042", "item_code": "YZ-GD-0001", "item_name": "土地供应审批",
             "tenant": tenant, "process": process, "applicant": APPLICANT, "certificate_kind": "approval",
             "promised_date": date(2026, 12, 1), "form": FORM if form is None else form}
+
+
+def accepted_message(number: str) -> dict[str, Any]:
+    """intake's ``application.accepted`` message for a shop sign, as it arrives on the broker."""
+    now = datetime.now(UTC).isoformat()
+    return {"event_id": str(uuid.uuid4()), "event_type": "application.accepted", "schema_version": 1,
+            "occurred_at": now, "source": "intake", "case_number": number,
+            "payload": {"application_number": number, "item_code": "GS-CG-0202", "item_name": "户外招牌设置",
+                        "tenant": "gs-city", "process": "shop-sign-approval",
+                        "applicant": {"name": "张三", "mobile": "13905271234"}, "accepted_at": now,
+                        "promised_date": "2026-12-31", "certificate_kind": "permit", "form": {"area_m2": 6.5}}}
 
 
 def open_on(definition: Definition, form: dict[str, Any] | None = None,

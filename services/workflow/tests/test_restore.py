@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from casekit import SHIPPED, approve, finish, open_on
+from casekit import CALENDAR, SHIPPED, approve, at, finish, open_on
 
-from workflow import saved
+from workflow import actions, saved
 
 
 @pytest.mark.parametrize("identity", sorted(SHIPPED))
@@ -39,3 +39,17 @@ def test_a_version_1_state_from_the_walking_skeleton_is_migrated_and_finishes() 
     restored = saved.from_state({**json.loads(json.dumps(v1)), "state_version": 1})
     assert restored.position == "approve"
     assert finish(definition, restored).status == "approved"
+
+
+def test_a_shop_sign_with_an_added_co_reviewer_and_a_nested_form_is_saved_and_restored_whole() -> None:
+    shop_sign = SHIPPED[("shop-sign-approval", 1)]
+    form = {"location": "拱墅区湖州街1号", "signs": [{"area_m2": 6.5, "lit": True}], "months": 12}
+    case = open_on(shop_sign, form=form).case
+    case = actions.add_co_reviewer(shop_sign, case, department="fire-brigade", role="reviewer", name="消防",
+                                   actor="科长", now=at(11, 2, 10), calendar=CALENDAR).case
+    state = saved.to_state(case)
+    restored = saved.from_state(json.loads(json.dumps(state)))
+    assert restored == case
+    assert [a.department for a in restored.added] == ["fire-brigade"]
+    state["case"]["form"]["signs"][0]["area_m2"] = 99  # the saved state is a copy, not the live case
+    assert case.form["signs"][0]["area_m2"] == 6.5

@@ -7,7 +7,8 @@ migrates version 1 (the walking skeleton) on read.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from copy import deepcopy
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -17,18 +18,30 @@ from workflow.domain import AddedBranch, Case, Task
 STATE_VERSION = 2
 _INSTANTS = ("opened_at", "closed_at", "paused_at")
 _TASK_INSTANTS = ("opened_at", "due_at", "completed_at")
+_CASE_FIELDS = tuple(f.name for f in fields(Case))
+_TASK_FIELDS = tuple(f.name for f in fields(Task))
+_BRANCH_FIELDS = tuple(f.name for f in fields(AddedBranch))
 
 
 def to_state(case: Case) -> dict[str, Any]:
     """Versioned, JSON-ready case state."""
-    raw = asdict(case)
+    # field by field rather than ``dataclasses.asdict``, which deep-copies every value of every task:
+    # tasks and added branches hold only strings and instants; the form and applicant are copied whole
+    raw = {name: getattr(case, name) for name in _CASE_FIELDS}
+    raw.update(applicant=deepcopy(case.applicant), form=deepcopy(case.form), added=[
+        {name: getattr(branch, name) for name in _BRANCH_FIELDS} for branch in case.added])
     raw["promised_date"] = case.promised_date.isoformat()
     for key in _INSTANTS:
         raw[key] = raw[key].isoformat() if raw[key] else None
-    for task in raw["tasks"]:
-        for key in _TASK_INSTANTS:
-            task[key] = task[key].isoformat() if task[key] else None
+    raw["tasks"] = [_task_state(task) for task in case.tasks]
     return {"state_version": STATE_VERSION, "case": raw}
+
+
+def _task_state(task: Task) -> dict[str, Any]:
+    raw = {name: getattr(task, name) for name in _TASK_FIELDS}
+    for key in _TASK_INSTANTS:
+        raw[key] = raw[key].isoformat() if raw[key] else None
+    return raw
 
 
 def from_state(state: Mapping[str, Any]) -> Case:

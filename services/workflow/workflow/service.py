@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from marshmallow import Schema
 from nameko.timer import timer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,11 +22,11 @@ from sunlight.contracts import (
     Event,
     load_or_fail,
 )
-from sunlight.db import Database
-from sunlight.errors import NotFound, SunlightError
+from sunlight.db import Database, UnitOfWork
+from sunlight.errors import SunlightError
 from sunlight.messaging import event_handler
 from sunlight.rpc import rpc
-from workflow import actions, domain, saved
+from workflow import actions, casestore, domain, saved
 from workflow.definitions import latest, load_definitions
 from workflow.models import AbsenceRow, CaseRow, TaskRow, metadata
 from workflow.process import Definition
@@ -47,6 +48,10 @@ LOG = logging.getLogger(__name__)
 DEFINITIONS = load_definitions()
 CALENDAR = WorkingCalendar.default()
 MEETING_STAGES = sorted({st.key for d in DEFINITIONS.values() for st in d.stages if st.kind == "meeting"})
+#: one instance of each command schema, made once: making one copies all its fields, as costly as loading
+SCHEMAS: dict[type[Schema], Schema] = {kind: kind() for kind in (
+    AbsenceSchema, CaseActionSchema, CompleteTaskSchema, CoReviewerSchema, DelegateSchema, ReturnSchema,
+    SuspendSchema, TaskActionSchema, TaskSchema, TransferSchema)}
 TENANTS_REPORTED: set[str] = set()  # per process: nameko builds a new service instance per worker
 
 
@@ -65,9 +70,9 @@ class WorkflowService(base.ServiceBase):
             if not uow.first_delivery(event.event_id, "workflow.on_application_accepted"):
                 metrics.EVENTS_DUPLICATE.labels("workflow", "on_application_accepted").inc()
                 return
-            absent = frozenset(uow.session.scalars(select(AbsenceRow.post)).all())
-            decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR, absent)
-            _save(uow.session, decision.case, new=True)
+            decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR,
+                                        casestore.absent_posts(uow.session))
+            casestore.save(uow.session, decision.case, new=True)
             for outgoing in decision.events:
                 uow.emit(outgoing)
         metrics.CASES_OPENED.labels(decision.case.tenant, decision.case.item_code).inc()
@@ -75,7 +80,7 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def complete_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """A person holding the post completes a task with a decision and an opinion."""
-        data = load_or_fail(CompleteTaskSchema(), command, "task completion")
+        data = load_or_fail(SCHEMAS[CompleteTaskSchema], command, "task completion")
         decision = self._on_task(data["task_id"], lambda d, c, now, absent: domain.complete_task(
             d, c, now=now, calendar=CALENDAR, absent=absent, **data))
         metrics.TASKS_COMPLETED.labels(decision.case.task(data["task_id"]).stage, data["decision"]).inc()
@@ -90,53 +95,53 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def claim_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """A person holding the post takes the task for themselves."""
-        data = load_or_fail(TaskActionSchema(), command, "claim")
+        data = load_or_fail(SCHEMAS[TaskActionSchema], command, "claim")
         return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.claim(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def transfer_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """Hand a task to another post, with a reason."""
-        data = load_or_fail(TransferSchema(), command, "transfer")
+        data = load_or_fail(SCHEMAS[TransferSchema], command, "transfer")
         return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.transfer(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def delegate_task(self, command: dict[str, Any]) -> dict[str, Any]:
         """Give a task to its post's B backup (AB岗)."""
-        data = load_or_fail(DelegateSchema(), command, "delegation")
+        data = load_or_fail(SCHEMAS[DelegateSchema], command, "delegation")
         return _summary(self._on_task(data["task_id"],
                                       lambda d, c, now, _: actions.delegate(d, c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def return_for_correction(self, command: dict[str, Any]) -> dict[str, Any]:
         """补正: back to the applicant, clock stopped, until intake reports the correction."""
-        data = load_or_fail(ReturnSchema(), command, "return for correction")
+        data = load_or_fail(SCHEMAS[ReturnSchema], command, "return for correction")
         return _summary(self._on_task(data["task_id"],
                                       lambda d, c, now, _: actions.return_for_correction(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def suspend_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """Stop the clock for a hearing, testing, expert review or public notice."""
-        data = load_or_fail(SuspendSchema(), command, "suspension")
+        data = load_or_fail(SCHEMAS[SuspendSchema], command, "suspension")
         return _summary(self._on_task(data["task_id"], lambda d, c, now, _: actions.suspend(c, now=now, **data)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def resume_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """The excluded step is over: restart the clock where the case left off."""
-        data = load_or_fail(CaseActionSchema(), command, "resumption")
+        data = load_or_fail(SCHEMAS[CaseActionSchema], command, "resumption")
         return _summary(self._on_case(data["case_number"], lambda d, c, now, _: actions.resume(
             c, actor=data["actor"], now=now, calendar=CALENDAR, after="suspended")).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def withdraw_case(self, command: dict[str, Any]) -> dict[str, Any]:
         """The applicant withdraws the application."""
-        data = load_or_fail(CaseActionSchema(), command, "withdrawal")
+        data = load_or_fail(SCHEMAS[CaseActionSchema], command, "withdrawal")
         return _summary(self._on_case(data["case_number"], lambda d, c, now, _: actions.withdraw(
             c, actor=data["actor"], reason=data["reason"], now=now)).case)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def add_co_reviewer(self, command: dict[str, Any]) -> dict[str, Any]:
         """Bring one more department into the parallel review the case is at."""
-        data = load_or_fail(CoReviewerSchema(), command, "co-reviewer")
+        data = load_or_fail(SCHEMAS[CoReviewerSchema], command, "co-reviewer")
         number = data.pop("case_number")
         return _summary(self._on_case(number, lambda d, c, now, absent: actions.add_co_reviewer(
             d, c, now=now, calendar=CALENDAR, absent=absent, **data)).case)
@@ -144,7 +149,7 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def mark_absent(self, command: dict[str, Any]) -> dict[str, Any]:
         """An A post's holder is away (or back): while away, its open and new tasks go to the B post."""
-        data = load_or_fail(AbsenceSchema(), command, "absence")
+        data = load_or_fail(SCHEMAS[AbsenceSchema], command, "absence")
         now = datetime.now(UTC)
         with self.db.unit_of_work() as uow:
             row = uow.session.get(AbsenceRow, data["post"])
@@ -161,7 +166,7 @@ class WorkflowService(base.ServiceBase):
                 case, definition = _locked(uow.session, task.case_number)
                 decision = actions.delegate(definition, case, task_id=task.task_id, actor=data["actor"],
                                            reason="A post marked absent", now=now)
-                _save(uow.session, decision.case, new=False)
+                casestore.save(uow.session, decision.case, new=False)
                 for outgoing in decision.events:
                     uow.emit(outgoing)
                 delegated.append(task.task_id)
@@ -183,28 +188,20 @@ class WorkflowService(base.ServiceBase):
             case, _ = _locked(uow.session, number)
             decision = actions.resume(case, actor="applicant", now=datetime.now(UTC), calendar=CALENDAR,
                                      after="returned")
-            _save(uow.session, decision.case, new=False)
+            casestore.save(uow.session, decision.case, new=False)
             for outgoing in decision.events:
                 uow.emit(outgoing)
 
     def _on_task(self, task_id: str, change: Change) -> domain.Decision:
-        with self.db.read() as session:
-            task = session.get(TaskRow, task_id)
-            if task is None:
-                raise NotFound(f"no task {task_id!r}", {"task_id": ["unknown task"]})
-            number = task.case_number
-        return self._on_case(number, change)
+        """The task's case, found and locked by the statement that reads it, changed in one transaction."""
+        with self.db.unit_of_work() as uow:
+            # returned from inside the block: committed, and its events published, on leaving it
+            return _decide(uow, _restored(casestore.state_of_task(uow.session, task_id)), change)
 
     def _on_case(self, case_number: str, change: Change) -> domain.Decision:
         """Lock the case, let the engine decide, save the new state and its events in one transaction."""
         with self.db.unit_of_work() as uow:
-            case, definition = _locked(uow.session, case_number)
-            absent = frozenset(uow.session.scalars(select(AbsenceRow.post)).all())
-            decision = change(definition, case, datetime.now(UTC), absent)
-            _save(uow.session, decision.case, new=False)
-            for outgoing in decision.events:
-                uow.emit(outgoing)
-        return decision
+            return _decide(uow, _locked(uow.session, case_number), change)
 
     @event_handler("supervision", CASE_URGED)  # type: ignore[untyped-decorator]
     def on_case_urged(self, body: dict[str, Any]) -> None:
@@ -222,7 +219,7 @@ class WorkflowService(base.ServiceBase):
             case, _ = _locked(uow.session, number)
             decision = actions.record_urging(case, target=event.payload["target"],
                                             urged_by=event.payload["urged_by"], deadline=event.payload["deadline"])
-            _save(uow.session, decision.case, new=False)
+            casestore.save(uow.session, decision.case, new=False)
 
     @timer(interval=30)  # type: ignore[untyped-decorator]
     def close_expired_meetings(self) -> None:
@@ -257,29 +254,36 @@ class WorkflowService(base.ServiceBase):
             rows = session.scalars(
                 select(TaskRow).where(TaskRow.post == post, TaskRow.status == "open").order_by(TaskRow.due_at)
             ).all()
-            return [{**TaskSchema().dump(row), **_remaining(row.due_at, now)} for row in rows]
+            return [{**SCHEMAS[TaskSchema].dump(row), **_remaining(row.due_at, now)} for row in rows]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_case(self, case_number: str) -> dict[str, Any]:
         """A case's full state: status, tasks with opinions and timing."""
         with self.db.read() as session:
-            row = session.get(CaseRow, case_number)
-            if row is None:
-                raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-            return dict(row.state["case"])
+            return dict(casestore.state_of(session, case_number)["case"])
 
 
 Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.Decision]
 
 
+def _decide(uow: UnitOfWork, locked: tuple[domain.Case, Definition], change: Change) -> domain.Decision:
+    """Inside ``uow``, on a locked case: let the engine decide, save the new state and record its events."""
+    case, definition = locked
+    decision = change(definition, case, datetime.now(UTC), casestore.absent_posts(uow.session))
+    casestore.save(uow.session, decision.case, new=False)
+    for outgoing in decision.events:
+        uow.emit(outgoing)
+    return decision
+
+
 def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition]:
     """The case, locked for this transaction, and the definition version it started on."""
-    row = session.execute(
-        select(CaseRow).where(CaseRow.case_number == case_number).with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
-    case = saved.from_state(row.state)
+    return _restored(casestore.state_of(session, case_number, lock=True))
+
+
+def _restored(state: dict[str, Any]) -> tuple[domain.Case, Definition]:
+    """A saved case and the definition version it started on."""
+    case = saved.from_state(state)
     return case, DEFINITIONS[(case.definition_key, case.definition_version)]
 
 
@@ -295,33 +299,3 @@ def _remaining(due_at: datetime, now: datetime) -> dict[str, Any]:
                 "overdue": False}
     return {"remaining_working_seconds": -CALENDAR.working_time_between(due_at, now).total_seconds(),
             "overdue": True}
-
-
-def _save(session: Session, case: domain.Case, *, new: bool) -> None:
-    state = saved.to_state(case)
-    if new:
-        session.add(CaseRow(
-            case_number=case.case_number, tenant=case.tenant, item_code=case.item_code,
-            status=case.status, definition_key=case.definition_key,
-            definition_version=case.definition_version, state=state, opened_at=case.opened_at,
-            closed_at=case.closed_at,
-        ))
-    else:
-        row = session.get(CaseRow, case.case_number)
-        assert row is not None
-        row.status, row.state, row.closed_at = case.status, state, case.closed_at
-    # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
-    known = {} if new else {row.task_id: row for row in session.scalars(
-        select(TaskRow).where(TaskRow.case_number == case.case_number))}
-    for task in case.tasks:
-        existing = known.get(task.task_id)
-        if existing is None:
-            session.add(TaskRow(
-                task_id=task.task_id, case_number=case.case_number, stage=task.stage, post=task.post,
-                status=task.status, opened_at=task.opened_at, due_at=task.due_at,
-                completed_at=task.completed_at,
-            ))
-        else:
-            existing.status, existing.completed_at = task.status, task.completed_at
-            existing.post, existing.due_at = task.post, task.due_at
-            existing.urged_until = datetime.fromisoformat(task.urged_until) if task.urged_until else None
