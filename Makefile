@@ -29,7 +29,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict lib/sunlight
-	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/workflow/workflow/actions.py services/workflow/workflow/saved.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain/
+	$(VENV)/bin/mypy --strict services/intake/intake/domain.py services/workflow/workflow/domain.py services/workflow/workflow/actions.py services/workflow/workflow/saved.py services/workflow/workflow/casestore.py services/registry/registry/domain.py services/notify/notify/domain.py services/supervision/supervision/domain/
 	$(VENV)/bin/mypy --strict services/intake/intake/items.py
 	$(VENV)/bin/mypy --strict services/gateway/gateway/domain.py services/gateway/gateway/board.py services/gateway/gateway/publication.py services/gateway/gateway/reasons.py services/gateway/gateway/recent.py services/gateway/gateway/statusview.py
 

@@ -39,7 +39,7 @@ class ApplicationAccepted(_Strict):
     form = fields.Dict(load_default=dict)
     query_code = fields.String(load_default=None)  # for the public status page (issue 4)
     #: HMAC of the query code under QUERY_CODE_KEY (sunlight.querycodes); optional, added by issue 11
-    query_code_digest = fields.String(load_default=None, allow_none=True)
+    query_code_digest = fields.String(allow_none=True)  # optional: absent from events of older intakes
     #: which series a permit is numbered in (招牌, 广告, 渣土 ...); empty for titles
     permit_series = fields.String(load_default="")
 

@@ -286,8 +286,8 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "certificate_kind": "permit",
         "fees_due": [],  # a shop sign costs nothing
         "form": {},
+        # no query_code_digest: without QUERY_CODE_KEY the gateway asks intake for the status
         "query_code": "482913",
-        "query_code_digest": None,  # no QUERY_CODE_KEY: the gateway asks intake for the status
         "permit_series": "招牌",
     }
 
