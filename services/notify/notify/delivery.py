@@ -22,12 +22,15 @@ from sqlalchemy.exc import IntegrityError
 from notify import domain
 from notify.models import Message, MessagePart, OptOut
 from notify.providers import PermanentSendError, SmsProvider, TransientSendError
+from notify.records import MESSAGES, Sent, TakenPart, insert_parts, payload, record_receipts, record_sent
 from sunlight import metrics
-from sunlight.contracts import SMS_DELIVERED, SMS_FAILED, SMS_SENT, Event, mask_mobile, new_event
+from sunlight.contracts import SMS_FAILED, Event, mask_mobile, new_event
 from sunlight.db import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Recorder = Callable[[Sent], None]  # writes one message's 'sent' (alone, or in a batch with others)
+OPT_OUTS = OptOut.__table__
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def store_and_claim(store: Store, guard: OnceGuard, event: Event, template: doma
 
 def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Template, rendered: domain.Rendered,
            *, not_before: datetime, now: datetime, claim: bool) -> Claim | None:
-    """The insert behind both: a Claim with ``attempts`` 1 when claimed, 0 when left pending."""
+    """The insert behind both, in Core (every message passes here): a Claim, ``attempts`` 1 if claimed, 0 if pending."""
     key = (event.event_id, rendered.recipient, rendered.template)
     if guard.seen(*key):
         metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
@@ -110,22 +113,22 @@ def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Templa
     stored: Claim | None = None
     try:
         with store.unit_of_work() as uow:
-            opted_out = not template.essential and uow.session.get(OptOut, rendered.recipient) is not None
+            opted_out = not template.essential and uow.session.execute(
+                select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == rendered.recipient)).first() is not None
             claimed = claim and not opted_out and not_before <= now
-            message = Message(
+            # no select first: the unique constraint answers "stored already"
+            message_id = int(uow.session.execute(MESSAGES.insert().values(
                 event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
                 template=rendered.template, text=rendered.text, attempts=0, created_at=now,
                 status="opted_out" if opted_out else "sending" if claimed else "pending",
                 event_at=event.occurred_at, not_before=not_before, claimed_at=now if claimed else None,
                 parts=len(domain.segments(rendered.text, 0)),
                 error="recipient opted out of non-essential messages" if opted_out else None,
-            )
-            uow.session.add(message)
-            uow.session.flush()  # no select first: the unique constraint answers "stored already"
+            )).inserted_primary_key[0])
             if not opted_out:
-                stored = Claim(int(message.id), message.recipient, message.text, message.template,
-                               message.event_at, 1 if claimed else 0, frozenset(),
-                               _recent(uow.session, message.recipient, now) if claimed else 0)
+                stored = Claim(message_id, rendered.recipient, rendered.text, rendered.template,
+                               event.occurred_at, 1 if claimed else 0, frozenset(),
+                               _recent(uow.session, rendered.recipient, now) if claimed else 0)
     except IntegrityError:  # stored already: a redelivery, or a concurrent delivery of the same event won
         metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
     guard.remember(*key)
@@ -133,8 +136,9 @@ def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Templa
 
 
 def _recent(session: Any, recipient: str, now: datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(Message).where(
-        Message.recipient == recipient, Message.sent_at >= now - timedelta(hours=1))) or 0)
+    """Messages sent to ``recipient`` in the last hour (ix_messages_recipient_sent: not a scan of every message)."""
+    return int(session.scalar(select(func.count()).select_from(MESSAGES).where(
+        MESSAGES.c.recipient == recipient, MESSAGES.c.sent_at >= now - timedelta(hours=1))) or 0)
 
 
 def due_messages(store: Store, now: datetime, policy: Policy, limit: int = 100) -> list[int]:
@@ -160,10 +164,11 @@ def stuck_count(store: Store, now: datetime, policy: Policy) -> int:
         ) or 0)
 
 
-def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Clock, policy: Policy) -> str:
+def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Clock, policy: Policy,
+                 record: Recorder | None = None) -> str:
     """Try to hand one message to the SMSC; returns what became of it (sent, retry, failed, skipped)."""
     claim = _claim(store, message_id, clock())
-    return "skipped" if claim is None else deliver(store, provider, claim, clock, policy)
+    return "skipped" if claim is None else deliver(store, provider, claim, clock, policy, record)
 
 
 def _claim(store: Store, message_id: int, now: datetime) -> Claim | None:
@@ -183,13 +188,15 @@ def _claim(store: Store, message_id: int, now: datetime) -> Claim | None:
                      message.attempts + 1, done, _recent(uow.session, message.recipient, now))
 
 
-def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, policy: Policy) -> str:
+def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, policy: Policy,
+            record: Recorder | None = None) -> str:
     """Submit a claimed message's missing parts; record them, and 'sent', in one transaction.
 
-    A part the SMSC took is recorded even when a later part fails, so a retry sends only what is
-    missing. A crash between the first submit and that commit leaves the claim in doubt: after the
-    lease the parts go again with the same user_message_reference (as before, when the window was
-    one part: now it is one message).
+    ``record`` writes the 'sent' (by default at once, alone; notify's service hands it to a batcher that
+    writes several messages' in one transaction). A part the SMSC took is recorded even when a later
+    part fails, so a retry sends only what is missing. A crash between the first submit and that commit
+    leaves the claim in doubt: after the lease the parts go again with the same user_message_reference
+    (as before, when the window was one part: now it is the messages of one batch).
     """
     message_id, now = claim.message_id, clock()
     if not domain.valid_mobile(claim.recipient):
@@ -199,7 +206,7 @@ def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, pol
         return _put_off(store, message_id, claim.attempts - 1, now + timedelta(minutes=5),
                         f"rate limit: {claim.recent} SMS to this number in the last hour", provider.name,
                         "rate-limit")
-    taken: list[MessagePart] = []
+    taken: list[TakenPart] = []
     for segment in domain.segments(claim.text, reference=message_id):
         if segment.number in claim.done:
             continue
@@ -211,22 +218,13 @@ def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, pol
                             _reason(exc), taken)
         except PermanentSendError as exc:
             return _fail(store, message_id, provider.name, str(exc), "submit", taken)
-        taken.append(MessagePart(message_id=message_id, number=segment.number, provider_id=provider_id,
-                                 status="sent", submitted_at=clock()))
+        taken.append(TakenPart(segment.number, provider_id, clock()))
     sent_at = clock()
-    with store.unit_of_work() as uow:
-        uow.session.add_all(taken)
-        uow.session.flush()
-        # locked, as record_receipt locks it: otherwise each may miss the other's last part (write skew)
-        row = uow.session.get(Message, message_id, with_for_update=True)
-        assert row is not None
-        row.status, row.provider, row.sent_at, row.attempts, row.error = \
-            "sent", provider.name, sent_at, claim.attempts, None
-        row.provider_id = next((part.provider_id for part in taken if part.number == 1), None) or uow.session.scalar(
-            select(MessagePart.provider_id).where(MessagePart.message_id == message_id, MessagePart.number == 1))
-        uow.emit(new_event(SMS_SENT, row.case_number, _payload(row), sent_at))
-        if claim.done:  # an earlier try's parts may all be receipted; the parts taken now have no receipt yet
-            _settle(uow, row, sent_at)
+    sent = Sent(message_id, claim.attempts, provider.name, tuple(taken), sent_at, bool(claim.done))
+    if record is None:
+        record_sent(store, [sent])
+    else:
+        record(sent)
     metrics.SMS_SENT.labels(provider.name, claim.template, "sent").inc()
     if claim.event_at is not None:
         metrics.SMS_EVENT_TO_SUBMIT.labels(claim.template).observe(max((sent_at - claim.event_at).total_seconds(), 0))
@@ -238,53 +236,10 @@ def record_receipt(store: Store, receipt: domain.Receipt, now: datetime) -> bool
     return record_receipts(store, [receipt], now)[0]
 
 
-def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime) -> list[bool]:
-    """Apply receipts in one transaction; for each, False when no part carries its id (yet).
-
-    Messages are locked in id order, so two batches (two replicas' sessions) cannot deadlock.
-    """
-    with store.unit_of_work() as uow:
-        ids = {receipt.provider_id for receipt in receipts}
-        parts = {part.provider_id: part for part in uow.session.scalars(
-            select(MessagePart).where(MessagePart.provider_id.in_(ids)))}
-        messages = {message.id: message for message in uow.session.scalars(
-            select(Message).where(Message.id.in_({part.message_id for part in parts.values()}))
-            .order_by(Message.id).with_for_update())}
-        touched: dict[int, Message] = {}
-        for receipt in receipts:
-            part = parts.get(receipt.provider_id)
-            if part is None or part.status != "sent" or not receipt.final:
-                continue  # unknown yet; or already settled: a receipt the SMSC sent twice changes nothing
-            part.status = "delivered" if receipt.delivered else "failed"
-            part.receipt = f"{receipt.stat} err:{receipt.err}"[:64]
-            metrics.SMS_SUBMIT_TO_RECEIPT.labels("smpp").observe(max((now - part.submitted_at).total_seconds(), 0))
-            touched[part.message_id] = messages[part.message_id]
-        uow.session.flush()
-        for message_id in sorted(touched):
-            _settle(uow, touched[message_id], now)
-    return [receipt.provider_id in parts for receipt in receipts]
-
-
-def _settle(uow: Any, message: Message, now: datetime) -> None:
-    """A sent message is delivered once every part is, and failed as soon as one part failed."""
-    if message.status != "sent":
-        return
-    statuses = list(uow.session.scalars(select(MessagePart.status).where(MessagePart.message_id == message.id)))
-    if "failed" in statuses:
-        message.status, message.error = "failed", "the SMSC could not deliver it (failed receipt)"
-        uow.emit(new_event(SMS_FAILED, message.case_number,
-                           {**_payload(message), "reason": message.error, "stage": "receipt"}, now))
-        metrics.SMS_FAILED.labels(message.provider or "", message.template, "receipt").inc()
-    elif len(statuses) == message.parts and all(status == "delivered" for status in statuses):
-        message.status, message.delivered_at = "delivered", now
-        uow.emit(new_event(SMS_DELIVERED, message.case_number, _payload(message), now))
-        metrics.SMS_DELIVERED.labels(message.provider or "", message.template).inc()
-
-
 def _put_off(store: Store, message_id: int, attempts: int, when: datetime, reason: str, provider: str,
-             label: str, taken: list[MessagePart] | None = None) -> str:
+             label: str, taken: list[TakenPart] | None = None) -> str:
     with store.unit_of_work() as uow:
-        uow.session.add_all(taken or [])  # what the SMSC did take: a retry sends only the rest
+        insert_parts(uow.session, message_id, taken or [])  # what the SMSC did take: a retry sends only the rest
         uow.session.execute(update(Message).where(Message.id == message_id).values(
             status="pending", attempts=attempts, not_before=when, error=reason[:1000], claimed_at=None))
     metrics.SMS_RETRIED.labels(provider, label).inc()
@@ -293,22 +248,17 @@ def _put_off(store: Store, message_id: int, attempts: int, when: datetime, reaso
 
 
 def _fail(store: Store, message_id: int, provider: str, reason: str, stage: str,
-          taken: list[MessagePart] | None = None) -> str:
+          taken: list[TakenPart] | None = None) -> str:
     now = datetime.now().astimezone()
     with store.unit_of_work() as uow:
-        uow.session.add_all(taken or [])  # their receipts still find their part
+        insert_parts(uow.session, message_id, taken or [])  # their receipts still find their part
         row = uow.session.get(Message, message_id)
         assert row is not None
         row.status, row.error, row.provider, row.attempts = "failed", reason[:1000], provider, row.attempts + 1
-        uow.emit(new_event(SMS_FAILED, row.case_number, {**_payload(row), "reason": reason, "stage": stage}, now))
+        uow.emit(new_event(SMS_FAILED, row.case_number, {**payload(row), "reason": reason, "stage": stage}, now))
     metrics.SMS_FAILED.labels(provider, row.template, stage).inc()
     log.error("SMS %d failed for good: %s", message_id, reason)
     return "failed"
-
-
-def _payload(row: Message) -> dict[str, Any]:
-    return {"message_id": int(row.id), "template": row.template, "recipient": mask_mobile(row.recipient),
-            "provider": row.provider or ""}
 
 
 def _reference(message_id: int, part: int) -> int:

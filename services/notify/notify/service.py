@@ -12,7 +12,7 @@ from nameko.timer import timer
 from sqlalchemy import select
 
 from notify import delivery, domain
-from notify.dependencies import SmsGateway
+from notify.dependencies import SentLog, SmsGateway
 from notify.models import Message, OptOut, metadata
 from notify.settings import MIGRATIONS, STAFF, TEMPLATES
 from sunlight import base, metrics
@@ -69,6 +69,7 @@ class NotifyService(base.ServiceBase):
     name = "notify"
     db = Database(metadata, MIGRATIONS)
     sms = SmsGateway()
+    sent = SentLog()
 
     @event_handler("intake", APPLICATION_ACCEPTED)  # type: ignore[untyped-decorator]
     def on_application_accepted(self, body: dict[str, Any]) -> None:
@@ -229,7 +230,7 @@ class NotifyService(base.ServiceBase):
             policy = _policy()
             now = datetime.now(UTC)
             for message_id in delivery.due_messages(self.db, now, policy):
-                delivery.send_message(self.db, self.sms, message_id, lambda: datetime.now(UTC), policy)
+                delivery.send_message(self.db, self.sms, message_id, lambda: datetime.now(UTC), policy, self.sent)
             metrics.SMS_STUCK.labels("notify").set(delivery.stuck_count(self.db, datetime.now(UTC), policy))
 
     def _notify(self, event: Event, template_key: str, values: dict[str, str], tenant_code: str,
@@ -244,4 +245,4 @@ class NotifyService(base.ServiceBase):
             now=now,
         )
         if claim is not None:
-            delivery.deliver(self.db, self.sms, claim, lambda: datetime.now(UTC), _policy())
+            delivery.deliver(self.db, self.sms, claim, lambda: datetime.now(UTC), _policy(), self.sent)

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import eventlet
 import pytest
 import redis as redis_lib
 import yaml
 from sqlalchemy import select
 
 from conftest import StoreFactory
-from notify import delivery, domain
+from notify import delivery, domain, records
+from notify.batching import WriteBatcher
 from notify.models import Message, MessagePart, OptOut, metadata, outbox
 from notify.providers import SmppProvider, TransientSendError
 from notify.settings import MIGRATIONS, TEMPLATES
-from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, new_event
+from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, SMS_SENT, new_event
 from sunlight.db import Store
 from tests.fake_smsc import FakeSmsc, running_smsc
 
@@ -285,3 +287,32 @@ def test_receipts_recorded_together_settle_the_message_once_and_an_unknown_one_i
     with store.read() as session:
         events = session.execute(select(outbox.c.event_type)).scalars().all()
     assert events.count(SMS_DELIVERED) == 1
+
+
+def test_messages_submitted_together_are_recorded_sent_together_each_announced_once(
+        store: Store, guard: delivery.OnceGuard) -> None:
+    now = datetime.now(UTC)
+    claims = [delivery.store_and_claim(store, guard, completion_event(f"1395711{i:04d}"), COMPLETED,
+                                       rendered(f"1395711{i:04d}"), not_before=now, now=now) for i in range(8)]
+    transactions: list[int] = []
+
+    def write(batch: Sequence[records.Sent]) -> None:
+        transactions.append(len(batch))
+        records.record_sent(store, batch)
+
+    batcher = WriteBatcher(write)
+    line = Line()
+    pool = eventlet.GreenPool()
+    outcomes = list(pool.imap(lambda claim: delivery.deliver(store, line, claim, lambda: datetime.now(UTC), POLICY,
+                                                             batcher.submit), claims))
+    assert outcomes == ["sent"] * 8 and sum(transactions) == 8 and len(transactions) < 8
+    for claim in claims:
+        assert claim is not None
+        assert row(store, claim.message_id).status == "sent"
+        assert parts_of(store, claim.message_id) == [(1, "sent"), (2, "sent")]
+    with store.read() as session:
+        events = session.execute(select(outbox.c.event_type)).scalars().all()
+    assert events.count(SMS_SENT) == 8
+    receipts = [domain.Receipt(provider_id, "DELIVRD", "000") for provider_id in line.ids]
+    assert all(delivery.record_receipts(store, receipts, datetime.now(UTC)))
+    assert {row(store, claim.message_id).status for claim in claims if claim is not None} == {"delivered"}
