@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import redis
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from notify import domain
@@ -30,7 +30,7 @@ from sunlight.db import Store
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Recorder = Callable[[Sent], None]  # writes one message's 'sent' (alone, or in a batch with others)
-OPT_OUTS = OptOut.__table__
+OPT_OUTS = cast(Table, OptOut.__table__)
 
 
 @dataclass(frozen=True)
@@ -113,22 +113,24 @@ def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Templa
     stored: Claim | None = None
     try:
         with store.unit_of_work() as uow:
-            opted_out = not template.essential and uow.session.execute(
+            connection = uow.session.connection()  # Core on the connection: no ORM layer on the hot path
+            opted_out = not template.essential and connection.execute(
                 select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == rendered.recipient)).first() is not None
             claimed = claim and not opted_out and not_before <= now
             # no select first: the unique constraint answers "stored already"
-            message_id = int(uow.session.execute(MESSAGES.insert().values(
+            inserted = connection.execute(MESSAGES.insert().values(
                 event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
                 template=rendered.template, text=rendered.text, attempts=0, created_at=now,
                 status="opted_out" if opted_out else "sending" if claimed else "pending",
                 event_at=event.occurred_at, not_before=not_before, claimed_at=now if claimed else None,
                 parts=len(domain.segments(rendered.text, 0)),
                 error="recipient opted out of non-essential messages" if opted_out else None,
-            )).inserted_primary_key[0])
+            ))
+            message_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]  # set for an insert
             if not opted_out:
                 stored = Claim(message_id, rendered.recipient, rendered.text, rendered.template,
                                event.occurred_at, 1 if claimed else 0, frozenset(),
-                               _recent(uow.session, rendered.recipient, now) if claimed else 0)
+                               _recent(connection, rendered.recipient, now) if claimed else 0)
     except IntegrityError:  # stored already: a redelivery, or a concurrent delivery of the same event won
         metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
     guard.remember(*key)
@@ -239,7 +241,8 @@ def record_receipt(store: Store, receipt: domain.Receipt, now: datetime) -> bool
 def _put_off(store: Store, message_id: int, attempts: int, when: datetime, reason: str, provider: str,
              label: str, taken: list[TakenPart] | None = None) -> str:
     with store.unit_of_work() as uow:
-        insert_parts(uow.session, message_id, taken or [])  # what the SMSC did take: a retry sends only the rest
+        # what the SMSC did take: a retry sends only the rest
+        insert_parts(uow.session.connection(), message_id, taken or [])
         uow.session.execute(update(Message).where(Message.id == message_id).values(
             status="pending", attempts=attempts, not_before=when, error=reason[:1000], claimed_at=None))
     metrics.SMS_RETRIED.labels(provider, label).inc()
@@ -251,7 +254,7 @@ def _fail(store: Store, message_id: int, provider: str, reason: str, stage: str,
           taken: list[TakenPart] | None = None) -> str:
     now = datetime.now().astimezone()
     with store.unit_of_work() as uow:
-        insert_parts(uow.session, message_id, taken or [])  # their receipts still find their part
+        insert_parts(uow.session.connection(), message_id, taken or [])  # their receipts still find their part
         row = uow.session.get(Message, message_id)
         assert row is not None
         row.status, row.error, row.provider, row.attempts = "failed", reason[:1000], provider, row.attempts + 1

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from notify import domain
 from notify.models import Message, MessagePart
@@ -23,8 +22,8 @@ from sunlight import metrics
 from sunlight.contracts import SMS_DELIVERED, SMS_FAILED, SMS_SENT, mask_mobile, new_event
 from sunlight.db import Store, UnitOfWork
 
-MESSAGES = Message.__table__
-PARTS = MessagePart.__table__
+MESSAGES = cast(Table, Message.__table__)
+PARTS = cast(Table, MessagePart.__table__)
 #: what an event about a message and its settling need to know of its row
 _SETTLE_COLUMNS = (MESSAGES.c.id, MESSAGES.c.status, MESSAGES.c.parts, MESSAGES.c.case_number,
                    MESSAGES.c.template, MESSAGES.c.recipient, MESSAGES.c.provider)
@@ -51,34 +50,35 @@ class Sent:
     earlier_parts: bool  # an earlier try's parts are on record (they may all be receipted already)
 
 
-def insert_parts(session: Session, message_id: int, taken: Iterable[TakenPart]) -> None:
+def insert_parts(connection: Connection, message_id: int, taken: Iterable[TakenPart]) -> None:
     """Record the parts the SMSC took (status 'sent': a receipt moves them on)."""
     rows = [{"message_id": message_id, "number": part.number, "provider_id": part.provider_id, "status": "sent",
              "submitted_at": part.submitted_at} for part in taken]
     if rows:
-        session.execute(PARTS.insert(), rows)
+        connection.execute(PARTS.insert(), rows)
 
 
 def record_sent(store: Store, batch: Sequence[Sent]) -> None:
     """Record each message's parts and 'sent', and announce SMS_SENT, for the whole batch in one transaction."""
     with store.unit_of_work() as uow:
+        connection = uow.session.connection()  # Core on the connection: the ORM session's layer is not needed
         rows = [{"message_id": sent.message_id, "number": part.number, "provider_id": part.provider_id,
                  "status": "sent", "submitted_at": part.submitted_at} for sent in batch for part in sent.taken]
         if rows:
-            uow.session.execute(PARTS.insert(), rows)
+            connection.execute(PARTS.insert(), rows)
         for sent in sorted(batch, key=lambda sent: sent.message_id):
             first = next((part.provider_id for part in sent.taken if part.number == 1), None)
             if first is None:  # part 1 went on an earlier try
-                first = uow.session.scalar(select(PARTS.c.provider_id).where(
+                first = connection.scalar(select(PARTS.c.provider_id).where(
                     PARTS.c.message_id == sent.message_id, PARTS.c.number == 1))
-            message = uow.session.execute(
+            message = connection.execute(
                 update(MESSAGES).where(MESSAGES.c.id == sent.message_id)
                 .values(status="sent", provider=sent.provider, provider_id=first, sent_at=sent.sent_at,
                         attempts=sent.attempts, error=None)
                 .returning(*_SETTLE_COLUMNS)).one()
             uow.emit(new_event(SMS_SENT, message.case_number, payload(message), sent.sent_at))
             if sent.earlier_parts:
-                settle(uow, message, _statuses(uow.session, [sent.message_id]), sent.sent_at)
+                settle(uow, connection, message, _statuses(connection, [sent.message_id]), sent.sent_at)
 
 
 def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime) -> list[bool]:
@@ -87,13 +87,13 @@ def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime)
     Messages are locked in id order, so two batches (two replicas' sessions) cannot deadlock.
     """
     with store.unit_of_work() as uow:
-        session = uow.session
-        parts = {part.provider_id: part for part in session.execute(
+        connection = uow.session.connection()
+        parts = {part.provider_id: part for part in connection.execute(
             select(PARTS.c.id, PARTS.c.message_id, PARTS.c.provider_id, PARTS.c.status, PARTS.c.submitted_at)
             .where(PARTS.c.provider_id.in_({receipt.provider_id for receipt in receipts})))}
         if not parts:
             return [False] * len(receipts)
-        messages = {message.id: message for message in session.execute(
+        messages = {message.id: message for message in connection.execute(
             select(*_SETTLE_COLUMNS).where(MESSAGES.c.id.in_({part.message_id for part in parts.values()}))
             .order_by(MESSAGES.c.id).with_for_update())}
         changes: dict[int, dict[str, Any]] = {}
@@ -106,38 +106,39 @@ def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime)
                                 "new_receipt": f"{receipt.stat} err:{receipt.err}"[:64]}
             metrics.SMS_SUBMIT_TO_RECEIPT.labels("smpp").observe(max((now - part.submitted_at).total_seconds(), 0))
         if changes:
-            session.execute(update(PARTS).where(PARTS.c.id == bindparam("part_id"))
-                            .values(status=bindparam("new_status"), receipt=bindparam("new_receipt"))
-                            .execution_options(synchronize_session=False), list(changes.values()))
+            connection.execute(update(PARTS).where(PARTS.c.id == bindparam("part_id"))
+                               .values(status=bindparam("new_status"), receipt=bindparam("new_receipt")),
+                               list(changes.values()))
             touched = sorted({change["message_id"] for change in changes.values()})
-            statuses = _statuses(session, touched)
+            statuses = _statuses(connection, touched)
             for message_id in touched:
-                settle(uow, messages[message_id], statuses, now)
+                settle(uow, connection, messages[message_id], statuses, now)
     return [receipt.provider_id in parts for receipt in receipts]
 
 
-def _statuses(session: Session, message_ids: list[int]) -> dict[int, list[str]]:
+def _statuses(connection: Connection, message_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {message_id: [] for message_id in message_ids}
-    for message_id, status in session.execute(
+    for message_id, status in connection.execute(
             select(PARTS.c.message_id, PARTS.c.status).where(PARTS.c.message_id.in_(message_ids))):
         found[message_id].append(status)
     return found
 
 
-def settle(uow: UnitOfWork, message: Row[Any], statuses: dict[int, list[str]], now: datetime) -> None:
+def settle(uow: UnitOfWork, connection: Connection, message: Any, statuses: dict[int, list[str]],
+           now: datetime) -> None:
     """A sent message is delivered once every part is, and failed as soon as one part failed."""
     if message.status != "sent":
         return
     parts = statuses[message.id]
     if "failed" in parts:
         error = "the SMSC could not deliver it (failed receipt)"
-        uow.session.execute(update(MESSAGES).where(MESSAGES.c.id == message.id).values(status="failed", error=error))
+        connection.execute(update(MESSAGES).where(MESSAGES.c.id == message.id).values(status="failed", error=error))
         uow.emit(new_event(SMS_FAILED, message.case_number,
                            {**payload(message), "reason": error, "stage": "receipt"}, now))
         metrics.SMS_FAILED.labels(message.provider or "", message.template, "receipt").inc()
     elif len(parts) == message.parts and all(status == "delivered" for status in parts):
-        uow.session.execute(update(MESSAGES).where(MESSAGES.c.id == message.id)
-                            .values(status="delivered", delivered_at=now))
+        connection.execute(update(MESSAGES).where(MESSAGES.c.id == message.id)
+                           .values(status="delivered", delivered_at=now))
         uow.emit(new_event(SMS_DELIVERED, message.case_number, payload(message), now))
         metrics.SMS_DELIVERED.labels(message.provider or "", message.template).inc()
 
