@@ -4,7 +4,8 @@ Every message is stored before anything is sent; the row is the truth. Sending c
 (pending → sending; a message due at once is stored already claimed) so two green threads or two
 replicas never submit it together; the parts the SMSC takes are recorded with their ids, together
 with 'sent' or with the retry, so a retry sends only what is missing.
-Never twice: the unique (event, recipient, template) constraint is the rule, Redis the fast path.
+Never twice: the unique (event, recipient, template) constraint is the rule. (A Redis check in front of it
+cost two round trips on every message to save a failed insert on the rare redelivery: it is gone.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-import redis
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -44,33 +44,6 @@ class Policy:
     stuck_after: timedelta = timedelta(minutes=10)
 
 
-class OnceGuard:
-    """Redis in front of the unique constraint: a redelivered event is dropped without a transaction."""
-
-    def __init__(self, client: redis.Redis | None, prefix: str, ttl: timedelta = timedelta(days=7)) -> None:
-        self.client, self.prefix, self.ttl = client, prefix, ttl
-
-    def _key(self, event_id: str, recipient: str, template: str) -> str:
-        return f"{self.prefix}:sms-once:{event_id}:{recipient}:{template}"
-
-    def seen(self, event_id: str, recipient: str, template: str) -> bool:
-        if self.client is None:
-            return False
-        try:
-            return bool(self.client.exists(self._key(event_id, recipient, template)))
-        except redis.RedisError:
-            return False  # the database decides
-
-    def remember(self, event_id: str, recipient: str, template: str) -> None:
-        """Set only after the row is committed: a crash before that must not hide the event."""
-        if self.client is None:
-            return
-        try:
-            self.client.set(self._key(event_id, recipient, template), 1, nx=True, ex=self.ttl)
-        except redis.RedisError:
-            log.warning("redis unavailable; the unique constraint alone guards against duplicates")
-
-
 @dataclass(frozen=True)
 class Claim:
     """A message this sender holds (status ``sending``): what it needs to submit the missing parts."""
@@ -85,31 +58,27 @@ class Claim:
     recent: int  # messages sent to this recipient in the last hour
 
 
-def store_message(store: Store, guard: OnceGuard, event: Event, template: domain.Template,
+def store_message(store: Store, event: Event, template: domain.Template,
                   rendered: domain.Rendered, *, not_before: datetime, now: datetime) -> int | None:
     """Store one message to send; None when this (event, recipient, template) already has one."""
-    stored = _store(store, guard, event, template, rendered, not_before=not_before, now=now, claim=False)
+    stored = _store(store, event, template, rendered, not_before=not_before, now=now, claim=False)
     return None if stored is None else stored.message_id
 
 
-def store_and_claim(store: Store, guard: OnceGuard, event: Event, template: domain.Template,
+def store_and_claim(store: Store, event: Event, template: domain.Template,
                     rendered: domain.Rendered, *, not_before: datetime, now: datetime) -> Claim | None:
     """Store one message and, when it is due now, claim it in the same transaction (one commit, not two).
 
     None when there is nothing to send now: a duplicate, an opted-out recipient, or a message held
     until later (``send_due`` takes that one up when its time comes).
     """
-    stored = _store(store, guard, event, template, rendered, not_before=not_before, now=now, claim=True)
+    stored = _store(store, event, template, rendered, not_before=not_before, now=now, claim=True)
     return stored if stored is not None and stored.attempts else None
 
 
-def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Template, rendered: domain.Rendered,
+def _store(store: Store, event: Event, template: domain.Template, rendered: domain.Rendered,
            *, not_before: datetime, now: datetime, claim: bool) -> Claim | None:
     """The insert behind both, in Core (every message passes here): a Claim, ``attempts`` 1 if claimed, 0 if pending."""
-    key = (event.event_id, rendered.recipient, rendered.template)
-    if guard.seen(*key):
-        metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
-        return None
     stored: Claim | None = None
     try:
         with store.unit_of_work() as uow:
@@ -133,7 +102,6 @@ def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Templa
                                _recent(connection, rendered.recipient, now) if claimed else 0)
     except IntegrityError:  # stored already: a redelivery, or a concurrent delivery of the same event won
         metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
-    guard.remember(*key)
     return stored
 
 

@@ -239,9 +239,8 @@ class NotifyService(base.ServiceBase):
         signature = all_tenants()[tenant_code].sms_signature if tenant_code in all_tenants() else ""
         rendered = domain.render(template, values, signature=signature, recipient=recipient)
         now = datetime.now(UTC)
-        guard = delivery.OnceGuard(self.singleton.client, self.singleton.prefix)
         claim = delivery.store_and_claim(
-            self.db, guard, event, template, rendered, not_before=domain.send_not_before(template, now, CALENDAR),
+            self.db, event, template, rendered, not_before=domain.send_not_before(template, now, CALENDAR),
             now=now,
         )
         if claim is not None:
