@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from notify import domain
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Recorder = Callable[[Sent], None]  # writes one message's 'sent' (alone, or in a batch with others)
 OPT_OUTS = cast(Table, OptOut.__table__)
+# built once, bound per call (every message runs them)
+_OPTED_OUT = select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == bindparam("mobile"))
+_INSERT_MESSAGE = MESSAGES.insert()
+_RECENT = select(func.count()).select_from(MESSAGES).where(
+    MESSAGES.c.recipient == bindparam("recipient"), MESSAGES.c.sent_at >= bindparam("since"))
 
 
 @dataclass(frozen=True)
@@ -84,17 +89,17 @@ def _store(store: Store, event: Event, template: domain.Template, rendered: doma
         with store.unit_of_work() as uow:
             connection = uow.session.connection()  # Core on the connection: no ORM layer on the hot path
             opted_out = not template.essential and connection.execute(
-                select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == rendered.recipient)).first() is not None
+                _OPTED_OUT, {"mobile": rendered.recipient}).first() is not None
             claimed = claim and not opted_out and not_before <= now
             # no select first: the unique constraint answers "stored already"
-            inserted = connection.execute(MESSAGES.insert().values(
-                event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
-                template=rendered.template, text=rendered.text, attempts=0, created_at=now,
-                status="opted_out" if opted_out else "sending" if claimed else "pending",
-                event_at=event.occurred_at, not_before=not_before, claimed_at=now if claimed else None,
-                parts=len(domain.segments(rendered.text, 0)),
-                error="recipient opted out of non-essential messages" if opted_out else None,
-            ))
+            inserted = connection.execute(_INSERT_MESSAGE, {
+                "event_id": event.event_id, "case_number": event.case_number, "recipient": rendered.recipient,
+                "template": rendered.template, "text": rendered.text, "attempts": 0, "created_at": now,
+                "status": "opted_out" if opted_out else "sending" if claimed else "pending",
+                "event_at": event.occurred_at, "not_before": not_before, "claimed_at": now if claimed else None,
+                "parts": len(domain.segments(rendered.text, 0)),
+                "error": "recipient opted out of non-essential messages" if opted_out else None,
+            })
             message_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]  # set for an insert
             if not opted_out:
                 stored = Claim(message_id, rendered.recipient, rendered.text, rendered.template,
@@ -107,8 +112,7 @@ def _store(store: Store, event: Event, template: domain.Template, rendered: doma
 
 def _recent(session: Any, recipient: str, now: datetime) -> int:
     """Messages sent to ``recipient`` in the last hour (ix_messages_recipient_sent: not a scan of every message)."""
-    return int(session.scalar(select(func.count()).select_from(MESSAGES).where(
-        MESSAGES.c.recipient == recipient, MESSAGES.c.sent_at >= now - timedelta(hours=1))) or 0)
+    return int(session.scalar(_RECENT, {"recipient": recipient, "since": now - timedelta(hours=1)}) or 0)
 
 
 def due_messages(store: Store, now: datetime, policy: Policy, limit: int = 100) -> list[int]:

@@ -27,6 +27,25 @@ PARTS = cast(Table, MessagePart.__table__)
 #: what an event about a message and its settling need to know of its row
 _SETTLE_COLUMNS = (MESSAGES.c.id, MESSAGES.c.status, MESSAGES.c.parts, MESSAGES.c.case_number,
                    MESSAGES.c.template, MESSAGES.c.recipient, MESSAGES.c.provider)
+# built once, bound per call: building a statement cost as much CPU as running it on this path
+_INSERT_PARTS = PARTS.insert()
+_FIRST_PART = select(PARTS.c.provider_id).where(PARTS.c.message_id == bindparam("message_id"), PARTS.c.number == 1)
+_MARK_SENT = (update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id"))
+              .values(status="sent", provider=bindparam("provider"), provider_id=bindparam("first"),
+                      sent_at=bindparam("sent_at"), attempts=bindparam("attempts"), error=None)
+              .returning(*_SETTLE_COLUMNS))
+_PARTS_BY_ID = select(PARTS.c.id, PARTS.c.message_id, PARTS.c.provider_id, PARTS.c.status, PARTS.c.submitted_at) \
+    .where(PARTS.c.provider_id.in_(bindparam("provider_ids", expanding=True)))
+_LOCK_MESSAGES = select(*_SETTLE_COLUMNS).where(MESSAGES.c.id.in_(bindparam("message_ids", expanding=True))) \
+    .order_by(MESSAGES.c.id).with_for_update()
+_RECEIPTED = update(PARTS).where(PARTS.c.id == bindparam("part_id")) \
+    .values(status=bindparam("new_status"), receipt=bindparam("new_receipt"))
+_STATUSES = select(PARTS.c.message_id, PARTS.c.status) \
+    .where(PARTS.c.message_id.in_(bindparam("message_ids", expanding=True)))
+_MARK_FAILED = update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id")) \
+    .values(status="failed", error=bindparam("error"))
+_MARK_DELIVERED = update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id")) \
+    .values(status="delivered", delivered_at=bindparam("now"))
 
 
 @dataclass(frozen=True)
@@ -55,7 +74,7 @@ def insert_parts(connection: Connection, message_id: int, taken: Iterable[TakenP
     rows = [{"message_id": message_id, "number": part.number, "provider_id": part.provider_id, "status": "sent",
              "submitted_at": part.submitted_at} for part in taken]
     if rows:
-        connection.execute(PARTS.insert(), rows)
+        connection.execute(_INSERT_PARTS, rows)
 
 
 def record_sent(store: Store, batch: Sequence[Sent]) -> None:
@@ -65,17 +84,14 @@ def record_sent(store: Store, batch: Sequence[Sent]) -> None:
         rows = [{"message_id": sent.message_id, "number": part.number, "provider_id": part.provider_id,
                  "status": "sent", "submitted_at": part.submitted_at} for sent in batch for part in sent.taken]
         if rows:
-            connection.execute(PARTS.insert(), rows)
+            connection.execute(_INSERT_PARTS, rows)
         for sent in sorted(batch, key=lambda sent: sent.message_id):
             first = next((part.provider_id for part in sent.taken if part.number == 1), None)
             if first is None:  # part 1 went on an earlier try
-                first = connection.scalar(select(PARTS.c.provider_id).where(
-                    PARTS.c.message_id == sent.message_id, PARTS.c.number == 1))
-            message = connection.execute(
-                update(MESSAGES).where(MESSAGES.c.id == sent.message_id)
-                .values(status="sent", provider=sent.provider, provider_id=first, sent_at=sent.sent_at,
-                        attempts=sent.attempts, error=None)
-                .returning(*_SETTLE_COLUMNS)).one()
+                first = connection.scalar(_FIRST_PART, {"message_id": sent.message_id})
+            message = connection.execute(_MARK_SENT, {
+                "message_id": sent.message_id, "provider": sent.provider, "first": first, "sent_at": sent.sent_at,
+                "attempts": sent.attempts}).one()
             uow.emit(new_event(SMS_SENT, message.case_number, payload(message), sent.sent_at))
             if sent.earlier_parts:
                 settle(uow, connection, message, _statuses(connection, [sent.message_id]), sent.sent_at)
@@ -89,13 +105,11 @@ def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime)
     with store.unit_of_work() as uow:
         connection = uow.session.connection()
         parts = {part.provider_id: part for part in connection.execute(
-            select(PARTS.c.id, PARTS.c.message_id, PARTS.c.provider_id, PARTS.c.status, PARTS.c.submitted_at)
-            .where(PARTS.c.provider_id.in_({receipt.provider_id for receipt in receipts})))}
+            _PARTS_BY_ID, {"provider_ids": list({receipt.provider_id for receipt in receipts})})}
         if not parts:
             return [False] * len(receipts)
         messages = {message.id: message for message in connection.execute(
-            select(*_SETTLE_COLUMNS).where(MESSAGES.c.id.in_({part.message_id for part in parts.values()}))
-            .order_by(MESSAGES.c.id).with_for_update())}
+            _LOCK_MESSAGES, {"message_ids": list({part.message_id for part in parts.values()})})}
         changes: dict[int, dict[str, Any]] = {}
         for receipt in receipts:
             part = parts.get(receipt.provider_id)
@@ -106,9 +120,7 @@ def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime)
                                 "new_receipt": f"{receipt.stat} err:{receipt.err}"[:64]}
             metrics.SMS_SUBMIT_TO_RECEIPT.labels("smpp").observe(max((now - part.submitted_at).total_seconds(), 0))
         if changes:
-            connection.execute(update(PARTS).where(PARTS.c.id == bindparam("part_id"))
-                               .values(status=bindparam("new_status"), receipt=bindparam("new_receipt")),
-                               list(changes.values()))
+            connection.execute(_RECEIPTED, list(changes.values()))
             touched = sorted({change["message_id"] for change in changes.values()})
             statuses = _statuses(connection, touched)
             for message_id in touched:
@@ -118,8 +130,7 @@ def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime)
 
 def _statuses(connection: Connection, message_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {message_id: [] for message_id in message_ids}
-    for message_id, status in connection.execute(
-            select(PARTS.c.message_id, PARTS.c.status).where(PARTS.c.message_id.in_(message_ids))):
+    for message_id, status in connection.execute(_STATUSES, {"message_ids": message_ids}):
         found[message_id].append(status)
     return found
 
@@ -132,13 +143,12 @@ def settle(uow: UnitOfWork, connection: Connection, message: Any, statuses: dict
     parts = statuses[message.id]
     if "failed" in parts:
         error = "the SMSC could not deliver it (failed receipt)"
-        connection.execute(update(MESSAGES).where(MESSAGES.c.id == message.id).values(status="failed", error=error))
+        connection.execute(_MARK_FAILED, {"message_id": message.id, "error": error})
         uow.emit(new_event(SMS_FAILED, message.case_number,
                            {**payload(message), "reason": error, "stage": "receipt"}, now))
         metrics.SMS_FAILED.labels(message.provider or "", message.template, "receipt").inc()
     elif len(parts) == message.parts and all(status == "delivered" for status in parts):
-        connection.execute(update(MESSAGES).where(MESSAGES.c.id == message.id)
-                           .values(status="delivered", delivered_at=now))
+        connection.execute(_MARK_DELIVERED, {"message_id": message.id, "now": now})
         uow.emit(new_event(SMS_DELIVERED, message.case_number, payload(message), now))
         metrics.SMS_DELIVERED.labels(message.provider or "", message.template).inc()
 
