@@ -4,7 +4,8 @@ Every message is stored before anything is sent; the row is the truth. Sending c
 (pending → sending; a message due at once is stored already claimed) so two green threads or two
 replicas never submit it together; the parts the SMSC takes are recorded with their ids, together
 with 'sent' or with the retry, so a retry sends only what is missing.
-Never twice: the unique (event, recipient, template) constraint is the rule, Redis the fast path.
+Never twice: the unique (event, recipient, template) constraint is the rule. (A Redis check in front of it
+cost two round trips on every message to save a failed insert on the rare redelivery: it is gone.)
 """
 
 from __future__ import annotations
@@ -13,21 +14,28 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-import redis
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from notify import domain
 from notify.models import Message, MessagePart, OptOut
 from notify.providers import PermanentSendError, SmsProvider, TransientSendError
+from notify.records import MESSAGES, Sent, TakenPart, insert_parts, payload, record_receipts, record_sent
 from sunlight import metrics
-from sunlight.contracts import SMS_DELIVERED, SMS_FAILED, SMS_SENT, Event, mask_mobile, new_event
+from sunlight.contracts import SMS_FAILED, Event, mask_mobile, new_event
 from sunlight.db import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Recorder = Callable[[Sent], None]  # writes one message's 'sent' (alone, or in a batch with others)
+OPT_OUTS = cast(Table, OptOut.__table__)
+# built once, bound per call (every message runs them)
+_OPTED_OUT = select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == bindparam("mobile"))
+_INSERT_MESSAGE = MESSAGES.insert()
+_RECENT = select(func.count()).select_from(MESSAGES).where(
+    MESSAGES.c.recipient == bindparam("recipient"), MESSAGES.c.sent_at >= bindparam("since"))
 
 
 @dataclass(frozen=True)
@@ -39,33 +47,6 @@ class Policy:
     claim_lease: timedelta = timedelta(minutes=2)
     rate_per_hour: int = 20
     stuck_after: timedelta = timedelta(minutes=10)
-
-
-class OnceGuard:
-    """Redis in front of the unique constraint: a redelivered event is dropped without a transaction."""
-
-    def __init__(self, client: redis.Redis | None, prefix: str, ttl: timedelta = timedelta(days=7)) -> None:
-        self.client, self.prefix, self.ttl = client, prefix, ttl
-
-    def _key(self, event_id: str, recipient: str, template: str) -> str:
-        return f"{self.prefix}:sms-once:{event_id}:{recipient}:{template}"
-
-    def seen(self, event_id: str, recipient: str, template: str) -> bool:
-        if self.client is None:
-            return False
-        try:
-            return bool(self.client.exists(self._key(event_id, recipient, template)))
-        except redis.RedisError:
-            return False  # the database decides
-
-    def remember(self, event_id: str, recipient: str, template: str) -> None:
-        """Set only after the row is committed: a crash before that must not hide the event."""
-        if self.client is None:
-            return
-        try:
-            self.client.set(self._key(event_id, recipient, template), 1, nx=True, ex=self.ttl)
-        except redis.RedisError:
-            log.warning("redis unavailable; the unique constraint alone guards against duplicates")
 
 
 @dataclass(frozen=True)
@@ -82,59 +63,56 @@ class Claim:
     recent: int  # messages sent to this recipient in the last hour
 
 
-def store_message(store: Store, guard: OnceGuard, event: Event, template: domain.Template,
+def store_message(store: Store, event: Event, template: domain.Template,
                   rendered: domain.Rendered, *, not_before: datetime, now: datetime) -> int | None:
     """Store one message to send; None when this (event, recipient, template) already has one."""
-    stored = _store(store, guard, event, template, rendered, not_before=not_before, now=now, claim=False)
+    stored = _store(store, event, template, rendered, not_before=not_before, now=now, claim=False)
     return None if stored is None else stored.message_id
 
 
-def store_and_claim(store: Store, guard: OnceGuard, event: Event, template: domain.Template,
+def store_and_claim(store: Store, event: Event, template: domain.Template,
                     rendered: domain.Rendered, *, not_before: datetime, now: datetime) -> Claim | None:
     """Store one message and, when it is due now, claim it in the same transaction (one commit, not two).
 
     None when there is nothing to send now: a duplicate, an opted-out recipient, or a message held
     until later (``send_due`` takes that one up when its time comes).
     """
-    stored = _store(store, guard, event, template, rendered, not_before=not_before, now=now, claim=True)
+    stored = _store(store, event, template, rendered, not_before=not_before, now=now, claim=True)
     return stored if stored is not None and stored.attempts else None
 
 
-def _store(store: Store, guard: OnceGuard, event: Event, template: domain.Template, rendered: domain.Rendered,
+def _store(store: Store, event: Event, template: domain.Template, rendered: domain.Rendered,
            *, not_before: datetime, now: datetime, claim: bool) -> Claim | None:
-    """The insert behind both: a Claim with ``attempts`` 1 when claimed, 0 when left pending."""
-    key = (event.event_id, rendered.recipient, rendered.template)
-    if guard.seen(*key):
-        metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
-        return None
+    """The insert behind both, in Core (every message passes here): a Claim, ``attempts`` 1 if claimed, 0 if pending."""
     stored: Claim | None = None
     try:
         with store.unit_of_work() as uow:
-            opted_out = not template.essential and uow.session.get(OptOut, rendered.recipient) is not None
+            connection = uow.session.connection()  # Core on the connection: no ORM layer on the hot path
+            opted_out = not template.essential and connection.execute(
+                _OPTED_OUT, {"mobile": rendered.recipient}).first() is not None
             claimed = claim and not opted_out and not_before <= now
-            message = Message(
-                event_id=event.event_id, case_number=event.case_number, recipient=rendered.recipient,
-                template=rendered.template, text=rendered.text, attempts=0, created_at=now,
-                status="opted_out" if opted_out else "sending" if claimed else "pending",
-                event_at=event.occurred_at, not_before=not_before, claimed_at=now if claimed else None,
-                parts=len(domain.segments(rendered.text, 0)),
-                error="recipient opted out of non-essential messages" if opted_out else None,
-            )
-            uow.session.add(message)
-            uow.session.flush()  # no select first: the unique constraint answers "stored already"
+            # no select first: the unique constraint answers "stored already"
+            inserted = connection.execute(_INSERT_MESSAGE, {
+                "event_id": event.event_id, "case_number": event.case_number, "recipient": rendered.recipient,
+                "template": rendered.template, "text": rendered.text, "attempts": 0, "created_at": now,
+                "status": "opted_out" if opted_out else "sending" if claimed else "pending",
+                "event_at": event.occurred_at, "not_before": not_before, "claimed_at": now if claimed else None,
+                "parts": len(domain.segments(rendered.text, 0)),
+                "error": "recipient opted out of non-essential messages" if opted_out else None,
+            })
+            message_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]  # set for an insert
             if not opted_out:
-                stored = Claim(int(message.id), message.recipient, message.text, message.template,
-                               message.event_at, 1 if claimed else 0, frozenset(),
-                               _recent(uow.session, message.recipient, now) if claimed else 0)
+                stored = Claim(message_id, rendered.recipient, rendered.text, rendered.template,
+                               event.occurred_at, 1 if claimed else 0, frozenset(),
+                               _recent(connection, rendered.recipient, now) if claimed else 0)
     except IntegrityError:  # stored already: a redelivery, or a concurrent delivery of the same event won
         metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
-    guard.remember(*key)
     return stored
 
 
 def _recent(session: Any, recipient: str, now: datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(Message).where(
-        Message.recipient == recipient, Message.sent_at >= now - timedelta(hours=1))) or 0)
+    """Messages sent to ``recipient`` in the last hour (ix_messages_recipient_sent: not a scan of every message)."""
+    return int(session.scalar(_RECENT, {"recipient": recipient, "since": now - timedelta(hours=1)}) or 0)
 
 
 def due_messages(store: Store, now: datetime, policy: Policy, limit: int = 100) -> list[int]:
@@ -160,10 +138,11 @@ def stuck_count(store: Store, now: datetime, policy: Policy) -> int:
         ) or 0)
 
 
-def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Clock, policy: Policy) -> str:
+def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Clock, policy: Policy,
+                 record: Recorder | None = None) -> str:
     """Try to hand one message to the SMSC; returns what became of it (sent, retry, failed, skipped)."""
     claim = _claim(store, message_id, clock())
-    return "skipped" if claim is None else deliver(store, provider, claim, clock, policy)
+    return "skipped" if claim is None else deliver(store, provider, claim, clock, policy, record)
 
 
 def _claim(store: Store, message_id: int, now: datetime) -> Claim | None:
@@ -183,13 +162,15 @@ def _claim(store: Store, message_id: int, now: datetime) -> Claim | None:
                      message.attempts + 1, done, _recent(uow.session, message.recipient, now))
 
 
-def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, policy: Policy) -> str:
+def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, policy: Policy,
+            record: Recorder | None = None) -> str:
     """Submit a claimed message's missing parts; record them, and 'sent', in one transaction.
 
-    A part the SMSC took is recorded even when a later part fails, so a retry sends only what is
-    missing. A crash between the first submit and that commit leaves the claim in doubt: after the
-    lease the parts go again with the same user_message_reference (as before, when the window was
-    one part: now it is one message).
+    ``record`` writes the 'sent' (by default at once, alone; notify's service hands it to a batcher that
+    writes several messages' in one transaction). A part the SMSC took is recorded even when a later
+    part fails, so a retry sends only what is missing. A crash between the first submit and that commit
+    leaves the claim in doubt: after the lease the parts go again with the same user_message_reference
+    (as before, when the window was one part: now it is the messages of one batch).
     """
     message_id, now = claim.message_id, clock()
     if not domain.valid_mobile(claim.recipient):
@@ -199,7 +180,7 @@ def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, pol
         return _put_off(store, message_id, claim.attempts - 1, now + timedelta(minutes=5),
                         f"rate limit: {claim.recent} SMS to this number in the last hour", provider.name,
                         "rate-limit")
-    taken: list[MessagePart] = []
+    taken: list[TakenPart] = []
     for segment in domain.segments(claim.text, reference=message_id):
         if segment.number in claim.done:
             continue
@@ -211,22 +192,13 @@ def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, pol
                             _reason(exc), taken)
         except PermanentSendError as exc:
             return _fail(store, message_id, provider.name, str(exc), "submit", taken)
-        taken.append(MessagePart(message_id=message_id, number=segment.number, provider_id=provider_id,
-                                 status="sent", submitted_at=clock()))
+        taken.append(TakenPart(segment.number, provider_id, clock()))
     sent_at = clock()
-    with store.unit_of_work() as uow:
-        uow.session.add_all(taken)
-        uow.session.flush()
-        # locked, as record_receipt locks it: otherwise each may miss the other's last part (write skew)
-        row = uow.session.get(Message, message_id, with_for_update=True)
-        assert row is not None
-        row.status, row.provider, row.sent_at, row.attempts, row.error = \
-            "sent", provider.name, sent_at, claim.attempts, None
-        row.provider_id = next((part.provider_id for part in taken if part.number == 1), None) or uow.session.scalar(
-            select(MessagePart.provider_id).where(MessagePart.message_id == message_id, MessagePart.number == 1))
-        uow.emit(new_event(SMS_SENT, row.case_number, _payload(row), sent_at))
-        if claim.done:  # an earlier try's parts may all be receipted; the parts taken now have no receipt yet
-            _settle(uow, row, sent_at)
+    sent = Sent(message_id, claim.attempts, provider.name, tuple(taken), sent_at, bool(claim.done))
+    if record is None:
+        record_sent(store, [sent])
+    else:
+        record(sent)
     metrics.SMS_SENT.labels(provider.name, claim.template, "sent").inc()
     if claim.event_at is not None:
         metrics.SMS_EVENT_TO_SUBMIT.labels(claim.template).observe(max((sent_at - claim.event_at).total_seconds(), 0))
@@ -238,53 +210,11 @@ def record_receipt(store: Store, receipt: domain.Receipt, now: datetime) -> bool
     return record_receipts(store, [receipt], now)[0]
 
 
-def record_receipts(store: Store, receipts: list[domain.Receipt], now: datetime) -> list[bool]:
-    """Apply receipts in one transaction; for each, False when no part carries its id (yet).
-
-    Messages are locked in id order, so two batches (two replicas' sessions) cannot deadlock.
-    """
-    with store.unit_of_work() as uow:
-        ids = {receipt.provider_id for receipt in receipts}
-        parts = {part.provider_id: part for part in uow.session.scalars(
-            select(MessagePart).where(MessagePart.provider_id.in_(ids)))}
-        messages = {message.id: message for message in uow.session.scalars(
-            select(Message).where(Message.id.in_({part.message_id for part in parts.values()}))
-            .order_by(Message.id).with_for_update())}
-        touched: dict[int, Message] = {}
-        for receipt in receipts:
-            part = parts.get(receipt.provider_id)
-            if part is None or part.status != "sent" or not receipt.final:
-                continue  # unknown yet; or already settled: a receipt the SMSC sent twice changes nothing
-            part.status = "delivered" if receipt.delivered else "failed"
-            part.receipt = f"{receipt.stat} err:{receipt.err}"[:64]
-            metrics.SMS_SUBMIT_TO_RECEIPT.labels("smpp").observe(max((now - part.submitted_at).total_seconds(), 0))
-            touched[part.message_id] = messages[part.message_id]
-        uow.session.flush()
-        for message_id in sorted(touched):
-            _settle(uow, touched[message_id], now)
-    return [receipt.provider_id in parts for receipt in receipts]
-
-
-def _settle(uow: Any, message: Message, now: datetime) -> None:
-    """A sent message is delivered once every part is, and failed as soon as one part failed."""
-    if message.status != "sent":
-        return
-    statuses = list(uow.session.scalars(select(MessagePart.status).where(MessagePart.message_id == message.id)))
-    if "failed" in statuses:
-        message.status, message.error = "failed", "the SMSC could not deliver it (failed receipt)"
-        uow.emit(new_event(SMS_FAILED, message.case_number,
-                           {**_payload(message), "reason": message.error, "stage": "receipt"}, now))
-        metrics.SMS_FAILED.labels(message.provider or "", message.template, "receipt").inc()
-    elif len(statuses) == message.parts and all(status == "delivered" for status in statuses):
-        message.status, message.delivered_at = "delivered", now
-        uow.emit(new_event(SMS_DELIVERED, message.case_number, _payload(message), now))
-        metrics.SMS_DELIVERED.labels(message.provider or "", message.template).inc()
-
-
 def _put_off(store: Store, message_id: int, attempts: int, when: datetime, reason: str, provider: str,
-             label: str, taken: list[MessagePart] | None = None) -> str:
+             label: str, taken: list[TakenPart] | None = None) -> str:
     with store.unit_of_work() as uow:
-        uow.session.add_all(taken or [])  # what the SMSC did take: a retry sends only the rest
+        # what the SMSC did take: a retry sends only the rest
+        insert_parts(uow.session.connection(), message_id, taken or [])
         uow.session.execute(update(Message).where(Message.id == message_id).values(
             status="pending", attempts=attempts, not_before=when, error=reason[:1000], claimed_at=None))
     metrics.SMS_RETRIED.labels(provider, label).inc()
@@ -293,22 +223,17 @@ def _put_off(store: Store, message_id: int, attempts: int, when: datetime, reaso
 
 
 def _fail(store: Store, message_id: int, provider: str, reason: str, stage: str,
-          taken: list[MessagePart] | None = None) -> str:
+          taken: list[TakenPart] | None = None) -> str:
     now = datetime.now().astimezone()
     with store.unit_of_work() as uow:
-        uow.session.add_all(taken or [])  # their receipts still find their part
+        insert_parts(uow.session.connection(), message_id, taken or [])  # their receipts still find their part
         row = uow.session.get(Message, message_id)
         assert row is not None
         row.status, row.error, row.provider, row.attempts = "failed", reason[:1000], provider, row.attempts + 1
-        uow.emit(new_event(SMS_FAILED, row.case_number, {**_payload(row), "reason": reason, "stage": stage}, now))
+        uow.emit(new_event(SMS_FAILED, row.case_number, {**payload(row), "reason": reason, "stage": stage}, now))
     metrics.SMS_FAILED.labels(provider, row.template, stage).inc()
     log.error("SMS %d failed for good: %s", message_id, reason)
     return "failed"
-
-
-def _payload(row: Message) -> dict[str, Any]:
-    return {"message_id": int(row.id), "template": row.template, "recipient": mask_mobile(row.recipient),
-            "provider": row.provider or ""}
 
 
 def _reference(message_id: int, part: int) -> int:

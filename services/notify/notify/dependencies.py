@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,14 +11,23 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 
 from notify import delivery, domain
+from notify.batching import WriteBatcher
 from notify.providers import SmsProvider, provider_from
 from notify.receipts import ReceiptBatcher
-from sunlight.db import Database
+from notify.records import Sent
+from sunlight.db import Database, Store
 
 log = logging.getLogger(__name__)
 # a receipt can overtake the recording of its own submit: a message's parts are recorded once its last part
 # is taken, each submit waiting up to SMPP_TIMEOUT_SECONDS; waiting costs one query per batch, not a thread each
 RECEIPT_WAIT_SECONDS = 30.0
+
+
+def _store(container: Any) -> Store:
+    for extension in container.dependencies:
+        if isinstance(extension, Database):
+            return extension.store
+    raise RuntimeError("notify's SMS dependencies need the service's Database dependency")
 
 
 class SmsGateway(DependencyProvider):  # type: ignore[misc]
@@ -27,20 +37,30 @@ class SmsGateway(DependencyProvider):  # type: ignore[misc]
         self.provider: SmsProvider = provider_from(dict(config), self._on_receipt)
         self.receipts = ReceiptBatcher(self._record, wait=RECEIPT_WAIT_SECONDS)
 
-    def _store(self) -> Any:
-        for extension in self.container.dependencies:
-            if isinstance(extension, Database):
-                return extension.store
-        raise RuntimeError("SmsGateway needs the service's Database dependency")
-
     def _on_receipt(self, receipt: domain.Receipt) -> None:
         self.receipts.record(receipt)
 
     def _record(self, receipts: list[domain.Receipt], now: datetime) -> list[bool]:
-        return delivery.record_receipts(self._store(), receipts, now)
+        return delivery.record_receipts(_store(self.container), receipts, now)
 
     def stop(self) -> None:
         self.provider.close()
 
     def get_dependency(self, worker_ctx: Any) -> SmsProvider:
         return self.provider
+
+
+class SentLog(DependencyProvider):  # type: ignore[misc]
+    """Gives workers ``record(sent)``: the 'sent' of the messages submitted meanwhile, written in one transaction.
+
+    Every message passes here once; written alone, each cost a transaction and a publish of its own.
+    """
+
+    def setup(self) -> None:
+        self.batcher: WriteBatcher[Sent] = WriteBatcher(self._write)
+
+    def _write(self, batch: Sequence[Sent]) -> None:
+        delivery.record_sent(_store(self.container), batch)
+
+    def get_dependency(self, worker_ctx: Any) -> delivery.Recorder:
+        return self.batcher.submit

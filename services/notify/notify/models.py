@@ -47,6 +47,8 @@ class Message(Base):
 
 
 Index("ix_messages_due", Message.status, Message.not_before)
+# the hourly rate limit counts one recipient's recent messages for every message sent: without it, a scan of all
+Index("ix_messages_recipient_sent", Message.recipient, Message.sent_at)
 
 
 class MessagePart(Base):

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import eventlet
 import pytest
-import redis as redis_lib
 import yaml
 from sqlalchemy import select
 
 from conftest import StoreFactory
-from notify import delivery, domain
+from notify import delivery, domain, records
+from notify.batching import WriteBatcher
 from notify.models import Message, MessagePart, OptOut, metadata, outbox
 from notify.providers import SmppProvider, TransientSendError
 from notify.settings import MIGRATIONS, TEMPLATES
-from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, new_event
+from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, SMS_SENT, new_event
 from sunlight.db import Store
 from tests.fake_smsc import FakeSmsc, running_smsc
 
@@ -38,16 +39,6 @@ def store(make_store: StoreFactory) -> Store:
 def smsc(tmp_path: Path) -> Iterator[FakeSmsc]:
     with running_smsc(tmp_path / "smsc.jsonl", "--throttle", "1", "--invalid-prefix", "1399") as fake:
         yield fake
-
-
-@pytest.fixture
-def guard() -> Iterator[delivery.OnceGuard]:
-    client = redis_lib.Redis.from_url("redis://127.0.0.1:6379/0")
-    prefix = f"sunlight-test-{time.monotonic_ns()}"
-    yield delivery.OnceGuard(client, prefix)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
-    client.close()
 
 
 def smpp_to(smsc: FakeSmsc, store: Store) -> SmppProvider:
@@ -94,9 +85,9 @@ def row(store: Store, message_id: int) -> Message:
 
 
 def test_a_throttled_long_sms_is_retried_sent_in_two_parts_and_delivered_once(
-        store: Store, smsc: FakeSmsc, guard: delivery.OnceGuard) -> None:
+        store: Store, smsc: FakeSmsc) -> None:
     now = datetime.now(UTC)
-    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(),
+    message_id = delivery.store_message(store, completion_event(), COMPLETED, rendered(),
                                         not_before=now, now=now)
     assert message_id is not None
     provider = smpp_to(smsc, store)
@@ -116,21 +107,18 @@ def test_a_throttled_long_sms_is_retried_sent_in_two_parts_and_delivered_once(
 
 
 def test_the_same_event_for_the_same_recipient_and_template_is_stored_once(
-        store: Store, guard: delivery.OnceGuard) -> None:
+        store: Store) -> None:
     event, now = completion_event(), datetime.now(UTC)
-    first = delivery.store_message(store, guard, event, COMPLETED, rendered(), not_before=now, now=now)
-    again = delivery.store_message(store, guard, event, COMPLETED, rendered(), not_before=now, now=now)
-    without_redis = delivery.store_message(store, delivery.OnceGuard(None, "x"), event, COMPLETED, rendered(),
-                                           not_before=now, now=now)
-    assert first is not None and again is None and without_redis is None
+    first = delivery.store_message(store, event, COMPLETED, rendered(), not_before=now, now=now)
+    again = delivery.store_message(store, event, COMPLETED, rendered(), not_before=now, now=now)
+    assert first is not None and again is None
     with store.read() as session:
         assert session.query(Message).count() == 1
 
 
-def test_a_number_the_smsc_refuses_fails_with_the_reason_and_announces_it(store: Store, smsc: FakeSmsc,
-                                                                          guard: delivery.OnceGuard) -> None:
+def test_a_number_the_smsc_refuses_fails_with_the_reason_and_announces_it(store: Store, smsc: FakeSmsc) -> None:
     now = datetime.now(UTC)
-    message_id = delivery.store_message(store, guard, completion_event("13990000000"), COMPLETED,
+    message_id = delivery.store_message(store, completion_event("13990000000"), COMPLETED,
                                         rendered("13990000000"), not_before=now, now=now)
     assert message_id is not None
     provider = smpp_to(smsc, store)
@@ -147,15 +135,14 @@ def test_a_number_the_smsc_refuses_fails_with_the_reason_and_announces_it(store:
     assert "sms.failed" in types and "sms.sent" not in types
 
 
-def test_an_opted_out_recipient_gets_no_news_but_still_gets_what_matters(store: Store,
-                                                                        guard: delivery.OnceGuard) -> None:
+def test_an_opted_out_recipient_gets_no_news_but_still_gets_what_matters(store: Store) -> None:
     with store.unit_of_work() as uow:
         uow.session.add(OptOut(mobile=PHONE, created_at=datetime.now(UTC)))
     now = datetime.now(UTC)
     news = domain.render(RECEIVED, {"applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
                                     "promised_date": "2026年12月1日"}, signature="", recipient=PHONE)
-    skipped = delivery.store_message(store, guard, completion_event(), RECEIVED, news, not_before=now, now=now)
-    essential = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(),
+    skipped = delivery.store_message(store, completion_event(), RECEIVED, news, not_before=now, now=now)
+    essential = delivery.store_message(store, completion_event(), COMPLETED, rendered(),
                                        not_before=now, now=now)
     assert skipped is None and essential is not None
     with store.read() as session:
@@ -163,24 +150,22 @@ def test_an_opted_out_recipient_gets_no_news_but_still_gets_what_matters(store: 
     assert statuses == ["opted_out", "pending"]
 
 
-def test_a_held_message_is_not_due_before_its_time_and_a_stuck_one_is_counted(store: Store,
-                                                                             guard: delivery.OnceGuard) -> None:
+def test_a_held_message_is_not_due_before_its_time_and_a_stuck_one_is_counted(store: Store) -> None:
     now = datetime.now(UTC)
     later = now + timedelta(hours=10)
-    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(),
+    message_id = delivery.store_message(store, completion_event(), COMPLETED, rendered(),
                                         not_before=later, now=now - timedelta(hours=1))
     assert delivery.due_messages(store, now, POLICY) == []
     assert delivery.due_messages(store, later, POLICY) == [message_id]
     assert delivery.stuck_count(store, now, POLICY) == 1
 
 
-def test_a_recipient_gets_no_more_than_the_hourly_limit_and_the_rest_waits(store: Store,
-                                                                           guard: delivery.OnceGuard) -> None:
+def test_a_recipient_gets_no_more_than_the_hourly_limit_and_the_rest_waits(store: Store) -> None:
     from notify.providers import LogProvider
 
     strict = delivery.Policy(rate_per_hour=1)
     now = datetime.now(UTC)
-    first, second = (delivery.store_message(store, guard, completion_event(), template, rendered_for, not_before=now,
+    first, second = (delivery.store_message(store, completion_event(), template, rendered_for, not_before=now,
                                             now=now)
                      for template, rendered_for in ((COMPLETED, rendered()), (RECEIVED, domain.render(
                          RECEIVED, {"applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
@@ -193,10 +178,9 @@ def test_a_recipient_gets_no_more_than_the_hourly_limit_and_the_rest_waits(store
     assert held.status == "pending" and "rate limit" in (held.error or "") and held.not_before > now
 
 
-def test_a_claim_left_by_a_crashed_sender_is_taken_up_again_after_the_lease(store: Store,
-                                                                           guard: delivery.OnceGuard) -> None:
+def test_a_claim_left_by_a_crashed_sender_is_taken_up_again_after_the_lease(store: Store) -> None:
     now = datetime.now(UTC)
-    message_id = delivery.store_message(store, guard, completion_event(), COMPLETED, rendered(), not_before=now,
+    message_id = delivery.store_message(store, completion_event(), COMPLETED, rendered(), not_before=now,
                                         now=now)
     with store.unit_of_work() as uow:  # what a sender that died mid-submit leaves behind
         message = uow.session.get(Message, message_id)
@@ -235,30 +219,30 @@ def parts_of(store: Store, message_id: int) -> list[tuple[int, str]]:
 
 
 def test_a_message_due_now_is_stored_already_claimed_so_no_other_sender_takes_it(
-        store: Store, guard: delivery.OnceGuard) -> None:
+        store: Store) -> None:
     now = datetime.now(UTC)
     event = completion_event()
-    claim = delivery.store_and_claim(store, guard, event, COMPLETED, rendered(), not_before=now, now=now)
+    claim = delivery.store_and_claim(store, event, COMPLETED, rendered(), not_before=now, now=now)
     assert claim is not None and claim.attempts == 1 and claim.done == frozenset()
     assert row(store, claim.message_id).status == "sending"
-    assert delivery.store_and_claim(store, guard, event, COMPLETED, rendered(), not_before=now, now=now) is None
+    assert delivery.store_and_claim(store, event, COMPLETED, rendered(), not_before=now, now=now) is None
     assert delivery.send_message(store, Line(), claim.message_id, lambda: now, POLICY) == "skipped"
     assert delivery.due_messages(store, now, POLICY) == []
 
 
-def test_a_message_held_for_later_is_stored_pending_and_not_claimed(store: Store, guard: delivery.OnceGuard) -> None:
+def test_a_message_held_for_later_is_stored_pending_and_not_claimed(store: Store) -> None:
     now = datetime.now(UTC)
     later = now + timedelta(hours=10)
-    assert delivery.store_and_claim(store, guard, completion_event(), COMPLETED, rendered(), not_before=later,
+    assert delivery.store_and_claim(store, completion_event(), COMPLETED, rendered(), not_before=later,
                                     now=now) is None
     [message_id] = delivery.due_messages(store, later, POLICY)
     assert row(store, message_id).status == "pending"
 
 
 def test_a_part_the_smsc_took_before_the_line_dropped_is_kept_and_the_retry_sends_only_the_rest(
-        store: Store, guard: delivery.OnceGuard) -> None:
+        store: Store) -> None:
     now = datetime.now(UTC)
-    claim = delivery.store_and_claim(store, guard, completion_event(), COMPLETED, rendered(), not_before=now, now=now)
+    claim = delivery.store_and_claim(store, completion_event(), COMPLETED, rendered(), not_before=now, now=now)
     assert claim is not None
     provider = Line(drop_part_two=True)
     assert delivery.deliver(store, provider, claim, lambda: datetime.now(UTC), POLICY) == "retry"
@@ -272,9 +256,9 @@ def test_a_part_the_smsc_took_before_the_line_dropped_is_kept_and_the_retry_send
 
 
 def test_receipts_recorded_together_settle_the_message_once_and_an_unknown_one_is_left_for_later(
-        store: Store, guard: delivery.OnceGuard) -> None:
+        store: Store) -> None:
     now = datetime.now(UTC)
-    claim = delivery.store_and_claim(store, guard, completion_event(), COMPLETED, rendered(), not_before=now, now=now)
+    claim = delivery.store_and_claim(store, completion_event(), COMPLETED, rendered(), not_before=now, now=now)
     assert claim is not None
     line = Line()
     assert delivery.deliver(store, line, claim, lambda: now, POLICY) == "sent"
@@ -285,3 +269,32 @@ def test_receipts_recorded_together_settle_the_message_once_and_an_unknown_one_i
     with store.read() as session:
         events = session.execute(select(outbox.c.event_type)).scalars().all()
     assert events.count(SMS_DELIVERED) == 1
+
+
+def test_messages_submitted_together_are_recorded_sent_together_each_announced_once(
+        store: Store) -> None:
+    now = datetime.now(UTC)
+    claims = [delivery.store_and_claim(store, completion_event(f"1395711{i:04d}"), COMPLETED,
+                                       rendered(f"1395711{i:04d}"), not_before=now, now=now) for i in range(8)]
+    transactions: list[int] = []
+
+    def write(batch: Sequence[records.Sent]) -> None:
+        transactions.append(len(batch))
+        records.record_sent(store, batch)
+
+    batcher = WriteBatcher(write)
+    line = Line()
+    pool = eventlet.GreenPool()
+    outcomes = list(pool.imap(lambda claim: delivery.deliver(store, line, claim, lambda: datetime.now(UTC), POLICY,
+                                                             batcher.submit), claims))
+    assert outcomes == ["sent"] * 8 and sum(transactions) == 8 and len(transactions) < 8
+    for claim in claims:
+        assert claim is not None
+        assert row(store, claim.message_id).status == "sent"
+        assert parts_of(store, claim.message_id) == [(1, "sent"), (2, "sent")]
+    with store.read() as session:
+        events = session.execute(select(outbox.c.event_type)).scalars().all()
+    assert events.count(SMS_SENT) == 8
+    receipts = [domain.Receipt(provider_id, "DELIVRD", "000") for provider_id in line.ids]
+    assert all(delivery.record_receipts(store, receipts, datetime.now(UTC)))
+    assert {row(store, claim.message_id).status for claim in claims if claim is not None} == {"delivered"}

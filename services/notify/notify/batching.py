@@ -1,0 +1,57 @@
+"""Writes that arrive together go to the database together: one transaction for a batch, not one each.
+
+``submit(item)`` blocks the calling green thread until the batch holding its item is committed, so
+a caller goes on only once its write is durable, exactly as if it had written alone. When a batch
+fails, its items are written one by one: one bad item fails only its own caller, and a database
+outage fails each caller (who handles it as before: its message stays claimed and is taken up again
+after the lease).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import eventlet
+from eventlet.event import Event as GreenEvent
+
+Item = TypeVar("Item")
+
+
+class WriteBatcher(Generic[Item]):
+    """Gathers the items submitted while a write is under way and writes them with ``write`` in one go."""
+
+    def __init__(self, write: Callable[[Sequence[Item]], None], limit: int = 100) -> None:
+        self.write, self.limit = write, limit
+        self._queue: list[tuple[Item, GreenEvent]] = []
+        self._writer: object | None = None
+
+    def submit(self, item: Item) -> None:
+        done = GreenEvent()
+        self._queue.append((item, done))
+        if self._writer is None:
+            self._writer = eventlet.spawn(self._write)
+        failure = done.wait()
+        if isinstance(failure, BaseException):
+            raise failure
+
+    def _write(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:self.limit], self._queue[self.limit:]
+                self._write_batch(batch)
+        finally:
+            self._writer = None
+
+    def _write_batch(self, batch: list[tuple[Item, GreenEvent]]) -> None:
+        try:
+            self.write([item for item, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - handed to the waiters: each caller sees its own failure
+            if len(batch) == 1:
+                batch[0][1].send(exc)
+            else:  # which item is at fault is found out one by one
+                for item, done in batch:
+                    self._write_batch([(item, done)])
+            return
+        for _, done in batch:
+            done.send(None)
