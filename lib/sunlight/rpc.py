@@ -110,9 +110,7 @@ class RpcClient:
         if self._connection is not None:
             self._connection.collect()  # frees the dead link's resources without talking to it
             self._connection = None
-        self.reply_key = str(uuid.uuid4())
-        self._replies.clear()
-        self._returned.clear()
+        self.reply_key = str(uuid.uuid4())  # replies already taken stay: each is keyed by its own call
         self.start()
 
     def __enter__(self) -> RpcClient:
