@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
+from sunlight import crashpoints
 from sunlight.contracts import Event
 from sunlight.migrations import upgrade_to_head
 from sunlight.outbox import OutboxRelay
@@ -200,6 +201,7 @@ class UnitOfWork:
         self._processed = processed
         self._service = service
         self.emitted: list[str] = []
+        self.emitted_types: list[str] = []  # what a test's crash point names (sunlight.crashpoints)
 
     def emit(self, event: Event) -> None:
         """Record an event to publish once this transaction commits."""
@@ -216,6 +218,7 @@ class UnitOfWork:
             },
         )
         self.emitted.append(event.event_id)
+        self.emitted_types.append(event.event_type)
 
     def first_delivery(self, event_id: str, consumer: str) -> bool:
         """True the first time ``consumer`` sees ``event_id``; records it in this transaction."""
@@ -268,6 +271,10 @@ class Store:
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             uow = UnitOfWork(session, self._outbox, self._processed, self._service)
             yield uow
+            if crashpoints.ARMED:  # a fault test's SIGKILL with the rows written but not committed
+                session.flush()
+                crashpoints.reach("before-commit", uow.emitted_types)
+        crashpoints.reach("after-commit", uow.emitted_types)
         if uow.emitted:
             self.relay.publish_now(uow.emitted)
 

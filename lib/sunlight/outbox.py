@@ -16,7 +16,7 @@ from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import Engine, Table, func, select, update
 
-from sunlight import metrics
+from sunlight import crashpoints, metrics
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class OutboxRelay:
                     json.loads(row.body), exchange=self.exchange, routing_key=row.event_type, **options
                 )
                 done.append(row.id)
+            crashpoints.reach("after-publish", (row.event_type for row in rows))
         finally:
             self._mark_published(done)
         metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(done))

@@ -18,6 +18,11 @@ back as basic.return and raises ``UnknownService`` at once, which is what the co
 Speaks nameko's wire format: ``{"args", "kwargs"}`` to the ``nameko-rpc`` exchange with routing key
 ``service.method``; replies ``{"result", "error"}`` to ``reply_to``; errors rebuilt with nameko's
 ``deserialize`` so typed Sunlight errors arrive as themselves. One client per green thread.
+
+A client kept idle outlives its broker link: after a broker restart or a cut line its connection and
+its exclusive reply queue are gone. Each call first looks, without a round trip, whether the link was
+closed (``alive``) and if so opens a new connection and a new reply queue before publishing; a call
+still waiting on the old link fails at once (``ReplyLost``) instead of after the timeout.
 """
 
 from __future__ import annotations
@@ -51,6 +56,10 @@ log = logging.getLogger(__name__)
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True, auto_delete=False)
 
 
+class ReplyLost(RpcTimeout):  # type: ignore[misc]
+    """The connection a call was waiting on closed: its reply can no longer come (a timeout, reported early)."""
+
+
 class RpcClient:
     """``with RpcClient(uri) as rpc: rpc.intake.submit_application({...})``."""
 
@@ -61,9 +70,11 @@ class RpcClient:
         self._replies: dict[str, dict[str, Any]] = {}
         self._returned: set[str] = set()
         self._connection: Connection | None = None
+        self._link = 0  # which connection of this client's life: a reply is awaited on the one it was sent on
 
     def start(self) -> RpcClient:
         self._connection = Connection(self.uri)
+        self._link += 1
         channel = self._connection.channel()
         queue = Queue(f"rpc.reply-sunlight-{self.reply_key}", exchange=RPC_EXCHANGE, routing_key=self.reply_key,
                       exclusive=True, auto_delete=True, durable=False)
@@ -76,6 +87,31 @@ class RpcClient:
         if self._connection is not None:
             self._connection.release()
             self._connection = None
+
+    def alive(self) -> bool:
+        """Whether the connection is still open, read without blocking and without a round trip.
+
+        A link the broker or the network closed shows as end of file on the socket. (A link that died
+        silently, with no FIN, shows only when a call on it times out.) Replies already waiting are
+        taken on the way, as a wait would take them."""
+        connection = self._connection
+        if connection is None or not connection.connected:
+            return False
+        try:
+            connection.drain_events(timeout=0)
+        except TimeoutError:  # nothing to read: the link is open
+            return True
+        except (OSError, *connection.connection_errors, *connection.channel_errors):
+            return False
+        return True
+
+    def restart(self) -> None:
+        """A new connection and reply queue; calls in flight on the old one raise ``ReplyLost``."""
+        if self._connection is not None:
+            self._connection.collect()  # frees the dead link's resources without talking to it
+            self._connection = None
+        self.reply_key = str(uuid.uuid4())  # replies already taken stay: each is keyed by its own call
+        self.start()
 
     def __enter__(self) -> RpcClient:
         return self.start()
@@ -96,17 +132,23 @@ class RpcClient:
         """Publish now, wait later: several calls can be in flight on one client (pipelining)."""
         if self._connection is None:
             self.start()
+        elif not self.alive():
+            log.info("rpc: the broker link of a kept client closed; reconnecting before %s.%s", service, method)
+            self.restart()
         correlation_id = str(uuid.uuid4())
+        # no retry: kombu would reconnect the producer alone and the reply queue would stay lost; a
+        # failed publish is raised, and the next call starts on a new connection (``alive``)
         self._producer.publish(
             {"args": args, "kwargs": kwargs}, routing_key=f"{service}.{method}", reply_to=self.reply_key,
-            correlation_id=correlation_id, mandatory=True, delivery_mode=1, retry=True,
+            correlation_id=correlation_id, mandatory=True, delivery_mode=1,
         )
-        return Reply(self, service, correlation_id)
+        return Reply(self, service, correlation_id, self._link)
 
-    def _wait(self, service: str, correlation_id: str) -> Any:
-        assert self._connection is not None
+    def _wait(self, service: str, correlation_id: str, link: int) -> Any:
         deadline = time.monotonic() + self.timeout
         while correlation_id not in self._replies:
+            if link != self._link or self._connection is None:
+                raise ReplyLost(f"{service}: the connection the call was sent on closed")
             if correlation_id in self._returned:
                 self._returned.discard(correlation_id)
                 raise UnknownService(service)
@@ -136,11 +178,11 @@ class RpcClient:
 class Reply:
     """A call in flight: ``result()`` waits for its answer (or raises its error)."""
 
-    def __init__(self, client: RpcClient, service: str, correlation_id: str) -> None:
-        self._client, self._service, self._correlation_id = client, service, correlation_id
+    def __init__(self, client: RpcClient, service: str, correlation_id: str, link: int) -> None:
+        self._client, self._service, self._correlation_id, self._link = client, service, correlation_id, link
 
     def result(self) -> Any:
-        return self._client._wait(self._service, self._correlation_id)  # noqa: SLF001 - its own client
+        return self._client._wait(self._service, self._correlation_id, self._link)  # noqa: SLF001 - its own client
 
 
 class _Method:

@@ -3,6 +3,7 @@ replies that are transient (a reply is for one waiting caller, not for the disk)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -123,3 +124,33 @@ def test_inside_a_service_a_timed_out_call_is_reported_and_the_next_request_gets
             client.front.one("slow")
         eventlet.sleep(2)  # the late "late" arrives on a client that was closed, not lent again
         assert client.front.one("echo", 7) == 7
+
+
+def test_a_kept_client_whose_broker_link_was_cut_reconnects_on_the_next_call_without_waiting(echo: str) -> None:
+    from tests.faults.conftest import through
+    from tests.faults.proxy import fault_proxy
+
+    with fault_proxy("127.0.0.1", 5672) as link, RpcClient(through(echo, link.port), timeout=20) as client:
+        assert client.echo.echo(1) == 1
+        link.cut(refuse=False)  # the link closes while the client sits idle, as on a broker restart
+        eventlet.sleep(0.5)
+        started = time.monotonic()
+        assert client.echo.echo(2) == 2
+        assert time.monotonic() - started < 3, "answered on a new connection, not after the 20 s timeout"
+        replies = [client.echo.echo.call_async(n) for n in range(5)]
+        assert [reply.result() for reply in replies] == list(range(5)), "each call its own answer afterwards"
+
+
+def test_a_call_waiting_on_a_link_that_closed_fails_at_once_and_the_client_goes_on(echo: str) -> None:
+    from tests.faults.conftest import through
+    from tests.faults.proxy import fault_proxy
+
+    with fault_proxy("127.0.0.1", 5672) as link, RpcClient(through(echo, link.port), timeout=20) as client:
+        waiting = client.echo.slow.call_async()
+        link.cut(refuse=False)
+        eventlet.sleep(0.5)
+        started = time.monotonic()
+        with pytest.raises((RpcTimeout, OSError)):  # the lost link, reported now, not after 20 s
+            waiting.result()
+        assert time.monotonic() - started < 3
+        assert client.echo.echo("next") == "next"

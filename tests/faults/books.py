@@ -200,3 +200,15 @@ def check_books(stack: Stack, numbers: list[str], rpc: Any) -> dict[str, Any]:
     verification = rpc.supervision.verify_audit_chain()
     assert verification["ok"] is True, verification
     return {"cases": len(numbers), "events": len(audited), "certificates": len(certificates), "sms": len(sms)}
+
+
+def no_violation_made_up(stack: Stack) -> list[Any]:
+    """Assert no violation stands on a stream that broke no rule.
+
+    One may be raised while a case's events arrive out of order (``case.approved`` before the last stage's
+    ``task.completed``: two replicas, a retried delivery), but the late record withdraws it; none may stay.
+    """
+    standing = query(stack, "supervision",
+                     "SELECT case_number, kind, detail FROM violations WHERE withdrawn_at IS NULL")
+    assert standing == []
+    return standing

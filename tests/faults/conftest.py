@@ -18,6 +18,7 @@ import pytest
 from tests.fake_smsc import FakeSmsc, running_smsc
 from tests.faults.private_redis import PrivateRedis
 from tests.faults.proxy import FaultProxy, fault_proxy
+from tests.faults.vhost_cut import VhostCut
 from tools.stack import SERVICES, Stack, running_stack
 
 SETTINGS = {"EVENT_RETRY_DELAY_MS": "100", "LOG_FORMAT": "json"}
@@ -33,7 +34,7 @@ def through(uri: str, port: int) -> str:
 @dataclass
 class FaultyStack:
     stack: Stack
-    broker: FaultProxy
+    broker: FaultProxy | VhostCut  # VhostCut when the module sets BROKER_LINK = "vhost": no proxy in the data path
     database: FaultProxy | None  # in front of PostgreSQL for ``db_service`` only
     db_service: str | None
     backend: str
@@ -43,7 +44,9 @@ class FaultyStack:
     settings: dict[str, str] = field(default_factory=dict)  # a module's ``SERVICE_SETTINGS``
 
     def env(self, service: str) -> dict[str, str]:
-        extra = dict(SETTINGS, **self.settings, AMQP_URI=through(self.stack.amqp_uri, self.broker.port))
+        direct = isinstance(self.broker, VhostCut)
+        extra = dict(SETTINGS, **self.settings,
+                     AMQP_URI=self.stack.amqp_uri if direct else through(self.stack.amqp_uri, self.broker.port))
         if self.redis_link:
             extra["REDIS_URI"] = f"redis://127.0.0.1:{self.redis_link.port}/0"
         if self.smsc and service == "notify":
@@ -62,11 +65,13 @@ class FaultyStack:
 def faulty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultyStack]:
     """The five services behind a broker proxy.
 
-    A module sets ``BACKEND``; for PostgreSQL faults ``DB_SERVICE``; for Redis faults ``PRIVATE_REDIS``
+    A module sets ``BACKEND`` (or parametrizes ``faulty`` indirectly with the backends it runs on); for
+    PostgreSQL faults ``DB_SERVICE``; for Redis faults ``PRIVATE_REDIS``
     (a redis-server of the test's own, reached through a proxy); for SMSC faults ``FAKE_SMSC`` (notify
-    sends over SMPP to tests.fake_smsc).
+    sends over SMPP to tests.fake_smsc); ``BROKER_LINK = "vhost"`` connects the services to RabbitMQ
+    directly and cuts by closing the private vhost's connections (tests.faults.vhost_cut).
     """
-    backend: str = getattr(request.module, "BACKEND", "sqlite")
+    backend: str = getattr(request, "param", None) or getattr(request.module, "BACKEND", "sqlite")
     db_service: str | None = getattr(request.module, "DB_SERVICE", None)
     run_dir: Path = tmp_path_factory.mktemp(f"faults-{backend}")
 
@@ -74,12 +79,14 @@ def faulty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         return bool(getattr(request.module, name, False))
 
     with contextlib.ExitStack() as owned:  # closed in reverse: the services first, then what they reach
-        broker = owned.enter_context(fault_proxy("127.0.0.1", 5672))
+        proxy = owned.enter_context(fault_proxy("127.0.0.1", 5672))
         database = owned.enter_context(fault_proxy("127.0.0.1", 5432)) if db_service else None
         redis = owned.enter_context(contextlib.closing(PrivateRedis(run_dir))) if wants("PRIVATE_REDIS") else None
         redis_link = owned.enter_context(fault_proxy("127.0.0.1", redis.port)) if redis else None
         smsc = owned.enter_context(running_smsc(run_dir / "smsc.jsonl")) if wants("FAKE_SMSC") else None
         stack = owned.enter_context(running_stack(run_dir, backend=backend, services=()))
+        direct = getattr(request.module, "BROKER_LINK", "proxy") == "vhost"
+        broker: FaultProxy | VhostCut = VhostCut(stack.amqp_uri) if direct else proxy
         faulty = FaultyStack(stack, broker, database, db_service, backend, redis, redis_link, smsc,
                              dict(getattr(request.module, "SERVICE_SETTINGS", {})))
         for service in SERVICES:
