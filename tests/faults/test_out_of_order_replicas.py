@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sunlight.payloads import APPLICATION_ACCEPTED, CASE_APPROVED
+from sunlight.contracts import APPLICATION_ACCEPTED, CASE_APPROVED
 from tests.faults.books import (
     check_books,
     finish_patiently,
