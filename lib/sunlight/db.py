@@ -297,6 +297,7 @@ class Database(DependencyProvider):  # type: ignore[misc]
         self.store = Store(self.engine, self.relay, tables, service)
 
     def stop(self) -> None:
+        self.relay.close()
         self.engine.dispose()
 
     def get_dependency(self, worker_ctx: Any) -> Store:
