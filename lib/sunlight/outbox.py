@@ -74,10 +74,14 @@ class OutboxRelay:
     def publish_pending(self, older_than: timedelta = timedelta(seconds=5), limit: int = BATCH_LIMIT) -> int:
         """Publish what a crash or a broker outage left behind."""
         cutoff = datetime.now(UTC) - older_than
+        published: set[str] = set()
         with self._lock:
-            published = len(self._publish(self._created_before.limit(limit), {"cutoff": cutoff}))
+            try:
+                self._publish(self._created_before.limit(limit), {"cutoff": cutoff}, published)
+            except NotConfirmed as exc:  # the broker is away or refused some: the next pass retries
+                log.warning("outbox: relay published %d event(s), the rest wait: %s", len(published), exc)
         metrics.OUTBOX_PENDING.labels(self.service).set(self.pending_count())
-        return published
+        return len(published)
 
     def pending_count(self) -> int:
         with self.engine.connect() as connection:
@@ -101,7 +105,7 @@ class OutboxRelay:
         try:
             for start in range(0, len(event_ids), BATCH_LIMIT):
                 chunk = event_ids[start:start + BATCH_LIMIT]
-                published.update(self._publish(self._by_event_id, {"event_ids": chunk}))
+                self._publish(self._by_event_id, {"event_ids": chunk}, published)
         except Exception:  # the broker is down or the connection broke: the timer retries
             log.warning("outbox: publish after commit failed; relay timer will retry", exc_info=True)
         finally:
@@ -109,12 +113,13 @@ class OutboxRelay:
                 request.published = sum(event_id in published for event_id in request.event_ids)
                 request.done = True
 
-    def _publish(self, unpublished: Select[Any], parameters: dict[str, Any]) -> list[str]:
-        """Publish the rows ``unpublished`` selects (in id order); mark and return what was confirmed."""
+    def _publish(self, unpublished: Select[Any], parameters: dict[str, Any], published: set[str]) -> None:
+        """Publish the rows ``unpublished`` selects, in id order; mark what the broker confirmed and add
+        its event ids to ``published``, also when ``NotConfirmed`` says the rest must wait."""
         with self.engine.connect() as connection:
             rows = connection.execute(unpublished, parameters).all()
         if not rows:
-            return []
+            return
         confirmed: Sequence[Any] = []  # marked: only what the broker confirmed
         try:
             self.publisher.publish([Outgoing(row.event_type, row.body) for row in rows])
@@ -125,7 +130,7 @@ class OutboxRelay:
         finally:
             self._mark_published([row.id for row in confirmed])
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(confirmed))
-        return [row.event_id for row in confirmed]
+            published.update(row.event_id for row in confirmed)
 
     def _mark_published(self, ids: list[int]) -> None:
         if not ids:
