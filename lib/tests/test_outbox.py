@@ -3,10 +3,16 @@
 Intake accepts a shop-sign application; its ``application.accepted`` event must appear on the
 ``intake.events`` exchange under its own routing key, be marked published, and never go twice.
 With the broker down the acceptance still stands and the event waits in the outbox for the timer.
+
+Many events of one unit of work, and the events of many workers committing at once, go out complete
+and in each case's order. When the broker link breaks in the middle of a batch, or the broker refuses
+part of it, the events it did not confirm stay in the outbox and the relay timer delivers them later;
+duplicates are allowed (consumers drop an ``event_id`` they have seen), loss is not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -14,6 +20,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import eventlet
 import pytest
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
@@ -26,12 +33,11 @@ from intake.settings import MIGRATIONS
 from sunlight.contracts import APPLICATION_ACCEPTED, CASE_OPENED, Event, new_event
 from sunlight.db import Store
 from sunlight.outbox import OutboxRelay
+from tests.faults.proxy import FaultProxy, socket
 
 SHANGHAI = timezone(timedelta(hours=8))
 ACCEPTED_AT = datetime(2025, 3, 3, 9, 30, tzinfo=SHANGHAI)
 UNREACHABLE = "amqp://guest:guest@127.0.0.1:1/"
-#: fail at once instead of nameko's default retries (about 5 s per attempt with the broker down)
-NO_RETRY = {"max_retries": 0}
 
 
 def accepted_event(number: str = "XZ-2025-000001") -> Event:
@@ -193,7 +199,6 @@ def test_with_the_broker_down_the_event_waits_in_the_outbox(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     down = OutboxRelay(store.engine, outbox, "intake", UNREACHABLE)
-    down.publisher.retry_policy = NO_RETRY
     event = accepted_event()
     emit(store, event)
     started = time.monotonic()
@@ -211,7 +216,6 @@ def test_an_application_accepted_while_the_broker_is_down_is_announced_once_it_i
     store: Store, relay: OutboxRelay, listener: Queue
 ) -> None:
     down = OutboxRelay(store.engine, outbox, "intake", UNREACHABLE)
-    down.publisher.retry_policy = NO_RETRY
     store.relay = down
     event = accepted_event()
 
@@ -223,3 +227,142 @@ def test_an_application_accepted_while_the_broker_is_down_is_announced_once_it_i
     assert json.loads(message.body)["event_id"] == event.event_id
     assert relay.pending_count() == 0
     assert REGISTRY.get_sample_value("sunlight_outbox_pending", {"service": "intake"}) == 0
+
+
+def numbered(count: int, first: int = 1) -> list[Event]:
+    return [accepted_event(f"XZ-2025-{n:06d}") for n in range(first, first + count)]
+
+
+def event_ids(messages: list[Any]) -> list[str]:
+    return [json.loads(message.body)["event_id"] for message in messages]
+
+
+class CuttingProxy(FaultProxy):
+    """A proxy to RabbitMQ that, once armed, forwards ``budget`` more bytes to the broker and then cuts
+    the link and refuses new connections: the broker gets the first messages of a batch, not the rest."""
+
+    budget: int | None = None
+
+    def _pump(self, source: Any, sink: Any) -> None:
+        if sink.getpeername()[1] != self.target[1]:  # broker -> client: forward as is
+            super()._pump(source, sink)
+            return
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                if self.budget is not None:
+                    chunk, self.budget = chunk[: self.budget], self.budget - len(chunk)
+                sink.sendall(chunk)
+                if self.budget is not None and self.budget <= 0:
+                    self.cut(refuse=True)
+                    return
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def proxy(amqp_uri: str) -> Iterator[CuttingProxy]:
+    cutting = CuttingProxy("127.0.0.1", 5672)
+    yield cutting
+    cutting.close()
+
+
+@pytest.fixture
+def relay_via_proxy(store: Store, amqp_uri: str, proxy: CuttingProxy) -> OutboxRelay:
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    return OutboxRelay(store.engine, outbox, "intake", f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}")
+
+
+def test_fifty_events_of_one_unit_of_work_all_arrive_in_order_and_are_marked(
+    store: Store, relay: OutboxRelay, listener: Queue
+) -> None:
+    events = numbered(50)
+    emit(store, *events)
+
+    assert relay.publish_now([event.event_id for event in events]) == 50
+
+    assert event_ids(received(listener, expected=50)) == [event.event_id for event in events]
+    assert None not in published_at(store)
+    assert relay.publish_pending(older_than=timedelta(0)) == 0
+
+
+def test_workers_committing_at_once_each_see_their_events_out_in_their_cases_order(
+    store: Store, relay: OutboxRelay, listener: Queue
+) -> None:
+    cases = [numbered(3, first=100 * worker) for worker in range(1, 9)]  # 8 workers, 3 events each
+
+    def worker(events: list[Event]) -> int:
+        emit(store, *events)
+        return relay.publish_now([event.event_id for event in events])
+
+    assert list(eventlet.GreenPool(8).imap(worker, cases)) == [3] * 8
+
+    arrived = event_ids(received(listener, expected=24))
+    assert sorted(arrived) == sorted(event.event_id for events in cases for event in events)
+    for events in cases:
+        mine = [event_id for event_id in arrived if event_id in {event.event_id for event in events}]
+        assert mine == [event.event_id for event in events]
+    assert relay.pending_count() == 0
+
+
+def test_a_broker_link_cut_mid_batch_leaves_the_rest_to_the_timer_and_nothing_is_lost(
+    store: Store, relay_via_proxy: OutboxRelay, listener: Queue, proxy: CuttingProxy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    warm = accepted_event("XZ-2025-000000")
+    emit(store, warm)
+    assert relay_via_proxy.publish_now([warm.event_id]) == 1  # the relay's connection is open and kept
+    events = numbered(50)
+    emit(store, *events)
+    proxy.budget = 8_000  # about a dozen messages reach the broker, then the link is cut
+
+    with caplog.at_level(logging.WARNING, logger="sunlight.outbox"):
+        sent = relay_via_proxy.publish_now([event.event_id for event in events])
+
+    assert sent < 50
+    assert "relay timer will retry" in caplog.text
+    assert relay_via_proxy.pending_count() == 50 - sent
+    proxy.budget = None
+    proxy.heal()
+    assert relay_via_proxy.publish_pending(older_than=timedelta(0)) == 50 - sent  # the timer, reconnected
+    arrived = event_ids(received(listener, expected=51))
+    while (more := received(listener, expected=1, wait_seconds=0.5)):  # the broker's copies of the cut batch
+        arrived += event_ids(more)
+    assert set(arrived) == {warm.event_id} | {event.event_id for event in events}
+    assert relay_via_proxy.pending_count() == 0
+
+
+def test_a_kept_connection_the_broker_closed_while_idle_is_replaced_without_waiting_for_the_timer(
+    store: Store, relay_via_proxy: OutboxRelay, listener: Queue, proxy: CuttingProxy,
+) -> None:
+    first, second = accepted_event("XZ-2025-000001"), accepted_event("XZ-2025-000002")
+    emit(store, first)
+    assert relay_via_proxy.publish_now([first.event_id]) == 1
+    proxy.cut(refuse=False)  # as a broker restart would: the idle connection is gone, new ones welcome
+
+    emit(store, second)
+    assert relay_via_proxy.publish_now([second.event_id]) == 1
+
+    assert event_ids(received(listener, expected=2)) == [first.event_id, second.event_id]
+    assert relay_via_proxy.pending_count() == 0
+
+
+def test_events_the_broker_refuses_stay_in_the_outbox_until_it_takes_them(
+    store: Store, relay: OutboxRelay, amqp_uri: str
+) -> None:
+    with Connection(amqp_uri) as connection:
+        # a queue that holds 10 and makes the broker nack what comes beyond: a real partial confirm
+        full = Queue("test-bounded", exchange=get_event_exchange("intake"), routing_key="#",
+                     queue_arguments={"x-max-length": 10, "x-overflow": "reject-publish"},
+                     channel=connection.channel())
+        full.declare()
+        events = numbered(20)
+        emit(store, *events)
+
+        assert relay.publish_now([event.event_id for event in events]) == 10
+
+        assert relay.pending_count() == 10
+        taken = event_ids(received(full, expected=10))
+        assert taken == [event.event_id for event in events[:10]]
+        assert relay.publish_pending(older_than=timedelta(0)) == 10
+        assert event_ids(received(full, expected=10)) == [event.event_id for event in events[10:]]
+        assert relay.pending_count() == 0
