@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sunlight import metrics
@@ -24,7 +24,7 @@ from sunlight.db import Store, UnitOfWork
 from supervision import audit_log, summaries
 from supervision.dependencies import DueIndex
 from supervision.domain import clocks, lights, violations
-from supervision.models import AuditRecord, CaseClockRow, LightRow, UrgingRow, ViolationRow
+from supervision.models import CaseClockRow, LightRow, UrgingRow, ViolationRow
 
 LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW, lights.RED: DEADLINE_RED}
 TICK_BATCH = 500
@@ -47,8 +47,10 @@ def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
 
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
     """Every urging on the case, as the domain sees them."""
-    rows = session.scalars(select(UrgingRow).where(UrgingRow.case_number == case_number))
-    return [lights.Urging(row.target, row.deadline) for row in rows]
+    urgings = UrgingRow.__table__
+    rows = session.execute(select(urgings.c.target, urgings.c.deadline).where(urgings.c.case_number == case_number)
+                           .order_by(urgings.c.id))
+    return [lights.Urging(target, deadline) for target, deadline in rows]
 
 
 def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) -> datetime | None:
@@ -56,16 +58,17 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
     clock = load_clock(uow.session, case_number)
     urgings = urgings_of(uow.session, case_number)
     limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-    raised = {(row.target, row.level) for row in
-              uow.session.scalars(select(LightRow).where(LightRow.case_number == case_number))}
+    table = LightRow.__table__
+    raised = {(target, level) for target, level in uow.session.execute(
+        select(table.c.target, table.c.level).where(table.c.case_number == case_number))}
     urging_deadlines = {u.target: u.deadline for u in urgings}
     for light in lights.lights_due(clock, rules.calendar, limits, now, urgings):
         if (light.target, light.level) in raised:
             continue
         raised.add((light.target, light.level))
-        uow.session.add(LightRow(case_number=case_number, target=light.target, stage=light.stage,
-                                 post=light.post, tenant=clock.tenant, level=light.level, due_at=light.at,
-                                 raised_at=now))
+        uow.session.execute(insert(table).values(case_number=case_number, target=light.target, stage=light.stage,
+                                                 post=light.post, tenant=clock.tenant, level=light.level,
+                                                 due_at=light.at, raised_at=now))
         # a post is tenant/department/role: the department is what the board ranks (red lights by office)
         department = light.post.split("/")[1] if light.post.count("/") >= 2 else "(case)"
         metrics.WARNINGS_RAISED.labels(light.level, clock.tenant, department).inc()
@@ -83,12 +86,8 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
 
 def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
     """Raise, once each, the violations the case's audit records now show (``violation.raised``)."""
-    records = []
-    for seq, event_type, occurred_at, body in uow.session.execute(
-            select(AuditRecord.seq, AuditRecord.event_type, AuditRecord.occurred_at, AuditRecord.body)
-            .where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq)):
-        payload = json.loads(body).get("payload") or {}
-        records.append(violations.Record(seq, event_type, datetime.fromisoformat(occurred_at), payload))
+    records = [violations.Record(r.seq, r.event_type, datetime.fromisoformat(r.occurred_at),
+                                 r.body.get("payload") or {}) for r in audit_log.case_trail(uow.session, case_number)]
     tenant = violations.tenant_of(records)
     known = {(row.kind, row.target) for row in
              uow.session.scalars(select(ViolationRow).where(ViolationRow.case_number == case_number))}
