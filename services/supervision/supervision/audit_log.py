@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from supervision import domain
@@ -22,6 +22,12 @@ from supervision.models import AuditRecord, ChainHead
 _RECORDS = AuditRecord.__table__
 _HEAD = ChainHead.__table__
 _STATE = "supervision.audit_log"
+# built once: the ingest path runs them on every event, and building a statement costs more than running it
+_APPEND = insert(_RECORDS)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+_READ_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_TRAIL = (select(_RECORDS.c.seq, _RECORDS.c.event_type, _RECORDS.c.occurred_at, _RECORDS.c.body)
+          .where(_RECORDS.c.case_number == bindparam("case_number")).order_by(_RECORDS.c.seq))
 
 
 class _Held:
@@ -46,8 +52,8 @@ def append_event(session: Session, body: Mapping[str, Any]) -> domain.AuditEntry
     """Append one event as the next record; the head row lock keeps the chain from forking."""
     last_seq, last_hash = _lock_head(session)
     entry = domain.append(body, seq=last_seq + 1, prev_hash=last_hash)
-    session.execute(insert(_RECORDS).values(recorded_at=datetime.now(UTC), **asdict(entry)))
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=entry.seq, last_hash=entry.hash))
+    session.execute(_APPEND, {"recorded_at": datetime.now(UTC), **asdict(entry)})
+    session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
     held = _held(session)
     held.head = (entry.seq, entry.hash)
     trail = held.trails.get(entry.case_number) if entry.case_number is not None else None
@@ -61,9 +67,7 @@ def case_trail(session: Session, case_number: str) -> list[TrailRecord]:
     held = _held(session)
     if case_number in held.trails:
         return list(held.trails[case_number])
-    rows = session.execute(
-        select(_RECORDS.c.seq, _RECORDS.c.event_type, _RECORDS.c.occurred_at, _RECORDS.c.body)
-        .where(_RECORDS.c.case_number == case_number).order_by(_RECORDS.c.seq))
+    rows = session.execute(_TRAIL, {"case_number": case_number})
     trail = [TrailRecord(seq, event_type, occurred_at, json.loads(body))
              for seq, event_type, occurred_at, body in rows]
     if held.head is not None:  # under the head lock no one else appends: the trail stays whole
@@ -92,8 +96,7 @@ def _lock_head(session: Session) -> tuple[int, str]:
     held = _held(session)
     if held.head is not None:
         return held.head
-    row = session.execute(select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1)
-                          .with_for_update()).first()
+    row = session.execute(_READ_HEAD).first()
     if row is None:
         session.execute(insert(_HEAD).values(id=1, last_seq=0, last_hash=domain.GENESIS))
         head = (0, domain.GENESIS)

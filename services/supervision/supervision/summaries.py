@@ -18,7 +18,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, delete, insert, select, update
+from sqlalchemy import bindparam, create_engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sunlight.calendar import WorkingCalendar
@@ -31,6 +31,14 @@ _CASES = CaseClockRow.__table__
 _STAGES = StageClockRow.__table__
 _STAGE_COLUMNS = (_STAGES.c.stage, _STAGES.c.post, _STAGES.c.opened_at, _STAGES.c.deadline, _STAGES.c.completed_at,
                   _STAGES.c.working_seconds)
+_STAGE_NAMES = tuple(column.name for column in _STAGE_COLUMNS)
+# built once: every event runs them, and building a statement costs more than running it
+_UPDATE_CASE = update(_CASES).where(_CASES.c.case_number == bindparam("number"))
+_INSERT_CASE = insert(_CASES)
+_READ_STAGES = select(_STAGES.c.task_id, *_STAGE_COLUMNS).where(_STAGES.c.case_number == bindparam("number"))
+_INSERT_STAGE = insert(_STAGES)
+_UPDATE_STAGE = update(_STAGES).where(_STAGES.c.case_number == bindparam("number"),
+                                      _STAGES.c.task_id == bindparam("task"))
 
 
 def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar, next_at: datetime | None,
@@ -49,11 +57,10 @@ def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar,
         "promised_date": clocks.promised_date(clock, calendar), "deadline": summary.deadline,
         "next_light_at": next_at, "updated_at": now,
     }
-    updated = session.execute(update(_CASES).where(_CASES.c.case_number == clock.case_number).values(values))
-    if not updated.rowcount:
-        session.execute(insert(_CASES).values(case_number=clock.case_number, **values))
-    existing = {row.task_id: tuple(row[1:]) for row in session.execute(
-        select(_STAGES.c.task_id, *_STAGE_COLUMNS).where(_STAGES.c.case_number == clock.case_number))}
+    updated = session.execute(_UPDATE_CASE, {"number": clock.case_number, **values})
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.execute(_INSERT_CASE, {"case_number": clock.case_number, **values})
+    existing = {row[0]: tuple(row[1:]) for row in session.execute(_READ_STAGES, {"number": clock.case_number})}
     opened = {s.task_id: s.opened_at for s in clock.stages}
     for stage in summary.stages:
         wanted = (stage.stage, stage.post, opened[stage.task_id], stage.deadline, stage.completed_at,
@@ -61,12 +68,11 @@ def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar,
         stored = existing.pop(stage.task_id, None)
         if stored == wanted:
             continue
-        columns = dict(zip((c.name for c in _STAGE_COLUMNS), wanted, strict=True))
+        columns = dict(zip(_STAGE_NAMES, wanted, strict=True))
         if stored is None:
-            session.execute(insert(_STAGES).values(case_number=clock.case_number, task_id=stage.task_id, **columns))
+            session.execute(_INSERT_STAGE, {"case_number": clock.case_number, "task_id": stage.task_id, **columns})
         else:
-            session.execute(update(_STAGES).where(_STAGES.c.case_number == clock.case_number,
-                                                  _STAGES.c.task_id == stage.task_id).values(columns))
+            session.execute(_UPDATE_STAGE, {"number": clock.case_number, "task": stage.task_id, **columns})
     if existing:
         session.execute(delete(_STAGES).where(_STAGES.c.case_number == clock.case_number,
                                               _STAGES.c.task_id.in_(list(existing))))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from sunlight import metrics
@@ -30,6 +30,12 @@ LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW
 TICK_BATCH = 500
 RETRY_BROKEN_CASE = timedelta(minutes=1)
 log = logging.getLogger(__name__)
+_URGINGS, _LIGHTS = UrgingRow.__table__, LightRow.__table__
+# built once: every event runs them, and building a statement costs more than running it
+_READ_URGINGS = (select(_URGINGS.c.target, _URGINGS.c.deadline)
+                 .where(_URGINGS.c.case_number == bindparam("case_number")).order_by(_URGINGS.c.id))
+_READ_LIGHTS = select(_LIGHTS.c.target, _LIGHTS.c.level).where(_LIGHTS.c.case_number == bindparam("case_number"))
+_INSERT_LIGHT = insert(_LIGHTS)
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,7 @@ def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
 
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
     """Every urging on the case, as the domain sees them."""
-    urgings = UrgingRow.__table__
-    rows = session.execute(select(urgings.c.target, urgings.c.deadline).where(urgings.c.case_number == case_number)
-                           .order_by(urgings.c.id))
+    rows = session.execute(_READ_URGINGS, {"case_number": case_number})
     return [lights.Urging(target, deadline) for target, deadline in rows]
 
 
@@ -58,17 +62,16 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
     clock = load_clock(uow.session, case_number)
     urgings = urgings_of(uow.session, case_number)
     limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-    table = LightRow.__table__
-    raised = {(target, level) for target, level in uow.session.execute(
-        select(table.c.target, table.c.level).where(table.c.case_number == case_number))}
+    raised = {(target, level) for target, level in
+              uow.session.execute(_READ_LIGHTS, {"case_number": case_number})}
     urging_deadlines = {u.target: u.deadline for u in urgings}
     for light in lights.lights_due(clock, rules.calendar, limits, now, urgings):
         if (light.target, light.level) in raised:
             continue
         raised.add((light.target, light.level))
-        uow.session.execute(insert(table).values(case_number=case_number, target=light.target, stage=light.stage,
-                                                 post=light.post, tenant=clock.tenant, level=light.level,
-                                                 due_at=light.at, raised_at=now))
+        uow.session.execute(_INSERT_LIGHT, {"case_number": case_number, "target": light.target, "stage": light.stage,
+                                            "post": light.post, "tenant": clock.tenant, "level": light.level,
+                                            "due_at": light.at, "raised_at": now})
         # a post is tenant/department/role: the department is what the board ranks (red lights by office)
         department = light.post.split("/")[1] if light.post.count("/") >= 2 else "(case)"
         metrics.WARNINGS_RAISED.labels(light.level, clock.tenant, department).inc()
