@@ -8,6 +8,7 @@ after the commit.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -26,12 +27,15 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Index,
+    Insert,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -213,19 +217,23 @@ class UnitOfWork:
 
     def first_delivery(self, event_id: str, consumer: str) -> bool:
         """True the first time ``consumer`` sees ``event_id``; records it in this transaction."""
-        seen = self.session.execute(
-            select(self._processed.c.id).where(
-                self._processed.c.event_id == event_id, self._processed.c.consumer == consumer
-            )
-        ).first()
+        seen_query, record = _dedupe_statements(self._processed)
+        seen = self.session.execute(seen_query, {"event_id": event_id, "consumer": consumer}).first()
         if seen is not None:
             return False
         self.session.execute(
-            insert(self._processed).values(
-                event_id=event_id, consumer=consumer, processed_at=datetime.now(UTC)
-            )
+            record, {"event_id": event_id, "consumer": consumer, "processed_at": datetime.now(UTC)}
         )
         return True
+
+
+@functools.cache
+def _dedupe_statements(processed: Table) -> tuple[Select[tuple[int]], Insert]:
+    """The dedupe check and record, built once per table: building them cost more than running them."""
+    seen = select(processed.c.id).where(
+        processed.c.event_id == bindparam("event_id"), processed.c.consumer == bindparam("consumer")
+    )
+    return seen, insert(processed)
 
 
 class Store:

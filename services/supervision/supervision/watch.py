@@ -65,7 +65,8 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
     raised = {(target, level) for target, level in
               uow.session.execute(_READ_LIGHTS, {"case_number": case_number})}
     urging_deadlines = {u.target: u.deadline for u in urgings}
-    for light in lights.lights_due(clock, rules.calendar, limits, now, urgings):
+    found = lights.thresholds(clock, rules.calendar, limits, urgings)  # once, for what is due and what comes next
+    for light in lights.lights_due(clock, rules.calendar, limits, now, urgings, found):
         if (light.target, light.level) in raised:
             continue
         raised.add((light.target, light.level))
@@ -82,7 +83,7 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
             "kind": clock.kind,
         }, now)
         emit_audited(uow, event)
-    next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now)
+    next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now, found=found)
     summaries.record(uow.session, clock, rules.calendar, next_at, now)
     return next_at
 
