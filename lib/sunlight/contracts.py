@@ -10,6 +10,7 @@ keeps working for event names and payload schemas alike.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ class Envelope(Schema):
     payload = fields.Dict(required=True)
 
 
+@functools.cache
+def _schema(schema: type[Schema]) -> Schema:
+    """One instance per schema class: building one costs more than loading an event, and loading keeps no state."""
+    return schema()
+
+
 @dataclass(frozen=True)
 class Event:
     """One fact that happened, as every service sees it."""
@@ -55,7 +62,7 @@ class Event:
 
     def to_message(self) -> dict[str, Any]:
         """The JSON-ready body published on the broker (payload validated and serialized)."""
-        schema = PAYLOAD_SCHEMAS[self.event_type]()
+        schema = _schema(PAYLOAD_SCHEMAS[self.event_type])
         errors = schema.validate(schema.dump(self.payload))
         if errors:
             raise ValidationFailed(f"event {self.event_type} has a bad payload", errors)
@@ -75,8 +82,8 @@ class Event:
         if not isinstance(body, Mapping):
             raise ValidationFailed("event body is not an object", {"_schema": ["not an object"]})
         try:
-            envelope = Envelope().load(body)
-            payload = PAYLOAD_SCHEMAS[envelope["event_type"]]().load(envelope["payload"])
+            envelope = _schema(Envelope).load(body)
+            payload = _schema(PAYLOAD_SCHEMAS[envelope["event_type"]]).load(envelope["payload"])
         except ValidationError as exc:
             raise ValidationFailed("malformed event", _as_fields(exc.messages)) from exc
         return cls(
