@@ -1,4 +1,9 @@
-"""The audit log in the database: append one event under the chain-head lock, verify the whole chain."""
+"""The audit log in the database: append one event under the chain-head lock, verify the whole chain.
+
+The ingest path writes with SQLAlchemy Core (no ORM unit of work to flush) and reads each case's trail
+once per transaction: ``case_trail`` keeps it in the session once the chain head is locked (nobody else
+can append then) and ``append_event`` adds every record this transaction appends to it.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,73 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from supervision import domain
 from supervision.models import AuditRecord, ChainHead
 
+_RECORDS = AuditRecord.__table__
+_HEAD = ChainHead.__table__
+_STATE = "supervision.audit_log"
+# built once: the ingest path runs them on every event, and building a statement costs more than running it
+_APPEND = insert(_RECORDS)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+_READ_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_TRAIL = (select(_RECORDS.c.seq, _RECORDS.c.event_type, _RECORDS.c.occurred_at, _RECORDS.c.body)
+          .where(_RECORDS.c.case_number == bindparam("case_number")).order_by(_RECORDS.c.seq))
+
+
+class _Held:
+    """What one transaction holds: the locked chain head and the trails read under that lock."""
+
+    def __init__(self, transaction: object) -> None:
+        self.transaction = transaction
+        self.head: tuple[int, str] | None = None
+        self.trails: dict[str, list[TrailRecord]] = {}
+
+
+class TrailRecord(NamedTuple):
+    """One audit record of a case: its place in the chain, type, when it happened, and the event as received."""
+
+    seq: int
+    event_type: str
+    occurred_at: str
+    body: dict[str, Any]
+
 
 def append_event(session: Session, body: Mapping[str, Any]) -> domain.AuditEntry:
     """Append one event as the next record; the head row lock keeps the chain from forking."""
-    head = _lock_head(session)
-    entry = domain.append(body, seq=head.last_seq + 1, prev_hash=head.last_hash)
-    session.add(AuditRecord(recorded_at=datetime.now(UTC), **asdict(entry)))
-    head.last_seq, head.last_hash = entry.seq, entry.hash
+    last_seq, last_hash = _lock_head(session)
+    entry = domain.append(body, seq=last_seq + 1, prev_hash=last_hash)
+    session.execute(_APPEND, {"recorded_at": datetime.now(UTC), **asdict(entry)})
+    session.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
+    held = _held(session)
+    held.head = (entry.seq, entry.hash)
+    trail = held.trails.get(entry.case_number) if entry.case_number is not None else None
+    if trail is not None:
+        trail.append(TrailRecord(entry.seq, entry.event_type, entry.occurred_at, json.loads(entry.body)))
     return entry
+
+
+def case_trail(session: Session, case_number: str) -> list[TrailRecord]:
+    """Every audit record of one case (or complaint), in recording order; read once per locked transaction."""
+    held = _held(session)
+    if case_number in held.trails:
+        return list(held.trails[case_number])
+    rows = session.execute(_TRAIL, {"case_number": case_number})
+    trail = [TrailRecord(seq, event_type, occurred_at, json.loads(body))
+             for seq, event_type, occurred_at, body in rows]
+    if held.head is not None:  # under the head lock no one else appends: the trail stays whole
+        held.trails[case_number] = trail
+    return list(trail)
 
 
 def case_events(session: Session, case_number: str) -> list[dict[str, Any]]:
     """Every recorded event of one case (or complaint), as received, in recording order."""
-    bodies = session.scalars(
-        select(AuditRecord.body).where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq))
-    return [json.loads(body) for body in bodies]
+    return [record.body for record in case_trail(session, case_number)]
 
 
 def verify_chain(session: Session) -> domain.Verification:
@@ -42,13 +91,28 @@ def verify_chain(session: Session) -> domain.Verification:
     return domain.verify((_entry(row) for row in rows), head)
 
 
-def _lock_head(session: Session) -> ChainHead:
-    head = session.execute(select(ChainHead).where(ChainHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = ChainHead(id=1, last_seq=0, last_hash=domain.GENESIS)
-        session.add(head)
-        session.flush()
+def _lock_head(session: Session) -> tuple[int, str]:
+    """The chain head (last seq and hash), locked until the transaction ends; kept in the session once locked."""
+    held = _held(session)
+    if held.head is not None:
+        return held.head
+    row = session.execute(_READ_HEAD).first()
+    if row is None:
+        session.execute(insert(_HEAD).values(id=1, last_seq=0, last_hash=domain.GENESIS))
+        head = (0, domain.GENESIS)
+    else:
+        head = (int(row[0]), str(row[1]))
+    held.head = head
     return head
+
+
+def _held(session: Session) -> _Held:
+    """This transaction's state (a new one once the session has begun another transaction)."""
+    transaction = session.get_transaction()
+    held: _Held | None = session.info.get(_STATE)
+    if held is None or held.transaction is not transaction:
+        held = session.info[_STATE] = _Held(transaction)
+    return held
 
 
 def _entry(row: AuditRecord) -> domain.AuditEntry:

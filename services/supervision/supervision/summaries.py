@@ -18,7 +18,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, delete, select
+from sqlalchemy import bindparam, create_engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sunlight.calendar import WorkingCalendar
@@ -27,37 +27,55 @@ from supervision.domain import clocks, statistics
 from supervision.models import AuditRecord, CaseClockRow, StageClockRow
 
 DEFAULT_DB_URI = "sqlite:///var/supervision.db"
+_CASES = CaseClockRow.__table__
+_STAGES = StageClockRow.__table__
+_STAGE_COLUMNS = (_STAGES.c.stage, _STAGES.c.post, _STAGES.c.opened_at, _STAGES.c.deadline, _STAGES.c.completed_at,
+                  _STAGES.c.working_seconds)
+_STAGE_NAMES = tuple(column.name for column in _STAGE_COLUMNS)
+# built once: every event runs them, and building a statement costs more than running it
+_UPDATE_CASE = update(_CASES).where(_CASES.c.case_number == bindparam("number"))
+_INSERT_CASE = insert(_CASES)
+_READ_STAGES = select(_STAGES.c.task_id, *_STAGE_COLUMNS).where(_STAGES.c.case_number == bindparam("number"))
+_INSERT_STAGE = insert(_STAGES)
+_UPDATE_STAGE = update(_STAGES).where(_STAGES.c.case_number == bindparam("number"),
+                                      _STAGES.c.task_id == bindparam("task"))
 
 
 def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar, next_at: datetime | None,
            now: datetime) -> None:
-    """Write the case's summary row and one row per stage as its clock now stands."""
+    """Write the case's summary row and one row per stage as its clock now stands.
+
+    Plain statements, not the ORM: the case row is updated in place (inserted the first time) and only the
+    stage rows that differ from what is stored are written, since one event moves one stage at most.
+    """
     summary = statistics.summarize(clock, calendar)
-    row = session.get(CaseClockRow, clock.case_number)
-    if row is None:
-        row = CaseClockRow(case_number=clock.case_number)
-        session.add(row)
-    row.kind, row.tenant, row.item_code = clock.kind, clock.tenant, clock.item_code
-    row.state = ("closed" if clock.closed_at else "stopped" if clock.stopped
-                 else "running" if clock.known else "pending")
-    row.accepted_at, row.closed_at = clock.accepted_at, clock.closed_at
-    row.promised_date = clocks.promised_date(clock, calendar)
-    row.deadline = summary.deadline
-    row.next_light_at = next_at
-    row.updated_at = now
-    existing = {stage.task_id: stage for stage in session.scalars(
-        select(StageClockRow).where(StageClockRow.case_number == clock.case_number))}
+    values = {
+        "kind": clock.kind, "tenant": clock.tenant, "item_code": clock.item_code,
+        "state": ("closed" if clock.closed_at else "stopped" if clock.stopped
+                  else "running" if clock.known else "pending"),
+        "accepted_at": clock.accepted_at, "closed_at": clock.closed_at,
+        "promised_date": clocks.promised_date(clock, calendar), "deadline": summary.deadline,
+        "next_light_at": next_at, "updated_at": now,
+    }
+    updated = session.execute(_UPDATE_CASE, {"number": clock.case_number, **values})
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.execute(_INSERT_CASE, {"case_number": clock.case_number, **values})
+    existing = {row[0]: tuple(row[1:]) for row in session.execute(_READ_STAGES, {"number": clock.case_number})}
+    opened = {s.task_id: s.opened_at for s in clock.stages}
     for stage in summary.stages:
-        stage_row = existing.pop(stage.task_id, None)
-        if stage_row is None:
-            stage_row = StageClockRow(case_number=clock.case_number, task_id=stage.task_id)
-            session.add(stage_row)
-        opened = next(s.opened_at for s in clock.stages if s.task_id == stage.task_id)
-        stage_row.stage, stage_row.post, stage_row.opened_at = stage.stage, stage.post, opened
-        stage_row.deadline, stage_row.completed_at = stage.deadline, stage.completed_at
-        stage_row.working_seconds = None if stage.working_hours is None else stage.working_hours * 3600
-    for gone in existing.values():
-        session.delete(gone)
+        wanted = (stage.stage, stage.post, opened[stage.task_id], stage.deadline, stage.completed_at,
+                  None if stage.working_hours is None else stage.working_hours * 3600)
+        stored = existing.pop(stage.task_id, None)
+        if stored == wanted:
+            continue
+        columns = dict(zip(_STAGE_NAMES, wanted, strict=True))
+        if stored is None:
+            session.execute(_INSERT_STAGE, {"case_number": clock.case_number, "task_id": stage.task_id, **columns})
+        else:
+            session.execute(_UPDATE_STAGE, {"number": clock.case_number, "task": stage.task_id, **columns})
+    if existing:
+        session.execute(delete(_STAGES).where(_STAGES.c.case_number == clock.case_number,
+                                              _STAGES.c.task_id.in_(list(existing))))
 
 
 def load(session: Session, tenant: str | None = None) -> list[statistics.CaseSummary]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from sunlight import metrics
@@ -31,12 +31,18 @@ from sunlight.db import Store, UnitOfWork
 from supervision import audit_log, summaries
 from supervision.dependencies import DueIndex
 from supervision.domain import clocks, lights, violations
-from supervision.models import AuditRecord, CaseClockRow, LightRow, UrgingRow, ViolationRow
+from supervision.models import CaseClockRow, LightRow, UrgingRow, ViolationRow
 
 LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW, lights.RED: DEADLINE_RED}
 TICK_BATCH = 500
 RETRY_BROKEN_CASE = timedelta(minutes=1)
 log = logging.getLogger(__name__)
+_URGINGS, _LIGHTS = UrgingRow.__table__, LightRow.__table__
+# built once: every event runs them, and building a statement costs more than running it
+_READ_URGINGS = (select(_URGINGS.c.target, _URGINGS.c.deadline)
+                 .where(_URGINGS.c.case_number == bindparam("case_number")).order_by(_URGINGS.c.id))
+_READ_LIGHTS = select(_LIGHTS.c.target, _LIGHTS.c.level).where(_LIGHTS.c.case_number == bindparam("case_number"))
+_INSERT_LIGHT = insert(_LIGHTS)
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,8 @@ def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
 
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
     """Every urging on the case, as the domain sees them."""
-    rows = session.scalars(select(UrgingRow).where(UrgingRow.case_number == case_number))
-    return [lights.Urging(row.target, row.deadline) for row in rows]
+    rows = session.execute(_READ_URGINGS, {"case_number": case_number})
+    return [lights.Urging(target, deadline) for target, deadline in rows]
 
 
 def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) -> datetime | None:
@@ -63,16 +69,17 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
     clock = load_clock(uow.session, case_number)
     urgings = urgings_of(uow.session, case_number)
     limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-    raised = {(row.target, row.level) for row in
-              uow.session.scalars(select(LightRow).where(LightRow.case_number == case_number))}
+    raised = {(target, level) for target, level in
+              uow.session.execute(_READ_LIGHTS, {"case_number": case_number})}
     urging_deadlines = {u.target: u.deadline for u in urgings}
-    for light in lights.lights_due(clock, rules.calendar, limits, now, urgings):
+    found = lights.thresholds(clock, rules.calendar, limits, urgings)  # once, for what is due and what comes next
+    for light in lights.lights_due(clock, rules.calendar, limits, now, urgings, found):
         if (light.target, light.level) in raised:
             continue
         raised.add((light.target, light.level))
-        uow.session.add(LightRow(case_number=case_number, target=light.target, stage=light.stage,
-                                 post=light.post, tenant=clock.tenant, level=light.level, due_at=light.at,
-                                 raised_at=now))
+        uow.session.execute(_INSERT_LIGHT, {"case_number": case_number, "target": light.target, "stage": light.stage,
+                                            "post": light.post, "tenant": clock.tenant, "level": light.level,
+                                            "due_at": light.at, "raised_at": now})
         # a post is tenant/department/role: the department is what the board ranks (red lights by office)
         department = light.post.split("/")[1] if light.post.count("/") >= 2 else "(case)"
         metrics.WARNINGS_RAISED.labels(light.level, clock.tenant, department).inc()
@@ -83,19 +90,15 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
             "kind": clock.kind,
         }, now)
         emit_audited(uow, event)
-    next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now)
+    next_at = lights.next_light_at(clock, rules.calendar, limits, raised, urgings, after=now, found=found)
     summaries.record(uow.session, clock, rules.calendar, next_at, now)
     return next_at
 
 
 def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
     """Raise, once each, the violations the case's audit records now show (``violation.raised``)."""
-    records = []
-    for seq, event_type, occurred_at, body in uow.session.execute(
-            select(AuditRecord.seq, AuditRecord.event_type, AuditRecord.occurred_at, AuditRecord.body)
-            .where(AuditRecord.case_number == case_number).order_by(AuditRecord.seq)):
-        payload = json.loads(body).get("payload") or {}
-        records.append(violations.Record(seq, event_type, datetime.fromisoformat(occurred_at), payload))
+    records = [violations.Record(r.seq, r.event_type, datetime.fromisoformat(r.occurred_at),
+                                 r.body.get("payload") or {}) for r in audit_log.case_trail(uow.session, case_number)]
     tenant = violations.tenant_of(records)
     open_rows = list(uow.session.scalars(select(ViolationRow).where(ViolationRow.case_number == case_number,
                                                                     ViolationRow.withdrawn_at.is_(None))))

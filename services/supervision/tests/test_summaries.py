@@ -91,6 +91,27 @@ def test_statistics_are_the_same_after_the_summaries_are_rebuilt_from_the_audit_
     assert figures(store) == before
 
 
+def summary_rows(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every stored summary value but the time it was written."""
+    cases, stages = CaseClockRow.__table__, StageClockRow.__table__
+    with store.read() as session:
+        return ([tuple(row) for row in session.execute(
+                    select(*[c for c in cases.c if c.name != "updated_at"]).order_by(cases.c.case_number))],
+                [tuple(row) for row in session.execute(
+                    select(stages).order_by(stages.c.case_number, stages.c.task_id))])
+
+
+def test_summaries_written_event_by_event_hold_what_one_pass_over_the_whole_log_writes(store: Store) -> None:
+    # each event rewrites only the stage rows it changed: what is stored must still be the whole clock
+    feed(store, story.STORY + COMPLAINT_EVENTS)
+    incremental = summary_rows(store)
+    assert len(incremental[1]) >= 3  # the case's stages and the complaint's handling
+    with store.unit_of_work() as uow:
+        uow.session.execute(delete(StageClockRow))
+        summaries.rebuild(uow.session, story.CAL, at(3, 23, 9))
+    assert summary_rows(store) == incremental
+
+
 def test_the_rebuild_command_reconciles_a_database_whose_summaries_were_lost(
         store: Store, db_uri: str, capsys: pytest.CaptureFixture[str]) -> None:
     feed(store, story.STORY + COMPLAINT_EVENTS)

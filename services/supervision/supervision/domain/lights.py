@@ -100,12 +100,15 @@ def thresholds(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds,
 
 
 def lights_due(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds, now: datetime,
-               urgings: Iterable[Urging] = ()) -> list[Threshold]:
-    """The lights a target has earned by ``now``: reached while it was still open."""
+               urgings: Iterable[Urging] = (), found: list[Threshold] | None = None) -> list[Threshold]:
+    """The lights a target has earned by ``now``: reached while it was still open.
+
+    ``found``: the case's ``thresholds`` with these urgings, when the caller has them already.
+    """
     ends = _ends(clock)
     urged = list(urgings)
     due: list[Threshold] = []
-    for threshold in thresholds(clock, calendar, limits, urged):
+    for threshold in thresholds(clock, calendar, limits, urged) if found is None else found:
         end = ends.get(threshold.target)
         if threshold.at > now or (end is not None and end <= threshold.at):
             continue
@@ -117,10 +120,13 @@ def lights_due(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds, 
 
 def next_light_at(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds,
                   raised: set[tuple[str, str]], urgings: Iterable[Urging] = (),
-                  after: datetime | None = None) -> datetime | None:
-    """The earliest light still to come (after ``after``) on an open target: when to look at this case again."""
+                  after: datetime | None = None, found: list[Threshold] | None = None) -> datetime | None:
+    """The earliest light still to come (after ``after``) on an open target: when to look at this case again.
+
+    ``found``: the case's ``thresholds`` with these urgings, when the caller has them already.
+    """
     ends = _ends(clock)
-    pending = [t.at for t in thresholds(clock, calendar, limits, urgings)
+    pending = [t.at for t in (thresholds(clock, calendar, limits, urgings) if found is None else found)
                if (t.target, t.level) not in raised and ends.get(t.target) is None
                and (after is None or t.at > after)]
     return min(pending, default=None)
