@@ -44,7 +44,9 @@ def rabbitmq_series() -> set[str]:
     for path in ("/metrics", "/metrics/detailed?family=queue_coarse_metrics&family=queue_consumer_count"):
         with urllib.request.urlopen(f"http://127.0.0.1:15692{path}", timeout=10) as response:  # noqa: S310
             for line in response.read().decode().splitlines():
-                if line and not line.startswith("#"):
+                if line.startswith("# TYPE "):  # declared even while no queue exists to give it a series
+                    names.add(line.split()[2])
+                elif line and not line.startswith("#"):
                     names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
     return names
 
