@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sunlight.crashpoints import POINTS
-from sunlight.payloads import CERTIFICATE_ISSUED
+from sunlight.contracts import CERTIFICATE_ISSUED
 from tests.faults.books import Driver, check_books, patiently, settled
 from tests.faults.conftest import FaultyStack
 from tests.integration.support import query
