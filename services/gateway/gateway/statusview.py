@@ -94,6 +94,8 @@ def answer(view: StatusView, query_code: str, key: bytes) -> dict[str, Any] | No
     """The applicant's answer when the view holds all of it and the code matches its digest, else None."""
     if not (view.item_name and view.status and view.received_at and view.promised_date):
         return None
+    if view.status == "open" and not view.stage:
+        return None  # case.opened folded before its first task.created (another queue): not the whole answer yet
     if not code_matches(key, view.application_number, query_code, view.code_digest):
         return None  # unknown code, no digest, or another key: the RPC path decides, with its own 404
     closed = view.status in CLOSED

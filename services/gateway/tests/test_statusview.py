@@ -78,6 +78,7 @@ def test_a_certificate_before_the_approval_is_not_shown_until_the_case_is_approv
 def test_what_the_view_cannot_answer_alone_is_left_to_intake_and_workflow() -> None:
     assert answer(folded([OPENED, REVIEW]), CODE, KEY) is None  # the acceptance has not arrived
     assert answer(folded([ACCEPTED]), CODE, KEY) is None  # the case is not opened yet
+    assert answer(folded([ACCEPTED, OPENED]), CODE, KEY) is None  # opened, its first task not folded yet
     older: Step = (ACCEPTED[0], {**ACCEPTED[1], "query_code_digest": None}, T0)  # accepted before digests
     assert answer(folded([older, OPENED, REVIEW]), CODE, KEY) is None
 
