@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from sunlight.crashpoints import POINTS
 from sunlight.contracts import CERTIFICATE_ISSUED
+from sunlight.crashpoints import POINTS
 from tests.faults.books import Driver, check_books, patiently, settled
 from tests.faults.conftest import FaultyStack
 from tests.integration.support import query
