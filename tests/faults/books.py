@@ -146,6 +146,12 @@ class Driver:
         return self.numbers
 
 
+def unpublished(stack: Stack, *services: str) -> int:
+    """Events ``services`` committed that the broker has not confirmed yet (rows left in their outboxes)."""
+    return sum(int(query(stack, s, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0])
+               for s in services)
+
+
 def settled(stack: Stack, numbers: list[str], rpc: Any, timeout: float = 60) -> float:
     """Wait until every case has its certificate, its completion SMS and a drained outbox; seconds taken."""
     started = time.monotonic()
@@ -154,8 +160,7 @@ def settled(stack: Stack, numbers: list[str], rpc: Any, timeout: float = 60) -> 
         certs = query(stack, "registry", "SELECT count(*) FROM certificates")[0][0]
         sms = query(stack, "notify", "SELECT count(DISTINCT case_number) FROM messages "
                     "WHERE template = 'certificate_issued' AND status IN ('sent', 'delivered')")[0][0]
-        pending = sum(query(stack, s, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
-                      for s in PUBLISHERS)
+        pending = unpublished(stack, *PUBLISHERS)
         published = {row[0] for s in PUBLISHERS for row in query(stack, s, "SELECT event_id FROM outbox")}
         audited = {row[0] for row in query(stack, "supervision", "SELECT event_id FROM audit_log")}
         return (certs >= len(numbers) and sms >= len(numbers) and pending == 0 and published <= audited) or None
@@ -188,9 +193,8 @@ def check_books(stack: Stack, numbers: list[str], rpc: Any) -> dict[str, Any]:
 
     published: list[str] = [r[0] for s in PUBLISHERS for r in query(stack, s, "SELECT event_id FROM outbox")]
     assert len(published) == len(set(published)), "an event id was written to two outboxes"
-    unpublished = {s: query(stack, s, "SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
-                   for s in PUBLISHERS}
-    assert not any(unpublished.values()), f"left in outboxes: {unpublished}"
+    left = {s: unpublished(stack, s) for s in PUBLISHERS}
+    assert not any(left.values()), f"left in outboxes: {left}"
     audited = [r[0] for r in query(stack, "supervision", "SELECT event_id FROM audit_log")]
     assert len(audited) == len(set(audited)), "an event is twice in the audit log"
     assert set(published) == set(audited), (

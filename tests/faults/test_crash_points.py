@@ -18,7 +18,7 @@ import pytest
 
 from sunlight.contracts import CERTIFICATE_ISSUED
 from sunlight.crashpoints import POINTS
-from tests.faults.books import Driver, check_books, patiently, settled
+from tests.faults.books import Driver, check_books, patiently, settled, unpublished
 from tests.faults.conftest import FaultyStack
 from tests.integration.support import query
 
@@ -34,10 +34,6 @@ def _certificates(faulty: FaultyStack) -> int:
     return _count(faulty, "SELECT count(*) FROM certificates")
 
 
-def _unpublished(faulty: FaultyStack) -> int:
-    return _count(faulty, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-
-
 def _unmarked_issues(faulty: FaultyStack) -> int:
     return _count(faulty, "SELECT count(*) FROM outbox WHERE event_type = :issued AND published_at IS NULL",
                   issued=CERTIFICATE_ISSUED)
@@ -49,7 +45,8 @@ def test_registry_killed_at_each_point_of_issuing_a_certificate_loses_and_duplic
     recovery: dict[str, float] = {}
     for round_, point in enumerate(POINTS):
         # what the last crash left in the outbox is relayed first, so this round's leftovers are its own
-        patiently(lambda: _unpublished(faulty) == 0 or None, what="registry's outbox to drain", timeout=120)
+        patiently(lambda: unpublished(faulty.stack, "registry") == 0 or None, what="registry's outbox to drain",
+                  timeout=120)
         faulty.stack.stop("registry")
         faulty.stack.start("registry", {**faulty.env("registry"), "SUNLIGHT_CRASH_AT": f"{point}:{CERTIFICATE_ISSUED}"})
         faulty.stack.wait_healthy()

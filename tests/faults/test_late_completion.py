@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from sunlight.contracts import TASK_COMPLETED
-from tests.faults.books import finish_patiently, patiently, submit_patiently
+from tests.faults.books import finish_patiently, patiently, submit_patiently, unpublished
 from tests.faults.conftest import FaultyStack
 from tests.faults.test_out_of_order import HELD_BACK, hold_back, release
 from tests.integration.support import query
@@ -49,8 +49,7 @@ def test_an_approval_seen_before_its_completions_is_withdrawn_when_they_arrive(f
     faulty.stack.wait_healthy()
     faulty.stack.stop("supervision")
     number = finish_patiently(rpc, {**submit_patiently(rpc, 8400), "fees_due": []})
-    patiently(lambda: query(faulty.stack, "workflow", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-              [0][0] == 0 or None, what="workflow to publish the case's events")
+    patiently(lambda: unpublished(faulty.stack, "workflow") == 0 or None, what="workflow to publish the case's events")
     held = hold_back(faulty.stack.amqp_uri, AUDIT_QUEUE, _completion)
     tasks = query(faulty.stack, "workflow", "SELECT count(*) FROM outbox WHERE body LIKE :t AND body LIKE :n",
                   t=f'%"{TASK_COMPLETED}"%', n=f"%{number}%")[0][0]

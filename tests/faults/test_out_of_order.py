@@ -40,6 +40,7 @@ from tests.faults.books import (
     patiently,
     settled,
     submit_patiently,
+    unpublished,
 )
 from tests.faults.conftest import FaultyStack
 from tests.integration.support import query
@@ -106,11 +107,6 @@ def _count(faulty: FaultyStack, service: str, sql: str) -> int:
     return int(query(faulty.stack, service, sql)[0][0])
 
 
-def _outboxes_drained(faulty: FaultyStack, services: tuple[str, ...]) -> bool | None:
-    pending = sum(_count(faulty, s, "SELECT count(*) FROM outbox WHERE published_at IS NULL") for s in services)
-    return pending == 0 or None
-
-
 def test_first_deliveries_out_of_order_still_balance_the_books(faulty: FaultyStack, rpc: Any) -> None:
     uri = faulty.stack.amqp_uri
     for consumer in HELD_BACK:
@@ -118,7 +114,8 @@ def test_first_deliveries_out_of_order_still_balance_the_books(faulty: FaultySta
     # the window takes the applications and every task is approved while the three consumers are down
     receipts = [submit_patiently(rpc, 8100 + i) for i in range(CASES)]
     numbers = [finish_patiently(rpc, {**receipt, "fees_due": []}) for receipt in receipts]
-    patiently(lambda: _outboxes_drained(faulty, ("intake", "workflow")), what="intake and workflow to publish")
+    patiently(lambda: unpublished(faulty.stack, "intake", "workflow") == 0 or None,
+              what="intake and workflow to publish")
 
     held = {consumer: hold_back(uri, queue, _acceptance) for consumer, queue in HELD_BACK.items()}
     assert {consumer: len(messages) for consumer, messages in held.items()} == dict.fromkeys(HELD_BACK, CASES)

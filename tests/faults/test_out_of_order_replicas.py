@@ -27,9 +27,10 @@ from tests.faults.books import (
     patiently,
     settled,
     submit_patiently,
+    unpublished,
 )
 from tests.faults.conftest import FaultyStack
-from tests.faults.test_out_of_order import hold_back, release
+from tests.faults.test_out_of_order import _count, hold_back, release
 from tests.integration.support import query
 
 pytestmark = [pytest.mark.fault, pytest.mark.integration]
@@ -40,10 +41,6 @@ ACCEPTANCES = f"evt-intake-{APPLICATION_ACCEPTED}--registry.on_application_accep
 APPROVALS = f"evt-workflow-{CASE_APPROVED}--registry.on_case_approved"
 AUDIT = "evt-all--supervision.record_event"
 RACERS = ("registry", "supervision")
-
-
-def _count(faulty: FaultyStack, service: str, sql: str) -> int:
-    return int(query(faulty.stack, service, sql)[0][0])
 
 
 def _calls(faulty: FaultyStack, replica: str, entrypoints: tuple[str, ...]) -> float:
@@ -61,8 +58,8 @@ def test_two_replicas_taking_one_case_s_events_at_once_still_balance_the_books(f
         faulty.stack.stop(consumer)
     receipts = [submit_patiently(rpc, 8200 + i) for i in range(CASES)]
     numbers = [finish_patiently(rpc, {**receipt, "fees_due": []}) for receipt in receipts]
-    patiently(lambda: sum(_count(faulty, s, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                          for s in ("intake", "workflow")) == 0 or None, what="intake and workflow to publish")
+    patiently(lambda: unpublished(faulty.stack, "intake", "workflow") == 0 or None,
+              what="intake and workflow to publish")
     held = {queue: hold_back(uri, queue, lambda _message: True) for queue in (ACCEPTANCES, APPROVALS, AUDIT)}
     assert len(held[ACCEPTANCES]) == len(held[APPROVALS]) == CASES
 
