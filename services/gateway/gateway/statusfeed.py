@@ -87,8 +87,10 @@ class StatusFeed:
         if row is None:
             return None, False
         view = statusview.StatusView(**row._mapping)
-        return statusview.answer(view, code, key), bool(view.code_digest) and not code_matches(
-            key, number, code, view.code_digest)
+        found = statusview.answer(view, code, key)
+        if found is not None:  # the code matched the digest on the way
+            return found, False
+        return None, bool(view.code_digest) and not code_matches(key, number, code, view.code_digest)
 
     @event_handler("intake", APPLICATION_ACCEPTED)  # type: ignore[untyped-decorator]
     def status_on_accepted(self, body: dict[str, Any]) -> None:
