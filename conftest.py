@@ -68,7 +68,7 @@ StoreFactory = Callable[[MetaData, Path, str], Store]
 class HeldRelay(OutboxRelay):
     """Keeps emitted events in the outbox, so a database test can read exactly what was written."""
 
-    def publish_now(self, event_ids: object) -> int:
+    def publish_now(self, rows: object) -> int:
         return 0
 
 

@@ -31,17 +31,16 @@ from sqlalchemy import (
     Insert,
     Integer,
     MetaData,
-    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     create_engine,
     event,
     insert,
-    select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
@@ -50,7 +49,7 @@ from sqlalchemy.types import TypeDecorator
 from sunlight import crashpoints
 from sunlight.contracts import Event
 from sunlight.migrations import upgrade_to_head
-from sunlight.outbox import OutboxRelay
+from sunlight.outbox import OutboxRelay, Pending
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +201,7 @@ class UnitOfWork:
         self._service = service
         self.emitted: list[str] = []
         self.emitted_types: list[str] = []  # what a test's crash point names (sunlight.crashpoints)
+        self.written: list[Pending] = []  # the outbox rows as inserted, for the relay after the commit
         self._outbox_rows: list[dict[str, Any]] = []
 
     def emit(self, event: Event) -> None:
@@ -219,41 +219,48 @@ class UnitOfWork:
         self.emitted_types.append(event.event_type)
 
     def write_outbox(self) -> None:
-        """Insert the emitted events, in emit order, with one statement (part of the commit)."""
+        """Insert the emitted events, in emit order, with one statement (part of the commit).
+
+        The ids come back with the insert, so the relay publishes the rows it is handed after the commit
+        without reading them back.
+        """
         if self._outbox_rows:
+            connection = self.session.connection()
             # Core on the session's connection: the ORM's execute machinery cost more than the INSERT
-            statement = _statements(self._outbox, self._processed).add_event
-            self.session.connection().execute(statement, self._outbox_rows)
+            statement = _statements(self._outbox, self._processed, connection.dialect.name).add_event
+            ids = connection.execute(statement, self._outbox_rows).scalars().all()
+            self.written.extend(Pending(id_, row["event_id"], row["event_type"], row["body"])
+                                for id_, row in zip(ids, self._outbox_rows, strict=True))
             self._outbox_rows = []
 
     def first_delivery(self, event_id: str, consumer: str) -> bool:
-        """True the first time ``consumer`` sees ``event_id``; records it in this transaction."""
-        statements = _statements(self._outbox, self._processed)
-        seen = self.session.execute(statements.seen, {"event_id": event_id, "consumer": consumer}).first()
-        if seen is not None:
-            return False
-        self.session.execute(
-            statements.mark_seen, {"event_id": event_id, "consumer": consumer, "processed_at": datetime.now(UTC)}
+        """True the first time ``consumer`` sees ``event_id``; records it in this transaction.
+
+        One statement (an insert that does nothing on a repeat), not a read and then a write: each is a
+        round trip to PostgreSQL, and every delivery of every handler pays it. A concurrent delivery of
+        the same event waits on the unique key and then finds it taken.
+        """
+        connection = self.session.connection()
+        statement = _statements(self._outbox, self._processed, connection.dialect.name).mark_seen
+        result = connection.execute(
+            statement, {"event_id": event_id, "consumer": consumer, "processed_at": datetime.now(UTC)}
         )
-        return True
+        return bool(result.rowcount)
 
 
 @dataclass(frozen=True)
 class _Statements:
     add_event: Insert
-    seen: Select[Any]
     mark_seen: Insert
 
 
 @functools.cache
-def _statements(outbox: Table, processed: Table) -> _Statements:
+def _statements(outbox: Table, processed: Table, dialect: str) -> _Statements:
     """A unit of work's own statements, built once per service: building one costs more CPU than running it."""
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return _Statements(
-        add_event=insert(outbox),
-        seen=select(processed.c.id).where(
-            processed.c.event_id == bindparam("event_id"), processed.c.consumer == bindparam("consumer")
-        ),
-        mark_seen=insert(processed),
+        add_event=insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
+        mark_seen=upsert(processed).on_conflict_do_nothing(index_elements=["event_id", "consumer"]),
     )
 
 
@@ -282,8 +289,8 @@ class Store:
                 session.flush()
                 crashpoints.reach("before-commit", uow.emitted_types)
         crashpoints.reach("after-commit", uow.emitted_types)
-        if uow.emitted:
-            self.relay.publish_now(uow.emitted)
+        if uow.written:
+            self.relay.publish_now(uow.written)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

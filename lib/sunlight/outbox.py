@@ -4,9 +4,10 @@ Publishing is at-least-once: a crash between publish and mark re-publishes on th
 pass, and every consumer drops an ``event_id`` it has already processed.
 
 A batch of events costs one broker round trip (``sunlight.confirms``: written back to back, confirmed
-together) and one UPDATE marking them. Concurrent workers of one process do not each pay it: whoever
-finds the relay idle publishes, in outbox id order, everything the others committed meanwhile, and
-they find their events already out when their turn comes (the waiting is the batching; no timer).
+together) and one UPDATE marking them; just-committed rows come from the unit of work itself (their ids
+returned by the insert), so publishing them reads nothing back. Concurrent workers of one process do not
+each pay it: whoever finds the relay idle publishes, in outbox id order, everything the others committed
+meanwhile, and they find their events already out when their turn comes (the waiting is the batching).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import Engine, Select, Table, bindparam, func, select, update
+from sqlalchemy import Engine, Table, bindparam, func, select, update
 
 from sunlight import crashpoints, metrics
 from sunlight.confirms import ConfirmedPublisher, NotConfirmed, Outgoing
@@ -30,11 +30,21 @@ log = logging.getLogger(__name__)
 BATCH_LIMIT = 500
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An outbox row as the unit of work inserted it: what publishing and marking it need."""
+
+    id: int
+    event_id: str
+    event_type: str
+    body: str
+
+
 @dataclass
 class _Request:
     """One caller's just-committed events, and how many of them went out."""
 
-    event_ids: list[str]
+    rows: list[Pending]
     published: int = 0
     done: bool = False
 
@@ -52,7 +62,6 @@ class OutboxRelay:
         columns = (outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body)
         unpublished = select(*columns).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id)
         # built once: composing them on every commit was about a third of the relay's own CPU
-        self._by_event_id = unpublished.where(outbox.c.event_id.in_(bindparam("event_ids", expanding=True)))
         self._created_before = unpublished.where(outbox.c.created_at <= bindparam("cutoff"))
         self._mark = (
             update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(
@@ -62,9 +71,9 @@ class OutboxRelay:
         self._lock = threading.Lock()  # green under eventlet: one batch on the channel at a time
         self._waiting: list[_Request] = []
 
-    def publish_now(self, event_ids: Sequence[str]) -> int:
-        """Publish just-committed events; on a broker failure leave them for the timer."""
-        request = _Request(list(event_ids))
+    def publish_now(self, rows: Sequence[Pending]) -> int:
+        """Publish just-committed rows (a unit of work's ``written``); on a broker failure leave them for the timer."""
+        request = _Request(list(rows))
         self._waiting.append(request)
         with self._lock:
             if not request.done:  # nobody took it along while this caller waited for the lock
@@ -77,9 +86,15 @@ class OutboxRelay:
         published: set[str] = set()
         with self._lock:
             try:
-                self._publish(self._created_before.limit(limit), {"cutoff": cutoff}, published)
+                with self.engine.connect() as connection:
+                    rows = connection.execute(self._created_before.limit(limit), {"cutoff": cutoff}).all()
+                self._publish([Pending(row.id, row.event_id, row.event_type, row.body) for row in rows], published)
             except NotConfirmed as exc:  # the broker is away or refused some: the next pass retries
                 log.warning("outbox: relay published %d event(s), the rest wait: %s", len(published), exc)
+            finally:
+                # a caller still waiting for the lock finds its rows out already: it must not send them twice
+                for request in self._waiting:
+                    request.rows = [row for row in request.rows if row.event_id not in published]
         metrics.OUTBOX_PENDING.labels(self.service).set(self.pending_count())
         return len(published)
 
@@ -100,27 +115,25 @@ class OutboxRelay:
     def _publish_waiting(self) -> None:
         """Publish every waiting caller's events as one batch (the lock is held)."""
         requests, self._waiting = self._waiting, []
-        event_ids = [event_id for request in requests for event_id in request.event_ids]
+        # in outbox id order: a case's later unit of work committed after its earlier one, with a higher id
+        rows = sorted((row for request in requests for row in request.rows), key=lambda row: row.id)
         published: set[str] = set()
         try:
-            for start in range(0, len(event_ids), BATCH_LIMIT):
-                chunk = event_ids[start:start + BATCH_LIMIT]
-                self._publish(self._by_event_id, {"event_ids": chunk}, published)
+            for start in range(0, len(rows), BATCH_LIMIT):
+                self._publish(rows[start:start + BATCH_LIMIT], published)
         except Exception:  # the broker is down or the connection broke: the timer retries
             log.warning("outbox: publish after commit failed; relay timer will retry", exc_info=True)
         finally:
             for request in requests:
-                request.published = sum(event_id in published for event_id in request.event_ids)
+                request.published = sum(row.event_id in published for row in request.rows)
                 request.done = True
 
-    def _publish(self, unpublished: Select[Any], parameters: dict[str, Any], published: set[str]) -> None:
-        """Publish the rows ``unpublished`` selects, in id order; mark what the broker confirmed and add
-        its event ids to ``published``, also when ``NotConfirmed`` says the rest must wait."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(unpublished, parameters).all()
+    def _publish(self, rows: Sequence[Pending], published: set[str]) -> None:
+        """Publish ``rows`` in order; mark what the broker confirmed and add its event ids to ``published``,
+        also when ``NotConfirmed`` says the rest must wait."""
         if not rows:
             return
-        confirmed: Sequence[Any] = []  # marked: only what the broker confirmed
+        confirmed: Sequence[Pending] = []  # marked: only what the broker confirmed
         try:
             self.publisher.publish([Outgoing(row.event_type, row.body) for row in rows])
             crashpoints.reach("after-publish", (row.event_type for row in rows))  # a fault test: confirmed, not marked

@@ -23,7 +23,7 @@ from intake.settings import MIGRATIONS
 from sunlight.contracts import APPLICATION_ACCEPTED, Event, new_event
 from sunlight.db import Store
 from sunlight.migrations import alembic_config, upgrade_to_head
-from sunlight.outbox import OutboxRelay
+from sunlight.outbox import OutboxRelay, Pending
 
 SHANGHAI = timezone(timedelta(hours=8))
 ACCEPTED_AT = datetime(2025, 3, 3, 9, 30, tzinfo=SHANGHAI)  # 01:30 UTC
@@ -133,8 +133,8 @@ class RecordingRelay(OutboxRelay):
         super().__init__(engine, outbox, "intake", "amqp://guest:guest@127.0.0.1:1/")
         self.asked: list[tuple[list[str], int]] = []
 
-    def publish_now(self, event_ids: Sequence[str]) -> int:
-        self.asked.append((list(event_ids), self.pending_count()))
+    def publish_now(self, rows: Sequence[Pending]) -> int:
+        self.asked.append(([row.event_id for row in rows], self.pending_count()))
         return 0
 
 

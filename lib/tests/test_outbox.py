@@ -32,7 +32,7 @@ from intake.models import metadata, outbox
 from intake.settings import MIGRATIONS
 from sunlight.contracts import APPLICATION_ACCEPTED, CASE_OPENED, Event, new_event
 from sunlight.db import Store
-from sunlight.outbox import OutboxRelay
+from sunlight.outbox import OutboxRelay, Pending
 from tests.faults.proxy import FaultProxy, socket
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -98,10 +98,12 @@ def received(queue: Queue, expected: int, wait_seconds: float = 5.0) -> list[Any
     return messages
 
 
-def emit(store: Store, *events: Event) -> None:
+def emit(store: Store, *events: Event) -> list[Pending]:
+    """Commit ``events`` in one unit of work; the outbox rows it wrote, as the relay is handed them."""
     with store.unit_of_work() as uow:
         for event in events:
             uow.emit(event)
+    return uow.written
 
 
 def published_at(store: Store) -> list[datetime | None]:
@@ -117,10 +119,10 @@ def test_a_committed_event_reaches_the_services_exchange_under_its_type(
     store: Store, relay: OutboxRelay, listener: Queue
 ) -> None:
     event = accepted_event()
-    emit(store, event)
+    rows = emit(store, event)
     before = published_total()
 
-    assert relay.publish_now([event.event_id]) == 1
+    assert relay.publish_now(rows) == 1
 
     [message] = received(listener, expected=1)
     assert message.delivery_info["exchange"] == "intake.events"
@@ -132,17 +134,13 @@ def test_a_committed_event_reaches_the_services_exchange_under_its_type(
     assert published_total() == before + 1
 
 
-def test_a_published_event_is_marked_and_never_published_again(
+def test_a_published_event_is_marked_and_the_timer_never_publishes_it_again(
     store: Store, relay: OutboxRelay, listener: Queue
 ) -> None:
-    event = accepted_event()
-    emit(store, event)
-
-    first = relay.publish_now([event.event_id])
-    again = relay.publish_now([event.event_id])
+    first = relay.publish_now(emit(store, accepted_event()))
     by_timer = relay.publish_pending(older_than=timedelta(0))
 
-    assert (first, again, by_timer) == (1, 0, 0)
+    assert (first, by_timer) == (1, 0)
     assert len(received(listener, expected=1)) == 1
     [marked] = published_at(store)
     assert marked is not None
@@ -162,9 +160,7 @@ def test_events_of_one_unit_of_work_go_out_in_the_order_they_were_emitted(
         ),
         accepted_event("XZ-2025-000002"),
     ]
-    emit(store, *events)
-
-    assert relay.publish_now([event.event_id for event in events]) == 3
+    assert relay.publish_now(emit(store, *events)) == 3
 
     messages = received(listener, expected=3)
     assert [json.loads(message.body)["event_id"] for message in messages] == [e.event_id for e in events]
@@ -177,9 +173,9 @@ def test_events_of_one_unit_of_work_go_out_in_the_order_they_were_emitted(
 
 def test_publish_now_sends_only_the_events_it_is_given(store: Store, relay: OutboxRelay, listener: Queue) -> None:
     mine, other = accepted_event("XZ-2025-000001"), accepted_event("XZ-2025-000002")
-    emit(store, mine, other)
+    rows = emit(store, mine, other)
 
-    assert relay.publish_now([mine.event_id]) == 1
+    assert relay.publish_now(rows[:1]) == 1
 
     [message] = received(listener, expected=1)
     assert json.loads(message.body)["event_id"] == mine.event_id
@@ -199,12 +195,11 @@ def test_with_the_broker_down_the_event_waits_in_the_outbox(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     down = OutboxRelay(store.engine, outbox, "intake", UNREACHABLE)
-    event = accepted_event()
-    emit(store, event)
+    rows = emit(store, accepted_event())
     started = time.monotonic()
 
     with caplog.at_level(logging.WARNING, logger="sunlight.outbox"):
-        assert down.publish_now([event.event_id]) == 0
+        assert down.publish_now(rows) == 0
 
     assert time.monotonic() - started < 5
     assert "relay timer will retry" in caplog.text
@@ -276,9 +271,8 @@ def test_fifty_events_of_one_unit_of_work_all_arrive_in_order_and_are_marked(
     store: Store, relay: OutboxRelay, listener: Queue
 ) -> None:
     events = numbered(50)
-    emit(store, *events)
 
-    assert relay.publish_now([event.event_id for event in events]) == 50
+    assert relay.publish_now(emit(store, *events)) == 50
 
     assert event_ids(received(listener, expected=50)) == [event.event_id for event in events]
     assert None not in published_at(store)
@@ -291,8 +285,7 @@ def test_workers_committing_at_once_each_see_their_events_out_in_their_cases_ord
     cases = [numbered(3, first=100 * worker) for worker in range(1, 9)]  # 8 workers, 3 events each
 
     def worker(events: list[Event]) -> int:
-        emit(store, *events)
-        return relay.publish_now([event.event_id for event in events])
+        return relay.publish_now(emit(store, *events))
 
     assert list(eventlet.GreenPool(8).imap(worker, cases)) == [3] * 8
 
@@ -309,14 +302,13 @@ def test_a_broker_link_cut_mid_batch_leaves_the_rest_to_the_timer_and_nothing_is
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     warm = accepted_event("XZ-2025-000000")
-    emit(store, warm)
-    assert relay_via_proxy.publish_now([warm.event_id]) == 1  # the relay's connection is open and kept
+    assert relay_via_proxy.publish_now(emit(store, warm)) == 1  # the relay's connection is open and kept
     events = numbered(50)
-    emit(store, *events)
+    rows = emit(store, *events)
     proxy.budget = 8_000  # about a dozen messages reach the broker, then the link is cut
 
     with caplog.at_level(logging.WARNING, logger="sunlight.outbox"):
-        sent = relay_via_proxy.publish_now([event.event_id for event in events])
+        sent = relay_via_proxy.publish_now(rows)
 
     assert sent < 50
     assert "relay timer will retry" in caplog.text
@@ -335,12 +327,10 @@ def test_a_kept_connection_the_broker_closed_while_idle_is_replaced_without_wait
     store: Store, relay_via_proxy: OutboxRelay, listener: Queue, proxy: CuttingProxy,
 ) -> None:
     first, second = accepted_event("XZ-2025-000001"), accepted_event("XZ-2025-000002")
-    emit(store, first)
-    assert relay_via_proxy.publish_now([first.event_id]) == 1
+    assert relay_via_proxy.publish_now(emit(store, first)) == 1
     proxy.cut(refuse=False)  # as a broker restart would: the idle connection is gone, new ones welcome
 
-    emit(store, second)
-    assert relay_via_proxy.publish_now([second.event_id]) == 1
+    assert relay_via_proxy.publish_now(emit(store, second)) == 1
 
     assert event_ids(received(listener, expected=2)) == [first.event_id, second.event_id]
     assert relay_via_proxy.pending_count() == 0
@@ -356,9 +346,7 @@ def test_events_the_broker_refuses_stay_in_the_outbox_until_it_takes_them(
                      channel=connection.channel())
         full.declare()
         events = numbered(20)
-        emit(store, *events)
-
-        assert relay.publish_now([event.event_id for event in events]) == 10
+        assert relay.publish_now(emit(store, *events)) == 10
 
         assert relay.pending_count() == 10
         taken = event_ids(received(full, expected=10))

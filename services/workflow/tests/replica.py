@@ -29,7 +29,7 @@ PAUSE_SECONDS = 2.0
 class HeldRelay(OutboxRelay):
     """Keeps the events in the outbox: publishing is not what this test is about."""
 
-    def publish_now(self, event_ids: object) -> int:
+    def publish_now(self, rows: object) -> int:
         return 0
 
 
