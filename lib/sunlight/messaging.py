@@ -22,7 +22,7 @@ from nameko.events import EventHandler
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy.exc import DBAPIError
 
-from sunlight import metrics
+from sunlight import acks, metrics
 from sunlight.errors import PermanentFailure, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -107,19 +107,24 @@ class ReliableEventHandler(EventHandler):  # type: ignore[misc]
             declare=[RETRY_EXCHANGE, self.retry_binding, self.dlq],
         )
 
+    def handle_message(self, body: Any, message: Any) -> None:
+        acks.received(message)  # its ack may go out with others' (sunlight.acks), never before it finished
+        super().handle_message(body, message)
+
     def handle_message_processed(
         self, message: Any, result: Any = None, exc_info: Any = None
     ) -> None:
         if exc_info is None:
-            settle(self.consumer.ack_message, message)
+            acks.ack(message)
             return
         try:
             self._route_failure(message, exc_info[1])
         except Exception:  # broker trouble: leave the message with the broker
             log.exception("could not park failed message; requeueing it")
+            acks.forget(message)
             settle(self.consumer.requeue_message, message)
             return
-        settle(self.consumer.ack_message, message)
+        acks.ack(message)
 
     def _route_failure(self, message: Any, exc: BaseException) -> None:
         service = self.container.service_name

@@ -48,8 +48,8 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Responder, RpcConsumer, get_rpc_exchange
 from nameko.rpc import Rpc as NamekoRpc
 
+from sunlight import acks
 from sunlight.errors import SunlightError
-from sunlight.messaging import settle
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,11 @@ class _TransientResponder(Responder):  # type: ignore[misc]
 
 
 class TransientReplyRpcConsumer(RpcConsumer):  # type: ignore[misc]
-    """nameko's shared RPC consumer, replying with transient, unconfirmed messages."""
+    """nameko's shared RPC consumer, replying with transient, unconfirmed messages; requests acked together."""
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        acks.received(message)
+        super().handle_message(body, message)
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         responder = _TransientResponder(
@@ -232,7 +236,7 @@ class TransientReplyRpcConsumer(RpcConsumer):  # type: ignore[misc]
             log.warning("rpc: reply to %s lost: broker connection is down", message.delivery_info.get(
                 "routing_key"), exc_info=True)
             return result, exc_info
-        settle(self.consumer.ack_message, message)
+        acks.ack(message)  # with the other requests answered in this turn of the event loop (sunlight.acks)
         return result, exc_info
 
 
