@@ -33,7 +33,9 @@ class ServiceBase:
 
     @timer(interval=OUTBOX_RELAY_INTERVAL)  # type: ignore[untyped-decorator]
     def relay_outbox(self) -> None:
-        """Publish events a crash or a broker outage left in the outbox (one replica at a time)."""
+        """Mark what the broker confirmed (each replica its own), then publish events a crash or a broker
+        outage left in the outbox (one replica at a time)."""
+        self.db.relay.mark_confirmed()
         with self.singleton("outbox-relay", ttl_seconds=60) as mine:
             if mine:
                 published = self.db.relay.publish_pending()

@@ -275,19 +275,31 @@ class Store:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """Commit everything or nothing; publish the emitted events after the commit."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            if self.engine.dialect.name == "sqlite":
-                # SQLite ignores FOR UPDATE, and pysqlite would only begin at the first write: two processes
-                # could each read a row, then each save over the other's change. Take the file's write lock
-                # before the first read instead (waiting up to the busy timeout for another process's commit).
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            uow = UnitOfWork(session, self._outbox, self._processed, self._service)
-            yield uow
-            uow.write_outbox()
-            if crashpoints.ARMED:  # a fault test's SIGKILL with the rows written but not committed
-                session.flush()
-                crashpoints.reach("before-commit", uow.emitted_types)
+        """Commit everything or nothing; publish the emitted events after the commit.
+
+        The commit also marks published what the broker confirmed since the last one (the relay's marks),
+        instead of a transaction of their own; if it fails, they wait for the next.
+        """
+        marks: list[int] = []
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                if self.engine.dialect.name == "sqlite":
+                    # SQLite ignores FOR UPDATE, and pysqlite would only begin at the first write: two processes
+                    # could each read a row, then each save over the other's change. Take the file's write lock
+                    # before the first read instead (waiting up to the busy timeout for another process's commit).
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                uow = UnitOfWork(session, self._outbox, self._processed, self._service)
+                yield uow
+                uow.write_outbox()
+                marks = self.relay.take_marks()
+                if marks:
+                    self.relay.mark(session.connection(), marks)
+                if crashpoints.ARMED:  # a fault test's SIGKILL with the rows written but not committed
+                    session.flush()
+                    crashpoints.reach("before-commit", uow.emitted_types)
+        except BaseException:
+            self.relay.give_back_marks(marks)
+            raise
         crashpoints.reach("after-commit", uow.emitted_types)
         if uow.written:
             self.relay.publish_now(uow.written)

@@ -4,10 +4,15 @@ Publishing is at-least-once: a crash between publish and mark re-publishes on th
 pass, and every consumer drops an ``event_id`` it has already processed.
 
 A batch of events costs one broker round trip (``sunlight.confirms``: written back to back, confirmed
-together) and one UPDATE marking them; just-committed rows come from the unit of work itself (their ids
-returned by the insert), so publishing them reads nothing back. Concurrent workers of one process do not
-each pay it: whoever finds the relay idle publishes, in outbox id order, everything the others committed
-meanwhile, and they find their events already out when their turn comes (the waiting is the batching).
+together); just-committed rows come from the unit of work itself (their ids returned by the insert), so
+publishing them reads nothing back. Concurrent workers of one process do not each pay it: whoever finds
+the relay idle publishes, in outbox id order, everything the others committed meanwhile, and they find
+their events already out when their turn comes (the waiting is the batching).
+
+Marking them published costs no transaction of its own: the ids the broker confirmed ride along in the
+next unit of work of the process (``take_marks``), or the relay timer marks them within
+``OUTBOX_RELAY_INTERVAL`` when none comes. Until then a confirmed event is merely not yet marked: a crash
+there re-publishes it, as a crash between publish and mark always did.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import Engine, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, select, update
 
 from sunlight import crashpoints, metrics
 from sunlight.confirms import ConfirmedPublisher, NotConfirmed, Outgoing
@@ -70,6 +75,7 @@ class OutboxRelay:
         )
         self._lock = threading.Lock()  # green under eventlet: one batch on the channel at a time
         self._waiting: list[_Request] = []
+        self._unmarked: list[int] = []  # outbox ids the broker confirmed, to mark published
 
     def publish_now(self, rows: Sequence[Pending]) -> int:
         """Publish just-committed rows (a unit of work's ``written``); on a broker failure leave them for the timer."""
@@ -84,6 +90,7 @@ class OutboxRelay:
         """Publish what a crash or a broker outage left behind."""
         cutoff = datetime.now(UTC) - older_than
         published: set[str] = set()
+        self.mark_confirmed()  # what is confirmed is not left behind: it must not go out again
         with self._lock:
             try:
                 with self.engine.connect() as connection:
@@ -98,7 +105,35 @@ class OutboxRelay:
         metrics.OUTBOX_PENDING.labels(self.service).set(self.pending_count())
         return len(published)
 
+    def take_marks(self) -> list[int]:
+        """The confirmed ids not yet marked, for a unit of work to mark in its own transaction."""
+        ids, self._unmarked = self._unmarked, []
+        return ids
+
+    def give_back_marks(self, ids: list[int]) -> None:
+        """The transaction that took ``ids`` did not commit: they still wait to be marked."""
+        self._unmarked.extend(ids)
+
+    def mark(self, connection: Connection, ids: list[int]) -> None:
+        """Mark ``ids`` published on ``connection`` (in the caller's transaction)."""
+        for start in range(0, len(ids), BATCH_LIMIT):
+            connection.execute(self._mark, {"ids": ids[start:start + BATCH_LIMIT], "now": datetime.now(UTC)})
+
+    def mark_confirmed(self) -> None:
+        """Mark, in a transaction of its own, what the broker confirmed and no unit of work took along."""
+        ids = self.take_marks()
+        if not ids:
+            return
+        try:
+            with self.engine.begin() as connection:
+                self.mark(connection, ids)
+        except Exception:
+            self.give_back_marks(ids)
+            raise
+
     def pending_count(self) -> int:
+        """Events in the outbox not yet confirmed by the broker."""
+        self.mark_confirmed()
         with self.engine.connect() as connection:
             count = connection.execute(
                 select(func.count()).select_from(self.outbox).where(
@@ -108,9 +143,13 @@ class OutboxRelay:
         return int(count)
 
     def close(self) -> None:
-        """Close the broker connection (the service is stopping)."""
+        """Mark what is confirmed and close the broker connection (the service is stopping)."""
         with self._lock:
             self.publisher.close()
+        try:
+            self.mark_confirmed()
+        except Exception:  # noqa: BLE001 - unmarked, they are published again after the restart: duplicates only
+            log.warning("outbox: could not mark confirmed events at stop; they will be published again", exc_info=True)
 
     def _publish_waiting(self) -> None:
         """Publish every waiting caller's events as one batch (the lock is held)."""
@@ -142,12 +181,6 @@ class OutboxRelay:
             confirmed = [rows[index] for index in sorted(exc.confirmed)]
             raise
         finally:
-            self._mark_published([row.id for row in confirmed])
+            self._unmarked.extend(row.id for row in confirmed)
             metrics.EVENTS_PUBLISHED.labels(self.service).inc(len(confirmed))
             published.update(row.event_id for row in confirmed)
-
-    def _mark_published(self, ids: list[int]) -> None:
-        if not ids:
-            return
-        with self.engine.begin() as connection:
-            connection.execute(self._mark, {"ids": ids, "now": datetime.now(UTC)})

@@ -275,8 +275,32 @@ def test_fifty_events_of_one_unit_of_work_all_arrive_in_order_and_are_marked(
     assert relay.publish_now(emit(store, *events)) == 50
 
     assert event_ids(received(listener, expected=50)) == [event.event_id for event in events]
+    relay.mark_confirmed()  # the relay timer's first step
     assert None not in published_at(store)
     assert relay.publish_pending(older_than=timedelta(0)) == 0
+
+
+def test_confirmed_events_are_marked_in_the_next_commit_and_wait_if_it_fails(
+    store: Store, relay: OutboxRelay, listener: Queue
+) -> None:
+    store.relay = relay
+    emit(store, accepted_event("XZ-2025-000001"))  # published right after its commit, not yet marked
+    assert len(received(listener, expected=1)) == 1
+    assert published_at(store) == [None]
+
+    with pytest.raises(WindowTrouble), store.unit_of_work():
+        raise WindowTrouble("the next unit of work fails: its marks are not lost")
+    assert published_at(store) == [None]
+
+    emit(store, accepted_event("XZ-2025-000002"))  # marks the first in its own commit
+
+    assert published_at(store)[0] is not None
+    assert relay.publish_pending(older_than=timedelta(0)) == 0  # neither goes out twice
+    assert len(received(listener, expected=1)) == 1
+
+
+class WindowTrouble(Exception):
+    """Something going wrong at the window in the middle of a unit of work."""
 
 
 def test_workers_committing_at_once_each_see_their_events_out_in_their_cases_order(

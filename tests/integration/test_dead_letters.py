@@ -138,5 +138,5 @@ def test_an_event_a_crash_left_in_the_outbox_is_published_by_the_relay_timer(sta
     case = wait_for(lambda: rpc.workflow.get_case("GS-2026-800001"), timeout=20,
                     what="workflow to open the case the relay published")
     assert case["status"] == "open"
-    [row] = query(stack, "intake", "SELECT published_at FROM outbox WHERE event_id = :e", e=event["event_id"])
-    assert row.published_at is not None
+    assert wait_for(lambda: query(stack, "intake", "SELECT published_at FROM outbox WHERE event_id = :e",
+                                  e=event["event_id"])[0].published_at, timeout=10, what="the relayed event marked")
