@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)/services/gateway:$(CURDIR)
 
-.PHONY: install test lint typecheck demo bench bench-status bench-e2e bench-profile bench-sms clean ci chaos audit
+.PHONY: install test lint typecheck demo bench bench-status bench-e2e bench-sustained bench-profile bench-sms clean ci chaos audit
 
 install: $(STAMP)
 
@@ -50,6 +50,9 @@ bench-status: $(STAMP)  # the status lookup alone, before/after a change to its 
 
 bench-e2e: $(STAMP)  # end to end alone (BACKEND=sqlite|postgresql): cases/s, latency, CPU per case per service
 	$(PY) -m bench.e2e_alone
+
+bench-sustained: $(STAMP)  # the 5-minute shop-sign row alone (BACKEND, BENCH_SUSTAIN_SECONDS), books checked at the end
+	$(PY) -m bench.e2e_alone --sustained
 
 bench-profile: $(STAMP)  # py-spy on every service during shop-sign load (BACKEND, PROFILE_SECONDS): where a case's CPU goes
 	$(PY) -m bench.profile_e2e

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from bench.events import FALLBACK_SECONDS, CaseEvents, Watch, case_events
-from bench.load import closed_loop, rpc_clients, with_client
+from bench.load import closed_loop, for_duration, rpc_clients, with_client
 from tools.drive import digest, pay_fees, sample_application, wait_for
 from tools.stack import Stack
 
@@ -54,6 +54,11 @@ def permit_sms(rpc: Any, watch: Watch, timeout: float) -> list[dict[str, Any]]:
 
 def one_case(rpc: Any, events: CaseEvents, i: int, timeout: float = 60) -> float:
     """Drive one case to its SMS; returns its submit-to-SMS seconds."""
+    return numbered_case(rpc, events, i, timeout)[1]
+
+
+def numbered_case(rpc: Any, events: CaseEvents, i: int, timeout: float = 60) -> tuple[str, float]:
+    """Drive one case to its SMS; returns its application number and its submit-to-SMS seconds."""
     t0 = time.perf_counter()
     receipt = rpc.intake.submit_application(application(i))
     with events.watch(receipt["application_number"]) as watch:
@@ -67,7 +72,7 @@ def one_case(rpc: Any, events: CaseEvents, i: int, timeout: float = 60) -> float
                                     "decision": "approve", "opinion": "同意。"})
         pay_fees(rpc, receipt, timeout=timeout)
         permit_sms(rpc, watch, timeout)
-    return time.perf_counter() - t0
+    return receipt["application_number"], time.perf_counter() - t0
 
 
 def run(stack: Stack, cases: int, windows: int, first: int = 0) -> tuple[float, list[float]]:
@@ -75,3 +80,9 @@ def run(stack: Stack, cases: int, windows: int, first: int = 0) -> tuple[float, 
     with case_events(stack.amqp_uri) as events, rpc_clients(stack, windows) as clients:
         return closed_loop(with_client(clients, lambda rpc, i: one_case(rpc, events, i)),
                            range(first, first + cases), windows)
+
+
+def for_a_while(stack: Stack, seconds: float, windows: int, first: int = 0) -> tuple[float, list[tuple[str, float]]]:
+    """Cases/s over ``seconds`` of closed-loop load (``windows`` at a time); each case's number and latency."""
+    with case_events(stack.amqp_uri) as events, rpc_clients(stack, windows) as clients:
+        return for_duration(with_client(clients, lambda rpc, i: numbered_case(rpc, events, i)), seconds, windows, first)

@@ -53,6 +53,24 @@ def closed_loop(job: Callable[[int], T], jobs: range, windows: int) -> tuple[flo
     return len(jobs) / (time.perf_counter() - started), results
 
 
+def for_duration(job: Callable[[int], T], seconds: float, windows: int, first: int = 0) -> tuple[float, list[T]]:
+    """Jobs per second with ``windows`` at a time, each starting a next job until ``seconds`` have passed."""
+    results: list[T] = []
+    numbers = iter(range(first, first + 10**9))
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    def worker() -> None:
+        while time.perf_counter() < deadline:
+            results.append(job(next(numbers)))
+
+    pool = eventlet.GreenPool(windows)
+    for _ in range(windows):
+        pool.spawn_n(worker)
+    pool.waitall()
+    return len(results) / (time.perf_counter() - started), results
+
+
 def open_loop(job: Callable[[int], Any], count: int, per_second: float) -> list[float]:
     """Start ``count`` jobs at ``per_second``; each one's seconds from when it was due until it finished."""
     latencies: list[float] = []

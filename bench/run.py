@@ -163,6 +163,8 @@ def main() -> int:
     growth_rows(rows, notes)
     e2e.end_to_end("sqlite", rows, notes)
     usage = e2e.end_to_end("postgresql", rows, notes)
+    e2e.sustained("sqlite", rows)
+    e2e.sustained("postgresql", rows)
     busiest = usage.busiest()
     e2e.replicas(busiest, rows)
     notes.append(scale_paragraph(rows, busiest))
