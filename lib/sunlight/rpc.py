@@ -35,21 +35,19 @@ from typing import Any
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko import config
-from nameko.amqp.publish import Publisher
 from nameko.constants import (
-    AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
     DEFAULT_AMQP_URI,
-    LOGIN_METHOD_CONFIG_KEY,
-    NON_PERSISTENT,
 )
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService, deserialize
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Responder, RpcConsumer, get_rpc_exchange
 from nameko.rpc import Rpc as NamekoRpc
+from nameko.rpc import RpcConsumer
 
 from sunlight import acks
+from sunlight.confirms import BROKER_TROUBLE
 from sunlight.errors import SunlightError
+from sunlight.replies import ReplyChannel
 
 log = logging.getLogger(__name__)
 
@@ -206,30 +204,25 @@ class _Service:
         return _Method(self._client, self._name, method)
 
 
-class _TransientPublisher(Publisher):  # type: ignore[misc]
-    use_confirms = False
-    delivery_mode = NON_PERSISTENT
-
-
-class _TransientResponder(Responder):  # type: ignore[misc]
-    publisher_cls = _TransientPublisher
-
-
 class TransientReplyRpcConsumer(RpcConsumer):  # type: ignore[misc]
-    """nameko's shared RPC consumer, replying with transient, unconfirmed messages; requests acked together."""
+    """nameko's shared RPC consumer, replying on a kept-open channel (sunlight.replies); requests acked together."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.replies = ReplyChannel(self.amqp_uri)
+
+    def stop(self) -> None:
+        super().stop()
+        self.replies.close()
 
     def handle_message(self, body: Any, message: Any) -> None:
         acks.received(message)
         super().handle_message(body, message)
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
-        responder = _TransientResponder(
-            self.amqp_uri, get_rpc_exchange(), message,
-            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
-        )
         try:
-            result, exc_info = responder.send_response(result, exc_info)
-        except (KombuOperationalError, ConnectionError, OSError):
+            result, exc_info = self.replies.send(message, result, exc_info)
+        except (KombuOperationalError, ConnectionError, OSError, *BROKER_TROUBLE):
             # the broker link broke while the worker ran: the caller times out and tries again. Raising
             # here would kill the whole container (and the process) over one lost reply; the request,
             # unacked on a dead channel, is redelivered after reconnection (RPCs are at-least-once).

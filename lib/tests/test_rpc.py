@@ -3,13 +3,14 @@ replies that are transient (a reply is for one waiting caller, not for the disk)
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 import eventlet
 import pytest
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
 from sunlight.errors import SunlightError, ValidationFailed
 from sunlight.rpc import KeptRpc, RpcClient, rpc
@@ -30,6 +31,10 @@ class Echo:
     def slow(self) -> str:
         eventlet.sleep(2)
         return "late"
+
+    @rpc  # type: ignore[misc]
+    def unserializable(self) -> object:
+        return object()
 
 
 class Front:
@@ -154,3 +159,31 @@ def test_a_call_waiting_on_a_link_that_closed_fails_at_once_and_the_client_goes_
             waiting.result()
         assert time.monotonic() - started < 3
         assert client.echo.echo("next") == "next"
+
+
+def test_a_result_that_cannot_be_sent_arrives_as_a_typed_error_and_the_service_goes_on(echo: str) -> None:
+    with RpcClient(echo) as client:
+        with pytest.raises(RemoteError, match="UnserializableValueError"):
+            client.echo.unserializable()
+        assert client.echo.echo("after") == "after"
+
+
+def test_a_service_whose_reply_link_the_broker_closed_replies_on_a_new_one(
+    amqp_uri: str, container_factory: Callable[..., Any]
+) -> None:
+    from tests.faults.conftest import through
+    from tests.faults.proxy import fault_proxy
+
+    with fault_proxy("127.0.0.1", 5672) as link:
+        # the service's links go through the proxy; the client's go straight to the broker
+        container = container_factory(Echo, {"AMQP_URI": through(amqp_uri, link.port)})
+        container.start()
+        with RpcClient(amqp_uri, timeout=20) as client:
+            assert client.echo.echo(1) == 1
+            link.cut(refuse=False)  # every link of the service closes, as on a broker restart
+            answered = None
+            deadline = time.monotonic() + 30
+            while answered is None and time.monotonic() < deadline:  # its consumer reconnects on its own
+                with RpcClient(amqp_uri, timeout=2) as fresh, contextlib.suppress(RpcTimeout):
+                    answered = fresh.echo.echo(2)
+            assert answered == 2
