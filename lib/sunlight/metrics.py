@@ -168,6 +168,7 @@ class Metrics(DependencyProvider):  # type: ignore[misc]
         self.port = int(config.get("METRICS_PORT", 0))
         self.host = str(config.get("METRICS_HOST", "0.0.0.0"))  # noqa: S104 - scraped from outside
         self._started: dict[str, float] = {}
+        self._by_entrypoint: dict[Any, tuple[Any, Any]] = {}
         # the same files the service's own calendar reads; a bad override file stops the start here too
         report_provisional_calendar(self.container.service_name, WorkingCalendar.default())
 
@@ -199,16 +200,26 @@ class Metrics(DependencyProvider):  # type: ignore[misc]
     def worker_setup(self, worker_ctx: Any) -> None:
         self._started[worker_ctx.call_id] = time.perf_counter()
 
+    def _series(self, entrypoint: Any) -> tuple[Any, Any]:
+        """The entrypoint's call counter and duration histogram, looked up once: every worker records both."""
+        series = self._by_entrypoint.get(entrypoint)
+        if series is None:
+            labels = (self.container.service_name, entrypoint.method_name, entrypoint_kind(entrypoint))
+            series = self._by_entrypoint[entrypoint] = (ENTRYPOINT_CALLS.labels(*labels),
+                                                        ENTRYPOINT_DURATION.labels(*labels))
+        return series
+
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         started = self._started.pop(worker_ctx.call_id, None)
-        service = self.container.service_name
         entrypoint = worker_ctx.entrypoint
-        name, kind = entrypoint.method_name, entrypoint_kind(entrypoint)
-        ENTRYPOINT_CALLS.labels(service, name, kind).inc()
+        calls, duration = self._series(entrypoint)
+        calls.inc()
         if started is not None:
-            ENTRYPOINT_DURATION.labels(service, name, kind).observe(time.perf_counter() - started)
+            duration.observe(time.perf_counter() - started)
         if exc_info is None:
             return
+        service = self.container.service_name
+        name, kind = entrypoint.method_name, entrypoint_kind(entrypoint)
         error = exc_info[0].__name__
         if isinstance(exc_info[1], getattr(entrypoint, "expected_exceptions", ()) or ()):
             ENTRYPOINT_REFUSALS.labels(service, name, error).inc()
