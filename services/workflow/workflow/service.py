@@ -264,8 +264,8 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_case(self, case_number: str) -> dict[str, Any]:
         """A case's full state: status, tasks with opinions and timing."""
-        with self.db.read() as session:
-            return dict(casestore.state_of(session.connection(), case_number)["case"])
+        with self.db.engine.connect() as connection:  # one read: no ORM session to set up and tear down
+            return dict(casestore.state_of(connection, case_number)["case"])
 
 
 Change = Callable[[Definition, domain.Case, datetime, Container[str]], domain.Decision]
