@@ -1,7 +1,7 @@
 """Fault 3b: Redis flushed, restarted empty, and unreachable, mid-stream (issue 12: Redis is never the only copy).
 
 The stack has a redis-server of its own behind a proxy. Redis holds supervision's index of when each
-case's next light falls due, the singleton locks of the timers and intake's turn locks; each is a
+case's next light falls due and the singleton locks of the timers; each is a
 fast path over a database (notify's SMS are kept once by their unique constraint alone). Two
 applications are left waiting at their first post meanwhile, so supervision has lights to come:
 after every fault the index must again hold each of them at the instant supervision's database

@@ -161,11 +161,16 @@ class MaterialFile(fields.Field):  # type: ignore[type-arg]
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
         if isinstance(value, str):
-            return {"sha256": fields.String(validate=SHA256).deserialize(value), "size_bytes": None}
+            return {"sha256": _SHA256_TEXT.deserialize(value), "size_bytes": None}
         if isinstance(value, dict):
-            loaded: dict[str, Any] = MaterialFileSchema().load(value)
+            loaded: dict[str, Any] = _MATERIAL_FILE.load(value)
             return loaded
         raise SchemaError("a sha256 hex digest of the file, or {sha256, size_bytes}")
+
+
+# made once, not per material: making a field or a schema costs more than loading a value with it
+_SHA256_TEXT = fields.String(validate=SHA256)
+_MATERIAL_FILE = MaterialFileSchema()
 
 
 MATERIAL_CODES = fields.String(validate=CODE)

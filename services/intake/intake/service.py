@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import eventlet
 from nameko import config
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from intake import documents, domain
@@ -31,8 +28,18 @@ from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
 
 CATALOGUE = load_catalogue()
-TURN_WAIT, TURN_POLL = 10.0, 0.05
 CALENDAR = WorkingCalendar.default()
+#: one instance of each schema, made once: making one copies all its fields, as costly as loading
+SUBMISSION, RECEIPT = SubmissionSchema(), ReceiptSchema()
+REFUSAL, CORRECTION = RefusalSchema(), CorrectionSchema()
+
+# the statements of a submission, built once: building one cost more CPU than running it
+APPLICATIONS = metadata.tables["applications"]
+_BY_KEY = select(APPLICATIONS).where(APPLICATIONS.c.idempotency_key == bindparam("key"))
+_LATEST_BY_FINGERPRINT = select(APPLICATIONS).where(
+    APPLICATIONS.c.fingerprint == bindparam("fingerprint")).order_by(APPLICATIONS.c.accepted_at.desc()).limit(1)
+_INSERT_APPLICATION = insert(APPLICATIONS)
+_TURN = select(func.pg_advisory_xact_lock(bindparam("key")))
 
 
 def repeat_window() -> timedelta:
@@ -49,66 +56,59 @@ class IntakeService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def submit_application(self, application: dict[str, Any]) -> dict[str, Any]:
         """Accept a complete application, or list everything missing at once; a repeat returns the first receipt."""
-        loaded = load_or_fail(SubmissionSchema(), application, "application")
+        loaded = load_or_fail(SUBMISSION, application, "application")
         submission: domain.Submission = loaded["submission"]
         key = loaded["idempotency_key"]
         item = find_item(CATALOGUE, submission.item_code)
         fingerprint = domain.submission_fingerprint(submission)
-        # one at a time per fingerprint across replicas: a double click at the window is one application
-        with self._turn(f"submission:{fingerprint}"):
-            now = datetime.now(UTC)
-            if (earlier := self._earlier(key, fingerprint, now)) is not None:
-                metrics.APPLICATIONS_REPEATED.labels(item.tenant, item.code).inc()
-                return earlier
-            return self._accept(item, submission, key, fingerprint, now)
+        try:
+            with self.db.unit_of_work() as uow:
+                connection = uow.session.connection()
+                # one at a time per fingerprint across replicas: a double click at the window is one application
+                _take_turn(connection, fingerprint)
+                now = datetime.now(UTC)
+                if (earlier := _earlier(connection, key, fingerprint, now)) is not None:
+                    metrics.APPLICATIONS_REPEATED.labels(item.tenant, item.code).inc()
+                    return earlier
+                receipt = self._accept(uow, item, submission, key, fingerprint, now)
+        except Exception as exc:
+            # a concurrent twin with the same key committed first: answer with its receipt
+            if key and is_duplicate(exc):
+                with self.db.read() as session:
+                    if (earlier := _earlier(session.connection(), key, None, datetime.now(UTC))) is not None:
+                        return earlier
+            raise
+        metrics.APPLICATIONS_ACCEPTED.labels(item.tenant, item.code).inc()
+        return _receipt_dump(receipt)
 
-    def _accept(self, item: Item, submission: domain.Submission, key: str | None, fingerprint: str,
-                now: datetime) -> dict[str, Any]:
+    def _accept(self, uow: UnitOfWork, item: Item, submission: domain.Submission, key: str | None,
+                fingerprint: str, now: datetime) -> domain.Receipt:
+        """Inside ``uow``: number the complete application, write it and its ``application.accepted``."""
         try:
             domain.require_complete(item, submission)
         except IncompleteApplication:
             metrics.APPLICATIONS_INCOMPLETE.labels(item.tenant, item.code).inc()
             raise
         code_key = configured_key()
-        try:
-            with self.db.unit_of_work() as uow:
-                number, query_code = self._next_number(uow, item.tenant, now), f"{secrets.randbelow(10**6):06d}"
-                receipt, event = domain.accept(
-                    item,
-                    submission,
-                    application_number=number,
-                    query_code=query_code,
-                    now=now,
-                    calendar=CALENDAR,
-                    local_today=now.astimezone(CALENDAR.tz).date(),
-                    query_code_digest=code_digest(code_key, number, query_code) if code_key else None,
-                )
-                uow.session.add(_application_row(receipt, submission, key, fingerprint))
-                uow.emit(event)
-        except Exception as exc:
-            # a concurrent twin with the same key committed first: answer with its receipt
-            if key and is_duplicate(exc) and (earlier := self._earlier(key, None, now)) is not None:
-                return earlier
-            raise
-        metrics.APPLICATIONS_ACCEPTED.labels(item.tenant, item.code).inc()
-        return _receipt_dump(receipt)
-
-    @contextmanager
-    def _turn(self, name: str) -> Iterator[None]:
-        """Wait (up to TURN_WAIT) for the Redis lock on ``name``; past that, go ahead: the database still holds."""
-        waited = 0.0
-        while True:
-            with self.singleton(name, ttl_seconds=30) as mine:
-                if mine or waited >= TURN_WAIT:
-                    yield
-                    return
-            eventlet.sleep(TURN_POLL)
-            waited += TURN_POLL
+        number, query_code = self._next_number(uow, item.tenant, now), f"{secrets.randbelow(10**6):06d}"
+        receipt, event = domain.accept(
+            item,
+            submission,
+            application_number=number,
+            query_code=query_code,
+            now=now,
+            calendar=CALENDAR,
+            local_today=now.astimezone(CALENDAR.tz).date(),
+            query_code_digest=code_digest(code_key, number, query_code) if code_key else None,
+        )
+        uow.session.connection().execute(_INSERT_APPLICATION, _application_row(receipt, submission, key, fingerprint))
+        uow.emit(event)
+        return receipt
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def one_time_notice(self, application: dict[str, Any]) -> dict[str, Any]:
         """一次性告知: every missing or invalid material and field at once, and the page the window prints."""
-        loaded = load_or_fail(SubmissionSchema(), application, "application")
+        loaded = load_or_fail(SUBMISSION, application, "application")
         submission: domain.Submission = loaded["submission"]
         item = find_item(CATALOGUE, submission.item_code)
         problems = domain.problems_with(item, submission)
@@ -119,9 +119,9 @@ class IntakeService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def refuse_application(self, refusal: dict[str, Any]) -> dict[str, Any]:
         """不予受理: a clerk refuses with a listed reason and its explanation; filed as ``application.refused``."""
-        loaded = load_or_fail(RefusalSchema(), refusal, "refusal")
+        loaded = load_or_fail(REFUSAL, refusal, "refusal")
         submission: domain.Submission = load_or_fail(
-            SubmissionSchema(), {**loaded["application"], "clerk_id": loaded["clerk_id"]}, "application"
+            SUBMISSION, {**loaded["application"], "clerk_id": loaded["clerk_id"]}, "application"
         )["submission"]
         item = find_item(CATALOGUE, submission.item_code)
         now = datetime.now(UTC)
@@ -140,7 +140,7 @@ class IntakeService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def submit_correction(self, correction: dict[str, Any]) -> dict[str, Any]:
         """补正: re-submitted materials against an application number; workflow resumes the case on the event."""
-        loaded = load_or_fail(CorrectionSchema(), correction, "correction")
+        loaded = load_or_fail(CORRECTION, correction, "correction")
         files = loaded["materials"]
         now = datetime.now(UTC)
         with self.db.unit_of_work() as uow:
@@ -194,21 +194,6 @@ class IntakeService(base.ServiceBase):
         """One item in full: materials and their conditions, fees, form, limits and legal basis."""
         return item_in_full(find_item(CATALOGUE, code))
 
-    def _earlier(self, key: str | None, fingerprint: str | None, now: datetime) -> dict[str, Any] | None:
-        """The receipt of the same application sent before: by key, or by fingerprint within the window."""
-        with self.db.read() as session:
-            row = None
-            if key:
-                row = session.scalars(select(Application).where(Application.idempotency_key == key)).first()
-            if row is None and fingerprint:
-                row = session.scalars(
-                    select(Application).where(Application.fingerprint == fingerprint)
-                    .order_by(Application.accepted_at.desc())
-                ).first()
-                if row is not None and not domain.is_repeat(row.accepted_at, now, repeat_window()):
-                    row = None
-            return None if row is None else _receipt_dump(_receipt_of(row))
-
     @staticmethod
     def _next_number(uow: UnitOfWork, tenant_code: str, now: datetime) -> str:
         """Readable and unique per tenant and year, shared by acceptances and refusals."""
@@ -216,6 +201,28 @@ class IntakeService(base.ServiceBase):
         year = now.astimezone(CALENDAR.tz).year
         sequence = next_value(uow.session, sequences, f"application:{office.code}:{year}")
         return domain.application_number(office.prefix, year, sequence)
+
+
+def _take_turn(connection: Connection, fingerprint: str) -> None:
+    """Wait for any transaction submitting the same fingerprint; ours then holds the turn until it ends.
+
+    SQLite has already given it: the unit of work began with the file's write lock (BEGIN IMMEDIATE),
+    which every replica's writer takes in turn. PostgreSQL: a transaction-scoped advisory lock on the
+    fingerprint, so the twin of a double click waits for the first to commit and then finds it.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(_TURN, {"key": int(fingerprint[:16], 16) - (1 << 63)})  # a signed bigint
+
+
+def _earlier(connection: Connection, key: str | None, fingerprint: str | None,
+             now: datetime) -> dict[str, Any] | None:
+    """The receipt of the same application sent before: by key, or by fingerprint within the window."""
+    row = connection.execute(_BY_KEY, {"key": key}).first() if key else None
+    if row is None and fingerprint:
+        row = connection.execute(_LATEST_BY_FINGERPRINT, {"fingerprint": fingerprint}).first()
+        if row is not None and not domain.is_repeat(row.accepted_at, now, repeat_window()):
+            row = None
+    return None if row is None else _receipt_dump(_receipt_of(row))
 
 
 def _application(session: Session, number: str, tenant_code: str | None = None) -> Application:
@@ -226,27 +233,27 @@ def _application(session: Session, number: str, tenant_code: str | None = None) 
 
 
 def _application_row(receipt: domain.Receipt, submission: domain.Submission, key: str | None,
-                     fingerprint: str) -> Application:
-    return Application(
-        number=receipt.application_number,
-        tenant=receipt.tenant,
-        item_code=receipt.item_code,
-        applicant_name=submission.applicant_name,
-        applicant_kind=submission.applicant_kind,
-        id_number=submission.id_number,
-        mobile=submission.mobile,
-        materials=dict(submission.materials),
-        form=dict(submission.form),
-        channel=submission.channel,
-        query_code=receipt.query_code,
-        status="accepted",
-        accepted_at=receipt.accepted_at,
-        promised_date=receipt.promised_date,
-        idempotency_key=key,
-        clerk_id=submission.clerk_id,
-        fingerprint=fingerprint,
-        fees_due=[dict(fee) for fee in receipt.fees_due],
-    )
+                     fingerprint: str) -> dict[str, Any]:
+    return {
+        "number": receipt.application_number,
+        "tenant": receipt.tenant,
+        "item_code": receipt.item_code,
+        "applicant_name": submission.applicant_name,
+        "applicant_kind": submission.applicant_kind,
+        "id_number": submission.id_number,
+        "mobile": submission.mobile,
+        "materials": dict(submission.materials),
+        "form": dict(submission.form),
+        "channel": submission.channel,
+        "query_code": receipt.query_code,
+        "status": "accepted",
+        "accepted_at": receipt.accepted_at,
+        "promised_date": receipt.promised_date,
+        "idempotency_key": key,
+        "clerk_id": submission.clerk_id,
+        "fingerprint": fingerprint,
+        "fees_due": [dict(fee) for fee in receipt.fees_due],
+    }
 
 
 def _refusal_row(refusal: domain.Refusal) -> Refusal:
@@ -258,7 +265,7 @@ def _refusal_row(refusal: domain.Refusal) -> Refusal:
     )
 
 
-def _receipt_of(row: Application) -> domain.Receipt:
+def _receipt_of(row: Application | Row[Any]) -> domain.Receipt:
     item = CATALOGUE.get(row.item_code)
     return domain.Receipt(
         application_number=row.number,
@@ -277,7 +284,7 @@ def _receipt_of(row: Application) -> domain.Receipt:
 
 def _receipt_dump(receipt: domain.Receipt) -> dict[str, Any]:
     office = tenant_of(receipt.tenant)
-    body = dict(ReceiptSchema().dump(receipt))
+    body = dict(RECEIPT.dump(receipt))
     # 收办分离: the window hands the case on by event; the case number is the application number
     body.update(case_number=receipt.application_number, window=office.window, window_phone=office.phone)
     return body

@@ -6,6 +6,7 @@ a ``Decision`` out; ``now`` and the calendar come in as arguments.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import datetime
 
 from sunlight.contracts import (
@@ -137,7 +138,7 @@ def withdraw(case: Case, *, actor: str, reason: str, now: datetime) -> Decision:
 
 def add_co_reviewer(definition: Definition, case: Case, *, department: str, role: str, name: str,
                     actor: str, now: datetime, calendar: Deadlines,
-                    absent: frozenset[str] = frozenset()) -> Decision:
+                    absent: Container[str] = frozenset()) -> Decision:
     """Bring one more department into the parallel stage the case is at."""
     if case.status != "open":
         raise Conflict(f"case {case.case_number} is {case.status}", {"case_number": [case.status]})
@@ -154,7 +155,7 @@ def add_co_reviewer(definition: Definition, case: Case, *, department: str, role
 
 
 def close_expired_meeting(definition: Definition, case: Case, *, now: datetime, calendar: Deadlines,
-                          absent: frozenset[str] = frozenset()) -> Decision | None:
+                          absent: Container[str] = frozenset()) -> Decision | None:
     """网上会办 is time-boxed: once its limit has passed with departments still silent, the meeting closes.
 
     Silence is not consent: the departments that did not answer are recorded as having given no

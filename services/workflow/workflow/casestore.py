@@ -1,8 +1,9 @@
 """Cases and their inbox rows in workflow's database: the statements of the hot path, built once.
 
 A task completion reads one case and writes it back with its changed inbox rows. These are SQL
-statements made at import and run with parameters, not ORM objects: building a statement and
-tracking objects cost more CPU than the database did.
+statements made at import and run with parameters on the unit of work's connection, not ORM objects:
+building a statement, tracking objects and the session's per-statement bookkeeping cost more CPU than
+the database did.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from sunlight.errors import NotFound
 from workflow import domain, saved
@@ -29,62 +29,82 @@ _ABSENT = select(ABSENCES.c.post)
 _INSERT_CASE = insert(CASES)
 _UPDATE_CASE = update(CASES).where(CASES.c.case_number == bindparam("number")).values(
     status=bindparam("status"), state=bindparam("state"), closed_at=bindparam("closed_at"))
-_INBOX_ROWS = select(TASKS.c.task_id, *(TASKS.c[name] for name in _TASK_COLUMNS)).where(
-    TASKS.c.case_number == bindparam("number"))
 _INSERT_TASKS = insert(TASKS)
 _UPDATE_TASK = update(TASKS).where(TASKS.c.task_id == bindparam("id")).values(
     {name: bindparam(name) for name in _TASK_COLUMNS})
 
 
-def state_of_task(session: Session, task_id: str) -> dict[str, Any]:
+def state_of_task(connection: Connection, task_id: str) -> dict[str, Any]:
     """The saved state of a task's case, locked for this transaction (one round trip); NotFound for an unknown task."""
-    state = session.execute(_STATE_OF_TASK_LOCKED, {"task_id": task_id}).scalar()
+    state = connection.execute(_STATE_OF_TASK_LOCKED, {"task_id": task_id}).scalar()
     if state is None:
         raise NotFound(f"no task {task_id!r}", {"task_id": ["unknown task"]})
     return dict(state)
 
 
-def state_of(session: Session, case_number: str, *, lock: bool = False) -> dict[str, Any]:
+def state_of(connection: Connection, case_number: str, *, lock: bool = False) -> dict[str, Any]:
     """A case's saved state (locked for this transaction with ``lock``); NotFound for an unknown case."""
-    state = session.execute(_STATE_LOCKED if lock else _STATE, {"number": case_number}).scalar()
+    state = connection.execute(_STATE_LOCKED if lock else _STATE, {"number": case_number}).scalar()
     if state is None:
         raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
     return dict(state)
 
 
-def absent_posts(session: Session) -> frozenset[str]:
-    """A posts whose holder is away (AB岗): their tasks go to the B post."""
-    return frozenset(session.execute(_ABSENT).scalars())
+class AbsentPosts:
+    """A posts whose holder is away (AB岗), read in this transaction when a task opens and not before.
+
+    Most commands open no task (three of a shop sign's four co-reviews only close theirs): they never ask.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._posts: frozenset[str] | None = None
+
+    def __contains__(self, post: object) -> bool:
+        if self._posts is None:
+            self._posts = frozenset(self._connection.execute(_ABSENT).scalars())
+        return post in self._posts
 
 
-def save(session: Session, case: domain.Case, *, new: bool) -> None:
-    """Write the case's state and keep its inbox rows in step (only the rows that changed are updated)."""
+def save(connection: Connection, case: domain.Case, *, before: domain.Case | None) -> None:
+    """Write the case's state and keep its inbox rows in step with it.
+
+    ``before``: the case as read (and locked) in this transaction, None for a new case. The inbox rows
+    were written with that state, so only the tasks that differ from it are inserted or updated.
+    """
     state = saved.to_state(case)
-    if new:
-        session.execute(_INSERT_CASE, {
+    if before is None:
+        connection.execute(_INSERT_CASE, {
             "case_number": case.case_number, "tenant": case.tenant, "item_code": case.item_code,
             "status": case.status, "definition_key": case.definition_key,
             "definition_version": case.definition_version, "state": state, "opened_at": case.opened_at,
             "closed_at": case.closed_at})
-        known: dict[str, Any] = {}
+        known: dict[str, domain.Task] = {}
     else:
-        session.execute(_UPDATE_CASE, {"number": case.case_number, "status": case.status, "state": state,
-                                       "closed_at": case.closed_at})
-        # one SELECT for the case's inbox rows, not one per task (a shop-sign case has five)
-        known = {row.task_id: row for row in session.execute(_INBOX_ROWS, {"number": case.case_number})}
+        connection.execute(_UPDATE_CASE, {"number": case.case_number, "status": case.status, "state": state,
+                                          "closed_at": case.closed_at})
+        known = {task.task_id: task for task in before.tasks}
     added, changed = [], []
     for task in case.tasks:
         existing = known.get(task.task_id)
-        urged_until = datetime.fromisoformat(task.urged_until) if task.urged_until else None
         if existing is None:
             added.append({"task_id": task.task_id, "case_number": case.case_number, "stage": task.stage,
                           "post": task.post, "status": task.status, "opened_at": task.opened_at,
-                          "due_at": task.due_at, "completed_at": task.completed_at, "urged_until": urged_until})
-        elif (existing.status, existing.completed_at, existing.post, existing.due_at, existing.urged_until) != (
-                task.status, task.completed_at, task.post, task.due_at, urged_until):
+                          "due_at": task.due_at, "completed_at": task.completed_at,
+                          "urged_until": _instant(task.urged_until)})
+        elif existing is not task and _inbox_row(existing) != _inbox_row(task):
             changed.append({"id": task.task_id, "status": task.status, "completed_at": task.completed_at,
-                            "post": task.post, "due_at": task.due_at, "urged_until": urged_until})
+                            "post": task.post, "due_at": task.due_at, "urged_until": _instant(task.urged_until)})
     if added:
-        session.execute(_INSERT_TASKS, added)
+        connection.execute(_INSERT_TASKS, added)
     if changed:
-        session.execute(_UPDATE_TASK, changed)
+        connection.execute(_UPDATE_TASK, changed)
+
+
+def _inbox_row(task: domain.Task) -> tuple[Any, ...]:
+    """What a task's inbox row holds besides its identity."""
+    return task.status, task.completed_at, task.post, task.due_at, task.urged_until
+
+
+def _instant(text: str) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

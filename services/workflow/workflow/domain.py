@@ -7,7 +7,7 @@ do to a case besides deciding it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -144,7 +144,7 @@ def post_of(tenant: str, holder: Stage | Branch | AddedBranch) -> str:
 
 
 def open_case(definition: Definition, accepted: Mapping[str, Any], now: datetime, calendar: Deadlines,
-              absent: frozenset[str] = frozenset()) -> Decision:
+              absent: Container[str] = frozenset()) -> Decision:
     """Open a case for an accepted application at the first stage of its process."""
     number = accepted["application_number"]
     case = Case(
@@ -164,7 +164,7 @@ def open_case(definition: Definition, accepted: Mapping[str, Any], now: datetime
 
 def complete_task(definition: Definition, case: Case, *, task_id: str, post: str, actor: str,
                   decision: str, opinion: str, now: datetime, calendar: Deadlines,
-                  absent: frozenset[str] = frozenset()) -> Decision:
+                  absent: Container[str] = frozenset()) -> Decision:
     """A post completes its task with a decision; the stage joins, moves on or closes the case."""
     task = actionable_task(case, task_id, post, actor)
     if decision not in DECISIONS:
@@ -196,7 +196,7 @@ def case_working_seconds(case: Case, now: datetime, calendar: Deadlines) -> floa
 
 
 def enter_stage(definition: Definition, case: Case, key: str, now: datetime, calendar: Deadlines,
-           absent: frozenset[str], before: tuple[Event, ...]) -> Decision:
+           absent: Container[str], before: tuple[Event, ...]) -> Decision:
     """Arrive at a stage: pass through choices, open its tasks, or close the case approved at the end."""
     for _ in range(len(definition.stages) + 1):  # a choice chain longer than this would be a loop
         if key == END:  # the last approver's opinion is what the approval says
@@ -245,7 +245,7 @@ def _holds(actual: Any, op: str, expected: float | str) -> bool:
 
 
 def _settle(definition: Definition, case: Case, now: datetime, calendar: Deadlines,
-            absent: frozenset[str], before: tuple[Event, ...]) -> Decision:
+            absent: Container[str], before: tuple[Event, ...]) -> Decision:
     """After a task completes: decide what the stage does next."""
     stage = definition.stage(case.position)
     answered = [t for t in case.current_tasks if t.status == "completed"]
@@ -264,7 +264,7 @@ def _settle(definition: Definition, case: Case, now: datetime, calendar: Deadlin
 
 
 def _join(definition: Definition, stage: Stage, case: Case, now: datetime, calendar: Deadlines,
-          absent: frozenset[str], before: tuple[Event, ...]) -> Decision:
+          absent: Container[str], before: tuple[Event, ...]) -> Decision:
     branches = branches_of(stage, case)
     answers = {t.branch: t.decision for t in case.current_tasks if t.status == "completed"}
     approvals = sum(1 for d in answers.values() if d == "approve")
@@ -292,7 +292,7 @@ def branches_of(stage: Stage, case: Case) -> list[Branch | AddedBranch]:
 
 
 def open_task(case: Case, stage: Stage, branch: Branch | None, now: datetime, calendar: Deadlines,
-               absent: frozenset[str], before: tuple[Event, ...], added_by: str = "",
+               absent: Container[str], before: tuple[Event, ...], added_by: str = "",
                due_at: datetime | None = None) -> Decision:
     """Open one task at a stage (for a branch of it, if parallel); ``due_at`` when already worked out."""
     holder: Stage | Branch = branch or stage

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema
 from nameko.timer import timer
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
 from sunlight import base, metrics
 from sunlight.calendar import WorkingCalendar
@@ -70,9 +69,10 @@ class WorkflowService(base.ServiceBase):
             if not uow.first_delivery(event.event_id, "workflow.on_application_accepted"):
                 metrics.EVENTS_DUPLICATE.labels("workflow", "on_application_accepted").inc()
                 return
+            connection = uow.session.connection()
             decision = domain.open_case(definition, dict(event.payload), datetime.now(UTC), CALENDAR,
-                                        casestore.absent_posts(uow.session))
-            casestore.save(uow.session, decision.case, new=True)
+                                        casestore.AbsentPosts(connection))
+            casestore.save(connection, decision.case, before=None)
             for outgoing in decision.events:
                 uow.emit(outgoing)
         metrics.CASES_OPENED.labels(decision.case.tenant, decision.case.item_code).inc()
@@ -162,11 +162,12 @@ class WorkflowService(base.ServiceBase):
             open_tasks = uow.session.scalars(select(TaskRow).where(
                 TaskRow.post == data["post"], TaskRow.status == "open").order_by(TaskRow.case_number)).all()
             delegated = []
+            connection = uow.session.connection()
             for task in open_tasks:
-                case, definition = _locked(uow.session, task.case_number)
+                case, definition = _locked(connection, task.case_number)
                 decision = actions.delegate(definition, case, task_id=task.task_id, actor=data["actor"],
                                            reason="A post marked absent", now=now)
-                casestore.save(uow.session, decision.case, new=False)
+                casestore.save(connection, decision.case, before=case)
                 for outgoing in decision.events:
                     uow.emit(outgoing)
                 delegated.append(task.task_id)
@@ -185,10 +186,11 @@ class WorkflowService(base.ServiceBase):
             if row is None or row.status != "returned":
                 LOG.warning("correction of %s ignored: case is %s", number, row.status if row else "unknown")
                 return
-            case, _ = _locked(uow.session, number)
+            connection = uow.session.connection()
+            case, _ = _locked(connection, number)
             decision = actions.resume(case, actor="applicant", now=datetime.now(UTC), calendar=CALENDAR,
                                      after="returned")
-            casestore.save(uow.session, decision.case, new=False)
+            casestore.save(connection, decision.case, before=case)
             for outgoing in decision.events:
                 uow.emit(outgoing)
 
@@ -196,12 +198,14 @@ class WorkflowService(base.ServiceBase):
         """The task's case, found and locked by the statement that reads it, changed in one transaction."""
         with self.db.unit_of_work() as uow:
             # returned from inside the block: committed, and its events published, on leaving it
-            return _decide(uow, _restored(casestore.state_of_task(uow.session, task_id)), change)
+            connection = uow.session.connection()
+            return _decide(uow, connection, _restored(casestore.state_of_task(connection, task_id)), change)
 
     def _on_case(self, case_number: str, change: Change) -> domain.Decision:
         """Lock the case, let the engine decide, save the new state and its events in one transaction."""
         with self.db.unit_of_work() as uow:
-            return _decide(uow, _locked(uow.session, case_number), change)
+            connection = uow.session.connection()
+            return _decide(uow, connection, _locked(connection, case_number), change)
 
     @event_handler("supervision", CASE_URGED)  # type: ignore[untyped-decorator]
     def on_case_urged(self, body: dict[str, Any]) -> None:
@@ -216,10 +220,11 @@ class WorkflowService(base.ServiceBase):
         with self.db.unit_of_work() as uow:
             if not uow.first_delivery(event.event_id, "workflow.on_case_urged"):
                 return
-            case, _ = _locked(uow.session, number)
+            connection = uow.session.connection()
+            case, _ = _locked(connection, number)
             decision = actions.record_urging(case, target=event.payload["target"],
                                             urged_by=event.payload["urged_by"], deadline=event.payload["deadline"])
-            casestore.save(uow.session, decision.case, new=False)
+            casestore.save(connection, decision.case, before=case)
 
     @timer(interval=30)  # type: ignore[untyped-decorator]
     def close_expired_meetings(self) -> None:
@@ -259,26 +264,27 @@ class WorkflowService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_case(self, case_number: str) -> dict[str, Any]:
         """A case's full state: status, tasks with opinions and timing."""
-        with self.db.read() as session:
-            return dict(casestore.state_of(session, case_number)["case"])
+        with self.db.engine.connect() as connection:  # one read: no ORM session to set up and tear down
+            return dict(casestore.state_of(connection, case_number)["case"])
 
 
-Change = Callable[[Definition, domain.Case, datetime, frozenset[str]], domain.Decision]
+Change = Callable[[Definition, domain.Case, datetime, Container[str]], domain.Decision]
 
 
-def _decide(uow: UnitOfWork, locked: tuple[domain.Case, Definition], change: Change) -> domain.Decision:
+def _decide(uow: UnitOfWork, connection: Connection, locked: tuple[domain.Case, Definition],
+            change: Change) -> domain.Decision:
     """Inside ``uow``, on a locked case: let the engine decide, save the new state and record its events."""
     case, definition = locked
-    decision = change(definition, case, datetime.now(UTC), casestore.absent_posts(uow.session))
-    casestore.save(uow.session, decision.case, new=False)
+    decision = change(definition, case, datetime.now(UTC), casestore.AbsentPosts(connection))
+    casestore.save(connection, decision.case, before=case)
     for outgoing in decision.events:
         uow.emit(outgoing)
     return decision
 
 
-def _locked(session: Session, case_number: str) -> tuple[domain.Case, Definition]:
+def _locked(connection: Connection, case_number: str) -> tuple[domain.Case, Definition]:
     """The case, locked for this transaction, and the definition version it started on."""
-    return _restored(casestore.state_of(session, case_number, lock=True))
+    return _restored(casestore.state_of(connection, case_number, lock=True))
 
 
 def _restored(state: dict[str, Any]) -> tuple[domain.Case, Definition]:
