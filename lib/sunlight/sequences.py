@@ -6,7 +6,10 @@ the number and a commit uses it: no gap, no reuse. On PostgreSQL the row lock se
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table
+import functools
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,15 +26,16 @@ def sequence_table(metadata: MetaData) -> Table:
 
 def next_value(session: Session, table: Table, name: str) -> int:
     """The next number of counter ``name`` (1 for a new counter), locked until commit."""
-    # one upsert, so callers racing for the first number of a new counter wait for each other
-    # instead of all but one failing on the primary key
-    first = {"name": name, "last_value": 1}
-    bump = {"last_value": table.c.last_value + 1}
-    statement: postgresql.Insert | sqlite.Insert
-    if session.get_bind().dialect.name == "postgresql":
-        statement = postgresql.insert(table).values(first)
-        statement = statement.on_conflict_do_update(index_elements=[table.c.name], set_=bump)
-    else:
-        statement = sqlite.insert(table).values(first)
-        statement = statement.on_conflict_do_update(index_elements=[table.c.name], set_=bump)
-    return int(session.execute(statement.returning(table.c.last_value)).scalar_one())
+    statement = _bump(table, session.get_bind().dialect.name)
+    return int(session.connection().execute(statement, {"name": name}).scalar_one())
+
+
+@functools.cache
+def _bump(table: Table, dialect: str) -> Any:
+    """One upsert, built once per table and dialect (building it cost more than running it): callers racing
+    for the first number of a new counter wait for each other instead of all but one failing on the key."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(name=bindparam("name"), last_value=1)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.name], set_={"last_value": table.c.last_value + 1}
+    ).returning(table.c.last_value)
