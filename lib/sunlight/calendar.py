@@ -157,7 +157,10 @@ class WorkingCalendar:
         elapsed = timedelta(0)
         if local_end <= local_start:
             return elapsed
-        for opens, closes in self._office_periods_from(local_start.date()):
+        day = local_start.date()
+        # both ends on one day (what supervision asks on every event of a fresh case): that day's periods only
+        periods = self._periods_of(day) if local_end.date() == day else self._office_periods_from(day)
+        for opens, closes in periods:
             if opens >= local_end:
                 break
             overlap = min(closes, local_end) - max(opens, local_start)
