@@ -63,8 +63,11 @@ def dead_letter_queue(service: str) -> Queue:
     return Queue(f"dlq.{service}", durable=True)
 
 
-#: what a PostgreSQL server that cannot be reached says (SQLAlchemy flags the rest as disconnects)
-UNREACHABLE = ("could not connect", "connection refused", "connection timed out")
+#: what a PostgreSQL server that cannot be reached, or cannot take one more connection now, says
+#: (SQLAlchemy flags the rest as disconnects): a fault of the moment, retried like a cut line
+UNREACHABLE = ("could not connect", "connection refused", "connection timed out",
+               "too many clients already", "remaining connection slots are reserved",
+               "the database system is starting up", "the database system is shutting down")
 
 
 def database_outage(exc: BaseException) -> bool:

@@ -16,6 +16,13 @@ def test_a_dropped_or_refused_database_connection_is_an_outage() -> None:
     assert database_outage(dropped) and database_outage(refused)
 
 
+def test_a_server_out_of_connection_slots_or_restarting_is_an_outage() -> None:
+    full = OperationalError(None, None, Exception('connection to server at "127.0.0.1", port 5432 failed: '
+                                                  "FATAL:  sorry, too many clients already"))
+    starting = OperationalError(None, None, Exception("FATAL:  the database system is starting up"))
+    assert database_outage(full) and database_outage(starting)
+
+
 def test_a_faulty_message_or_statement_is_not_an_outage() -> None:
     assert not database_outage(ValidationFailed("bad event", {"case_number": ["missing"]}))
     assert not database_outage(IntegrityError("INSERT", {}, Exception("duplicate key value")))
