@@ -12,7 +12,7 @@ from nameko.timer import timer
 from sqlalchemy import select
 
 from notify import delivery, domain
-from notify.dependencies import SentLog, SmsGateway
+from notify.dependencies import MessageStore, SentLog, SmsGateway
 from notify.models import Message, OptOut, metadata
 from notify.settings import MIGRATIONS, STAFF, TEMPLATES
 from sunlight import base, metrics
@@ -69,6 +69,7 @@ class NotifyService(base.ServiceBase):
     name = "notify"
     db = Database(metadata, MIGRATIONS)
     sms = SmsGateway()
+    stored = MessageStore()
     sent = SentLog()
 
     @event_handler("intake", APPLICATION_ACCEPTED)  # type: ignore[untyped-decorator]
@@ -242,9 +243,7 @@ class NotifyService(base.ServiceBase):
         signature = all_tenants()[tenant_code].sms_signature if tenant_code in all_tenants() else ""
         rendered = domain.render(template, values, signature=signature, recipient=recipient)
         now = datetime.now(UTC)
-        claim = delivery.store_and_claim(
-            self.db, event, template, rendered, not_before=domain.send_not_before(template, now, CALENDAR),
-            now=now,
-        )
-        if claim is not None:
+        claim = self.stored(delivery.NewMessage(event, template, rendered,
+                                                domain.send_not_before(template, now, CALENDAR), now))
+        if claim is not None and claim.attempts:  # claimed: due now (a held one waits for send_due)
             delivery.deliver(self.db, self.sms, claim, lambda: datetime.now(UTC), _policy(), self.sent)
