@@ -1,7 +1,8 @@
 """Writes that arrive together go to the database together: one transaction for a batch, not one each.
 
 ``submit(item)`` blocks the calling green thread until the batch holding its item is committed, so
-a caller goes on only once its write is durable, exactly as if it had written alone. When a batch
+a caller goes on only once its write is durable, exactly as if it had written alone, with what the
+write answered for its item (``Batcher``; ``WriteBatcher`` for writes that answer nothing). When a batch
 fails, its items are written one by one: one bad item fails only its own caller, and a database
 outage fails each caller (who handles it as before: its message stays claimed and is taken up again
 after the lease).
@@ -16,24 +17,27 @@ import eventlet
 from eventlet.event import Event as GreenEvent
 
 Item = TypeVar("Item")
+Answer = TypeVar("Answer")
 
 
-class WriteBatcher(Generic[Item]):
-    """Gathers the items submitted while a write is under way and writes them with ``write`` in one go."""
+class Batcher(Generic[Item, Answer]):
+    """Gathers the items submitted while a write is under way and writes them with ``write`` in one go;
+    ``write`` answers each item of its batch, in order."""
 
-    def __init__(self, write: Callable[[Sequence[Item]], None], limit: int = 100) -> None:
+    def __init__(self, write: Callable[[Sequence[Item]], Sequence[Answer]], limit: int = 100) -> None:
         self.write, self.limit = write, limit
         self._queue: list[tuple[Item, GreenEvent]] = []
         self._writer: object | None = None
 
-    def submit(self, item: Item) -> None:
+    def submit(self, item: Item) -> Answer:
         done = GreenEvent()
         self._queue.append((item, done))
         if self._writer is None:
             self._writer = eventlet.spawn(self._write)
-        failure = done.wait()
-        if isinstance(failure, BaseException):
-            raise failure
+        answer = done.wait()
+        if isinstance(answer, BaseException):  # an answer is never an exception: the write failed
+            raise answer
+        return answer  # type: ignore[no-any-return]
 
     def _write(self) -> None:
         try:
@@ -45,7 +49,7 @@ class WriteBatcher(Generic[Item]):
 
     def _write_batch(self, batch: list[tuple[Item, GreenEvent]]) -> None:
         try:
-            self.write([item for item, _ in batch])
+            answers = self.write([item for item, _ in batch])
         except Exception as exc:  # noqa: BLE001 - handed to the waiters: each caller sees its own failure
             if len(batch) == 1:
                 batch[0][1].send(exc)
@@ -53,5 +57,16 @@ class WriteBatcher(Generic[Item]):
                 for item, done in batch:
                     self._write_batch([(item, done)])
             return
-        for _, done in batch:
-            done.send(None)
+        for (_, done), answer in zip(batch, answers, strict=True):
+            done.send(answer)
+
+
+class WriteBatcher(Batcher[Item, None]):
+    """A ``Batcher`` whose write answers nothing: ``submit`` returns once the item is written."""
+
+    def __init__(self, write: Callable[[Sequence[Item]], None], limit: int = 100) -> None:
+        def written(batch: Sequence[Item]) -> list[None]:
+            write(batch)
+            return [None] * len(batch)
+
+        super().__init__(written, limit)

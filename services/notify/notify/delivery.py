@@ -11,13 +11,13 @@ cost two round trips on every message to save a failed insert on the rare redeli
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from notify import domain
 from notify.models import Message, MessagePart, OptOut
@@ -31,9 +31,20 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Recorder = Callable[[Sent], None]  # writes one message's 'sent' (alone, or in a batch with others)
 OPT_OUTS = cast(Table, OptOut.__table__)
-# built once, bound per call (every message runs them)
+# built once, bound per call (every message runs them, send_due every second)
 _OPTED_OUT = select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == bindparam("mobile"))
-_INSERT_MESSAGE = MESSAGES.insert()
+_INSERT_MESSAGE = {  # the unique (event, recipient, template): a message stored already is not stored again
+    name: dialect.insert(MESSAGES).on_conflict_do_nothing(index_elements=["event_id", "recipient", "template"])
+    .returning(MESSAGES.c.id) for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+_IN_DOUBT = select(MESSAGES.c.id).where(MESSAGES.c.status == "sending",
+                                        MESSAGES.c.claimed_at < bindparam("cutoff")).limit(1)
+_REOPEN_IN_DOUBT = update(MESSAGES).where(
+    MESSAGES.c.status == "sending", MESSAGES.c.claimed_at < bindparam("cutoff")).values(
+    status="pending", error="in doubt: the sender stopped mid-submit; sending the rest")
+_DUE = select(MESSAGES.c.id).where(MESSAGES.c.status == "pending", MESSAGES.c.not_before <= bindparam("now")) \
+    .order_by(MESSAGES.c.not_before, MESSAGES.c.id).limit(bindparam("limit"))
+_STUCK = select(func.count()).select_from(MESSAGES).where(
+    MESSAGES.c.status.in_(("pending", "sending")), MESSAGES.c.created_at < bindparam("cutoff"))
 _RECENT = select(func.count()).select_from(MESSAGES).where(
     MESSAGES.c.recipient == bindparam("recipient"), MESSAGES.c.sent_at >= bindparam("since"))
 
@@ -63,10 +74,22 @@ class Claim:
     recent: int  # messages sent to this recipient in the last hour
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """A message an event asks for: to be stored, and claimed at once when ``claim`` and it is due now."""
+
+    event: Event
+    template: domain.Template
+    rendered: domain.Rendered
+    not_before: datetime
+    now: datetime
+    claim: bool = True
+
+
 def store_message(store: Store, event: Event, template: domain.Template,
                   rendered: domain.Rendered, *, not_before: datetime, now: datetime) -> int | None:
     """Store one message to send; None when this (event, recipient, template) already has one."""
-    stored = _store(store, event, template, rendered, not_before=not_before, now=now, claim=False)
+    [stored] = store_messages(store, [NewMessage(event, template, rendered, not_before, now, claim=False)])
     return None if stored is None else stored.message_id
 
 
@@ -77,37 +100,45 @@ def store_and_claim(store: Store, event: Event, template: domain.Template,
     None when there is nothing to send now: a duplicate, an opted-out recipient, or a message held
     until later (``send_due`` takes that one up when its time comes).
     """
-    stored = _store(store, event, template, rendered, not_before=not_before, now=now, claim=True)
+    [stored] = store_messages(store, [NewMessage(event, template, rendered, not_before, now)])
     return stored if stored is not None and stored.attempts else None
 
 
-def _store(store: Store, event: Event, template: domain.Template, rendered: domain.Rendered,
-           *, not_before: datetime, now: datetime, claim: bool) -> Claim | None:
-    """The insert behind both, in Core (every message passes here): a Claim, ``attempts`` 1 if claimed, 0 if pending."""
-    stored: Claim | None = None
-    try:
-        with store.unit_of_work() as uow:
-            connection = uow.session.connection()  # Core on the connection: no ORM layer on the hot path
-            opted_out = not template.essential and connection.execute(
-                _OPTED_OUT, {"mobile": rendered.recipient}).first() is not None
-            claimed = claim and not opted_out and not_before <= now
-            # no select first: the unique constraint answers "stored already"
-            inserted = connection.execute(_INSERT_MESSAGE, {
-                "event_id": event.event_id, "case_number": event.case_number, "recipient": rendered.recipient,
-                "template": rendered.template, "text": rendered.text, "attempts": 0, "created_at": now,
-                "status": "opted_out" if opted_out else "sending" if claimed else "pending",
-                "event_at": event.occurred_at, "not_before": not_before, "claimed_at": now if claimed else None,
-                "parts": len(domain.segments(rendered.text, 0)),
-                "error": "recipient opted out of non-essential messages" if opted_out else None,
-            })
-            message_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]  # set for an insert
-            if not opted_out:
-                stored = Claim(message_id, rendered.recipient, rendered.text, rendered.template,
-                               event.occurred_at, 1 if claimed else 0, frozenset(),
-                               _recent(connection, rendered.recipient, now) if claimed else 0)
-    except IntegrityError:  # stored already: a redelivery, or a concurrent delivery of the same event won
-        metrics.EVENTS_DUPLICATE.labels("notify", rendered.template).inc()
-    return stored
+def store_messages(store: Store, batch: Sequence[NewMessage]) -> list[Claim | None]:
+    """Store several messages in one transaction (notify's service gathers those of events arriving together).
+
+    For each, in order: its Claim (``attempts`` 1 if claimed now, 0 if stored pending), or None when
+    there is nothing to send (a duplicate, an opted-out recipient). In Core: every message passes here.
+    """
+    with store.unit_of_work() as uow:
+        connection = uow.session.connection()  # Core on the connection: no ORM layer on the hot path
+        stored = [_store(connection, message) for message in batch]
+    for message, (new, _) in zip(batch, stored, strict=True):
+        if not new:  # stored already: a redelivery, or a concurrent delivery of the same event won
+            metrics.EVENTS_DUPLICATE.labels("notify", message.rendered.template).inc()
+    return [claim for _, claim in stored]
+
+
+def _store(connection: Connection, message: NewMessage) -> tuple[bool, Claim | None]:
+    """One message's insert: whether it is new, and its Claim (``attempts`` 1 if claimed, 0 if pending)
+    unless there is nothing to send."""
+    event, template, rendered, now = message.event, message.template, message.rendered, message.now
+    opted_out = not template.essential and connection.execute(
+        _OPTED_OUT, {"mobile": rendered.recipient}).first() is not None
+    claimed = message.claim and not opted_out and message.not_before <= now
+    # no select first: the unique constraint answers "stored already" (the insert does nothing, returns no id)
+    inserted = connection.execute(_INSERT_MESSAGE[connection.dialect.name], {
+        "event_id": event.event_id, "case_number": event.case_number, "recipient": rendered.recipient,
+        "template": rendered.template, "text": rendered.text, "attempts": 0, "created_at": now,
+        "status": "opted_out" if opted_out else "sending" if claimed else "pending",
+        "event_at": event.occurred_at, "not_before": message.not_before, "claimed_at": now if claimed else None,
+        "parts": len(domain.segments(rendered.text, 0)),
+        "error": "recipient opted out of non-essential messages" if opted_out else None,
+    }).scalar()
+    if inserted is None or opted_out:
+        return inserted is not None, None
+    return True, Claim(int(inserted), rendered.recipient, rendered.text, rendered.template, event.occurred_at,
+                       1 if claimed else 0, frozenset(), _recent(connection, rendered.recipient, now) if claimed else 0)
 
 
 def _recent(session: Any, recipient: str, now: datetime) -> int:
@@ -117,25 +148,20 @@ def _recent(session: Any, recipient: str, now: datetime) -> int:
 
 def due_messages(store: Store, now: datetime, policy: Policy, limit: int = 100) -> list[int]:
     """Pending messages whose time has come; claims a crash left behind go back to pending first."""
-    with store.unit_of_work() as uow:
-        uow.session.execute(
-            update(Message).where(Message.status == "sending", Message.claimed_at < now - policy.claim_lease)
-            .values(status="pending", error="in doubt: the sender stopped mid-submit; sending the rest")
-        )
-    with store.read() as session:
-        return list(session.scalars(
-            select(Message.id).where(Message.status == "pending", Message.not_before <= now)
-            .order_by(Message.not_before, Message.id).limit(limit)
-        ).all())
+    lease_cutoff = now - policy.claim_lease
+    with store.engine.connect() as connection:  # every second: a read first, a write transaction only if needed
+        in_doubt = connection.execute(_IN_DOUBT, {"cutoff": lease_cutoff}).first() is not None
+    if in_doubt:
+        with store.unit_of_work() as uow:
+            uow.session.connection().execute(_REOPEN_IN_DOUBT, {"cutoff": lease_cutoff})
+    with store.engine.connect() as connection:
+        return list(connection.execute(_DUE, {"now": now, "limit": limit}).scalars())
 
 
 def stuck_count(store: Store, now: datetime, policy: Policy) -> int:
     """Messages stored longer than the limit and still not handed over."""
-    with store.read() as session:
-        return int(session.scalar(
-            select(func.count()).select_from(Message)
-            .where(Message.status.in_(("pending", "sending")), Message.created_at < now - policy.stuck_after)
-        ) or 0)
+    with store.engine.connect() as connection:
+        return int(connection.execute(_STUCK, {"cutoff": now - policy.stuck_after}).scalar() or 0)
 
 
 def send_message(store: Store, provider: SmsProvider, message_id: int, clock: Clock, policy: Policy,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 
 from notify import delivery, domain
-from notify.batching import WriteBatcher
+from notify.batching import Batcher, WriteBatcher
 from notify.providers import SmsProvider, provider_from
 from notify.receipts import ReceiptBatcher
 from notify.records import Sent
@@ -48,6 +48,24 @@ class SmsGateway(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> SmsProvider:
         return self.provider
+
+
+class MessageStore(DependencyProvider):  # type: ignore[misc]
+    """Gives workers ``store(message)``: the messages of the events handled meanwhile, stored in one transaction.
+
+    Events come in bursts (a case's four co-review tasks are created together, each with its staff SMS);
+    stored alone, each message cost a transaction of its own. The unique (event, recipient, template) is
+    still the rule that stores a message once.
+    """
+
+    def setup(self) -> None:
+        self.batcher: Batcher[delivery.NewMessage, delivery.Claim | None] = Batcher(self._write)
+
+    def _write(self, batch: Sequence[delivery.NewMessage]) -> list[delivery.Claim | None]:
+        return delivery.store_messages(_store(self.container), batch)
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[delivery.NewMessage], delivery.Claim | None]:
+        return self.batcher.submit
 
 
 class SentLog(DependencyProvider):  # type: ignore[misc]

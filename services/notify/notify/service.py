@@ -9,10 +9,10 @@ from typing import Any
 import yaml
 from nameko import config
 from nameko.timer import timer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from notify import delivery, domain
-from notify.dependencies import SentLog, SmsGateway
+from notify.dependencies import MessageStore, SentLog, SmsGateway
 from notify.models import Message, OptOut, metadata
 from notify.settings import MIGRATIONS, STAFF, TEMPLATES
 from sunlight import base, metrics
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 TEMPLATE_SET = domain.parse_templates(yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))["templates"])
 STAFF_DIRECTORY = yaml.safe_load(STAFF.read_text(encoding="utf-8"))
 CALENDAR = WorkingCalendar.default()
+_MESSAGES_OF_CASE = select(Message.id, Message.template, Message.recipient, Message.text, Message.status,
+                           Message.error, Message.attempts).where(
+    Message.case_number == bindparam("case_number")).order_by(Message.id)
 
 
 def _policy() -> delivery.Policy:
@@ -69,6 +72,7 @@ class NotifyService(base.ServiceBase):
     name = "notify"
     db = Database(metadata, MIGRATIONS)
     sms = SmsGateway()
+    stored = MessageStore()
     sent = SentLog()
 
     @event_handler("intake", APPLICATION_ACCEPTED)  # type: ignore[untyped-decorator]
@@ -205,14 +209,12 @@ class NotifyService(base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def messages_for_case(self, case_number: str) -> list[dict[str, Any]]:
         """Every message about a case, phone numbers masked."""
-        # a Core select of the columns shown: it is polled (a case's page, the bench's driver), no ORM objects needed
-        columns = (Message.id, Message.template, Message.recipient, Message.text, Message.status, Message.error,
-                   Message.attempts)
-        with self.db.read() as session:
-            rows = session.connection().execute(select(*columns).where(Message.case_number == case_number)
-                                                .order_by(Message.id)).all()
-            return [{"id": r.id, "template": r.template, "recipient": mask_mobile(r.recipient),
-                     "text": r.text, "status": r.status, "error": r.error, "attempts": r.attempts} for r in rows]
+        # a prebuilt Core select of the columns shown, on a bare connection: it is polled (a case's page, the
+        # bench's driver), no ORM session or objects needed
+        with self.db.engine.connect() as connection:
+            rows = connection.execute(_MESSAGES_OF_CASE, {"case_number": case_number}).all()
+        return [{"id": r.id, "template": r.template, "recipient": mask_mobile(r.recipient),
+                 "text": r.text, "status": r.status, "error": r.error, "attempts": r.attempts} for r in rows]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def opt_out(self, mobile: str) -> dict[str, Any]:
@@ -242,9 +244,7 @@ class NotifyService(base.ServiceBase):
         signature = all_tenants()[tenant_code].sms_signature if tenant_code in all_tenants() else ""
         rendered = domain.render(template, values, signature=signature, recipient=recipient)
         now = datetime.now(UTC)
-        claim = delivery.store_and_claim(
-            self.db, event, template, rendered, not_before=domain.send_not_before(template, now, CALENDAR),
-            now=now,
-        )
-        if claim is not None:
+        claim = self.stored(delivery.NewMessage(event, template, rendered,
+                                                domain.send_not_before(template, now, CALENDAR), now))
+        if claim is not None and claim.attempts:  # claimed: due now (a held one waits for send_due)
             delivery.deliver(self.db, self.sms, claim, lambda: datetime.now(UTC), _policy(), self.sent)

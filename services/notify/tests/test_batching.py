@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import eventlet
 
-from notify.batching import WriteBatcher
+from notify.batching import Batcher, WriteBatcher
 
 
 class Table:
@@ -68,3 +68,17 @@ def test_a_batch_never_exceeds_its_limit() -> None:
     batcher = WriteBatcher(lambda batch: (sizes.append(len(batch)), table.write(batch))[1], limit=3)
     assert outcomes(batcher, [f"m{i}" for i in range(7)]) == ["written"] * 7
     assert max(sizes) <= 3 and len(table.rows) == 7
+
+
+def test_each_sender_gets_what_the_write_answered_for_its_own_item() -> None:
+    batches: list[int] = []
+
+    def write(batch: Sequence[str]) -> list[str]:
+        eventlet.sleep(0)
+        batches.append(len(batch))
+        return [item.upper() for item in batch]
+
+    batcher: Batcher[str, str] = Batcher(write)
+    assert list(eventlet.GreenPool().imap(batcher.submit, [f"m{i}" for i in range(20)])) == [
+        f"M{i}" for i in range(20)]
+    assert len(batches) < 20

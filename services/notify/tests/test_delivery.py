@@ -230,6 +230,21 @@ def test_a_message_due_now_is_stored_already_claimed_so_no_other_sender_takes_it
     assert delivery.due_messages(store, now, POLICY) == []
 
 
+def test_messages_stored_together_are_each_stored_once_and_claimed_only_when_due(store: Store) -> None:
+    now = datetime.now(UTC)
+    due, held = completion_event("13957110001"), completion_event("13957110002")
+    batch = [delivery.NewMessage(due, COMPLETED, rendered("13957110001"), now, now),
+             delivery.NewMessage(held, COMPLETED, rendered("13957110002"), now + timedelta(hours=10), now),
+             delivery.NewMessage(due, COMPLETED, rendered("13957110001"), now, now)]  # the same event again
+    claimed, pending, again = delivery.store_messages(store, batch)
+    assert claimed is not None and claimed.attempts == 1 and row(store, claimed.message_id).status == "sending"
+    assert pending is not None and pending.attempts == 0 and row(store, pending.message_id).status == "pending"
+    assert again is None
+    assert delivery.store_messages(store, batch[:1]) == [None]  # a redelivery later: stored already
+    with store.read() as session:
+        assert session.query(Message).count() == 2
+
+
 def test_a_message_held_for_later_is_stored_pending_and_not_claimed(store: Store) -> None:
     now = datetime.now(UTC)
     later = now + timedelta(hours=10)

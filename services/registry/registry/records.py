@@ -1,32 +1,30 @@
 """Registry's steps inside one unit of work: keyword-only functions the entrypoints call.
 
-Every step that can lead to issuance first locks the case file's row (``SELECT ... FOR UPDATE`` on
-PostgreSQL; SQLite has one writer), so an approval and the last payment arriving at the same moment,
-or the same event delivered twice, are decided one after the other: exactly one certificate.
+Every step that can lead to issuance first locks the case file's row (``FOR UPDATE`` or the upsert's
+row lock on PostgreSQL; SQLite has one writer), so an approval and the last payment arriving at the same
+moment, or the same event delivered twice, are decided one after the other: exactly one certificate.
+The event path (acceptance, approval, issuing) runs prebuilt Core statements (registry.casefiles).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from registry import domain
+from registry import casefiles, domain
 from registry.models import (
     CaseFileRow,
     CertificateRow,
-    FeeDueRow,
     MortgageRow,
     ParcelRightRow,
     ParcelRow,
     PaymentRow,
-    ProjectRow,
     sequences,
 )
 from sunlight.calendar import SHANGHAI
@@ -53,21 +51,6 @@ def local_year(now: datetime) -> int:
     return now.astimezone(SHANGHAI).year
 
 
-def lock_case_file(session: Session, case_number: str, defaults: Mapping[str, Any]) -> CaseFileRow:
-    """The case file, created from ``defaults`` if new, locked for the rest of the transaction."""
-    table = CaseFileRow.__table__
-    values = {"case_number": case_number, "fees_known": False, **defaults}
-    statement: postgresql.Insert | sqlite.Insert
-    if session.get_bind().dialect.name == "postgresql":
-        statement = postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["case_number"])
-    else:
-        statement = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=["case_number"])
-    session.execute(statement)
-    return session.scalars(
-        select(CaseFileRow).where(CaseFileRow.case_number == case_number).with_for_update()
-    ).one()
-
-
 def find_case_file(session: Session, case_number: str) -> CaseFileRow:
     """An existing case file, locked; NotFound when registry has not heard of the case."""
     row = session.scalars(
@@ -82,44 +65,35 @@ def record_acceptance(uow: UnitOfWork, payload: Mapping[str, Any], *, case_numbe
                       fees: Sequence[domain.FeeDue], parcel: Mapping[str, Any] | None,
                       now: datetime) -> Issued | None:
     """Learn a case's fees, project and parcel from ``application.accepted``."""
-    applicant = payload["applicant"]
-    case = lock_case_file(uow.session, case_number, _case_defaults(payload))
-    case.accepted_at = payload["accepted_at"]
-    case.permit_series = payload.get("permit_series") or None
-    case.parcel = dict(parcel) if parcel else None
-    case.project_code = _project_for(uow.session, payload, case_number=case_number, now=now)
-    case.holder_name, case.holder_mobile = applicant["name"], applicant["mobile"]
-    if not case.fees_known:
-        for fee in fees:
-            uow.session.add(FeeDueRow(case_number=case_number, code=fee.code, name=fee.name,
-                                      amount_fen=fee.amount_fen, basis=fee.basis))
-        case.fees_known = True
-    uow.session.flush()
-    return issue_if_ready(uow, case, now=now)
+    connection = uow.session.connection()  # Core on the connection: the event path needs no ORM objects
+    case = casefiles.take_accepted(connection, case_number, _opened(payload), accepted_at=payload["accepted_at"],
+                                   permit_series=payload.get("permit_series") or None, parcel=parcel)
+    project_code = _project_for(uow.session, payload, case_number=case_number, now=now)
+    casefiles.finish_acceptance(connection, case_number, project_code=project_code,
+                                fees=() if case.fees_known else fees)
+    return issue_if_ready(uow, replace(case, project_code=project_code, fees_known=True), now=now)
 
 
 def record_approval(uow: UnitOfWork, payload: Mapping[str, Any], *, case_number: str,
                     now: datetime) -> Issued | None:
     """Note the approval; issue if every listed fee is already paid."""
-    case = lock_case_file(uow.session, case_number, _case_defaults(payload))
-    if case.approved_at is None:
-        case.approved_at = payload["decided_at"]
-    uow.session.flush()
+    case = casefiles.take_approved(uow.session.connection(), case_number, _opened(payload),
+                                   approved_at=payload["decided_at"])
     return issue_if_ready(uow, case, now=now)
 
 
 def record_payment(uow: UnitOfWork, *, case_number: str, fee_code: str, amount_fen: int, clerk: str,
                    now: datetime) -> tuple[PaymentRow, Issued | None]:
     """Record a listed fee as paid (typed refusal otherwise); issue if the case is approved and all is paid."""
-    case = find_case_file(uow.session, case_number)
-    fees, payments = _fees(uow.session, case_number), _payments(uow.session, case_number)
-    fee = domain.settle(_view(uow.session, case), fees, [p for _, p in payments],
-                        fee_code=fee_code, amount_fen=amount_fen)
+    case = _case_file(find_case_file(uow.session, case_number))
+    connection = uow.session.connection()
+    fees, payments = casefiles.fees(connection, case_number), casefiles.payments(connection, case_number)
+    fee = domain.settle(casefiles.view(connection, case), fees, payments, fee_code=fee_code, amount_fen=amount_fen)
     row = PaymentRow(case_number=case_number, fee_code=fee.code, amount_fen=fee.amount_fen, clerk=clerk,
                      paid_at=now, refund_reason="")
     uow.session.add(row)
     uow.session.flush()
-    all_paid = not domain.outstanding(fees, [p for _, p in payments] + [domain.Payment(fee.code, fee.amount_fen)])
+    all_paid = not domain.outstanding(fees, [*payments, domain.Payment(fee.code, fee.amount_fen)])
     uow.emit(domain.payment_recorded(case_number, payment_id=row.id, fee=fee, tenant=case.tenant,
                                      all_paid=all_paid, now=now))
     return row, issue_if_ready(uow, case, now=now)
@@ -142,11 +116,13 @@ def record_withdrawal(uow: UnitOfWork, *, case_number: str, reason: str, now: da
     return refunded
 
 
-def issue_if_ready(uow: UnitOfWork, case: CaseFileRow, *, now: datetime) -> Issued | None:
+def issue_if_ready(uow: UnitOfWork, case: casefiles.CaseFile, *, now: datetime) -> Issued | None:
     """Issue the certificate or permit if approval and payment have met; nothing otherwise."""
-    fees = _fees(uow.session, case.case_number)
-    payments = [p for _, p in _payments(uow.session, case.case_number)]
-    if not domain.ready_to_issue(_view(uow.session, case), fees, payments):
+    if not case.may_issue:  # most events: the certificate, fees and payments need not be read
+        return None
+    connection = uow.session.connection()
+    fees, payments = casefiles.fees(connection, case.case_number), casefiles.payments(connection, case.case_number)
+    if not domain.ready_to_issue(casefiles.view(connection, case), fees, payments):
         return None
     office = tenant(case.tenant)
     year = local_year(now)
@@ -161,8 +137,7 @@ def issue_if_ready(uow: UnitOfWork, case: CaseFileRow, *, now: datetime) -> Issu
         verification_code=secrets.token_hex(4).upper(), now=now,
     )
     parcel_code = _register_parcel(uow.session, case, certificate.number, now=now) if kind == "title" else None
-    uow.session.add(CertificateRow(**certificate.__dict__, project_code=case.project_code,
-                                   parcel_code=parcel_code, status="current"))
+    casefiles.add_certificate(connection, certificate, project_code=case.project_code, parcel_code=parcel_code)
     uow.emit(event)
     return Issued(number=certificate.number, tenant=case.tenant, kind=kind, item_code=case.item_code,
                   accepted_at=case.accepted_at, issued_at=now)
@@ -237,7 +212,7 @@ def _record_right_change(session: Session, title: CertificateRow, *, change: str
                                case_number=title.case_number, changed_at=now))
 
 
-def _register_parcel(session: Session, case: CaseFileRow, title_number: str, *, now: datetime) -> str | None:
+def _register_parcel(session: Session, case: casefiles.CaseFile, title_number: str, *, now: datetime) -> str | None:
     """Create or update the parcel a title is for, and keep the change in its history."""
     described = case.parcel
     if not described:
@@ -274,30 +249,23 @@ def _project_for(session: Session, payload: Mapping[str, Any], *, case_number: s
     if domain.wants_new_project(form):
         sequence = next_value(session, sequences, f"project:{office.code}:{year}")
     code = domain.project_code(form, prefix=office.prefix, year=year, sequence=sequence)
-    if session.get(ProjectRow, code) is None:
-        name = str(form.get("project_name") or payload["item_name"])
-        session.add(ProjectRow(code=code, tenant=office.code, name=name, first_case_number=case_number,
-                               created_at=now))
+    casefiles.add_project(session.connection(), code=code, tenant=office.code,
+                          name=str(form.get("project_name") or payload["item_name"]),
+                          first_case_number=case_number, now=now)
     return code
 
 
-def _case_defaults(payload: Mapping[str, Any]) -> dict[str, Any]:
+def _opened(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A new case file's who and what, from whichever event about the case comes first."""
     applicant = payload["applicant"]
     return {"tenant": payload["tenant"], "item_code": payload["item_code"], "item_name": payload["item_name"],
             "certificate_kind": payload["certificate_kind"], "holder_name": applicant["name"],
             "holder_mobile": applicant["mobile"]}
 
 
-def _view(session: Session, case: CaseFileRow) -> domain.CaseFile:
-    issued = session.scalar(select(CertificateRow.number).where(CertificateRow.case_number == case.case_number))
-    return domain.CaseFile(case_number=case.case_number, fees_known=case.fees_known,
-                           approved=case.approved_at is not None, withdrawn=case.withdrawn_at is not None,
-                           issued=issued is not None)
-
-
-def _fees(session: Session, case_number: str) -> list[domain.FeeDue]:
-    rows = session.scalars(select(FeeDueRow).where(FeeDueRow.case_number == case_number).order_by(FeeDueRow.id))
-    return [domain.FeeDue(code=r.code, name=r.name, amount_fen=r.amount_fen, basis=r.basis) for r in rows]
+def _case_file(row: CaseFileRow) -> casefiles.CaseFile:
+    """The ORM row of a case file (the window's path) as the issuing step takes it."""
+    return casefiles.CaseFile(**{name: getattr(row, name) for name in casefiles.CaseFile.__dataclass_fields__})
 
 
 def _payments(session: Session, case_number: str) -> list[tuple[PaymentRow, domain.Payment]]:
