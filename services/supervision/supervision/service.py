@@ -31,7 +31,7 @@ from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
 from supervision import audit_log, inspection, summaries, watch
 from supervision.dependencies import Deadlines
-from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views
+from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views, violations
 from supervision.inspection import iso
 from supervision.models import (
     CaseClockRow,
@@ -89,7 +89,8 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
             audit_log.append_event(uow.session, body)
             if event.case_number:
                 next_at = watch.reconcile(uow, event.case_number, _now(), _rules())
-                watch.raise_violations(uow, event.case_number, _now())
+                if violations.may_change(event.event_type):  # any other event leaves the violations as they are
+                    watch.raise_violations(uow, event.case_number, _now())
         metrics.AUDIT_RECORDS.labels(event.source).inc()
         if event.case_number:
             self.deadlines.schedule(event.case_number, next_at)

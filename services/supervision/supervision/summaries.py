@@ -57,10 +57,11 @@ def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar,
         "promised_date": clocks.promised_date(clock, calendar), "deadline": summary.deadline,
         "next_light_at": next_at, "updated_at": now,
     }
-    updated = session.execute(_UPDATE_CASE, {"number": clock.case_number, **values})
-    if not updated.rowcount:  # type: ignore[attr-defined]
-        session.execute(_INSERT_CASE, {"case_number": clock.case_number, **values})
-    existing = {row[0]: tuple(row[1:]) for row in session.execute(_READ_STAGES, {"number": clock.case_number})}
+    connection = session.connection()  # the session's execute machinery costs more than these statements
+    updated = connection.execute(_UPDATE_CASE, {"number": clock.case_number, **values})
+    if not updated.rowcount:
+        connection.execute(_INSERT_CASE, {"case_number": clock.case_number, **values})
+    existing = {row[0]: tuple(row[1:]) for row in connection.execute(_READ_STAGES, {"number": clock.case_number})}
     opened = {s.task_id: s.opened_at for s in clock.stages}
     for stage in summary.stages:
         wanted = (stage.stage, stage.post, opened[stage.task_id], stage.deadline, stage.completed_at,
@@ -70,12 +71,13 @@ def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar,
             continue
         columns = dict(zip(_STAGE_NAMES, wanted, strict=True))
         if stored is None:
-            session.execute(_INSERT_STAGE, {"case_number": clock.case_number, "task_id": stage.task_id, **columns})
+            connection.execute(_INSERT_STAGE, {"case_number": clock.case_number, "task_id": stage.task_id,
+                                               **columns})
         else:
-            session.execute(_UPDATE_STAGE, {"number": clock.case_number, "task": stage.task_id, **columns})
+            connection.execute(_UPDATE_STAGE, {"number": clock.case_number, "task": stage.task_id, **columns})
     if existing:
-        session.execute(delete(_STAGES).where(_STAGES.c.case_number == clock.case_number,
-                                              _STAGES.c.task_id.in_(list(existing))))
+        connection.execute(delete(_STAGES).where(_STAGES.c.case_number == clock.case_number,
+                                                 _STAGES.c.task_id.in_(list(existing))))
 
 
 def load(session: Session, tenant: str | None = None) -> list[statistics.CaseSummary]:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from sunlight import metrics
 from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import (
+    CASE_URGED,
     DEADLINE_PROMPTED,
     DEADLINE_RED,
     DEADLINE_YELLOW,
@@ -37,12 +38,21 @@ LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW
 TICK_BATCH = 500
 RETRY_BROKEN_CASE = timedelta(minutes=1)
 log = logging.getLogger(__name__)
-_URGINGS, _LIGHTS = UrgingRow.__table__, LightRow.__table__
-# built once: every event runs them, and building a statement costs more than running it
+_URGINGS, _LIGHTS, _VIOLATIONS = UrgingRow.__table__, LightRow.__table__, ViolationRow.__table__
+# built once and run on the session's connection: every event runs them, and building a statement (or going
+# through the session's execute machinery) costs more than running it
 _READ_URGINGS = (select(_URGINGS.c.target, _URGINGS.c.deadline)
                  .where(_URGINGS.c.case_number == bindparam("case_number")).order_by(_URGINGS.c.id))
 _READ_LIGHTS = select(_LIGHTS.c.target, _LIGHTS.c.level).where(_LIGHTS.c.case_number == bindparam("case_number"))
 _INSERT_LIGHT = insert(_LIGHTS)
+_READ_OPEN_VIOLATIONS = (select(_VIOLATIONS.c.id, _VIOLATIONS.c.kind, _VIOLATIONS.c.target, _VIOLATIONS.c.tenant,
+                                _VIOLATIONS.c.evidence, _VIOLATIONS.c.detail, _VIOLATIONS.c.raised_at)
+                         .where(_VIOLATIONS.c.case_number == bindparam("case_number"),
+                                _VIOLATIONS.c.withdrawn_at.is_(None)).order_by(_VIOLATIONS.c.id))
+_INSERT_VIOLATION = insert(_VIOLATIONS)
+_WITHDRAW_VIOLATION = update(_VIOLATIONS).where(_VIOLATIONS.c.id == bindparam("row_id")).values(
+    withdrawn_at=bindparam("withdrawn_at"), withdrawal_evidence=bindparam("withdrawal_evidence"),
+    withdrawal_detail=bindparam("withdrawal_detail"))
 
 
 @dataclass(frozen=True)
@@ -60,24 +70,29 @@ def load_clock(session: Session, case_number: str) -> clocks.CaseClock:
 
 def urgings_of(session: Session, case_number: str) -> list[lights.Urging]:
     """Every urging on the case, as the domain sees them."""
-    rows = session.execute(_READ_URGINGS, {"case_number": case_number})
+    rows = session.connection().execute(_READ_URGINGS, {"case_number": case_number})
     return [lights.Urging(target, deadline) for target, deadline in rows]
 
 
 def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) -> datetime | None:
     """Bring the case's clock record and lights up to ``now``; return when its next light falls due."""
-    clock = load_clock(uow.session, case_number)
-    urgings = urgings_of(uow.session, case_number)
+    trail = audit_log.case_trail(uow.session, case_number)
+    clock = clocks.replay(case_number, [record.body for record in trail])
+    # an urging or a light is written with its audit record (case.urged, deadline.*) in one transaction: a case
+    # whose trail has none has no row to read (most cases: the two reads were a sixth of every event's statements)
+    recorded = {record.event_type for record in trail}
+    urgings = urgings_of(uow.session, case_number) if CASE_URGED in recorded else []
     limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-    raised = {(target, level) for target, level in
-              uow.session.execute(_READ_LIGHTS, {"case_number": case_number})}
+    connection = uow.session.connection()
+    raised = ({(target, level) for target, level in connection.execute(_READ_LIGHTS, {"case_number": case_number})}
+              if recorded.intersection(LIGHT_EVENTS.values()) else set())
     urging_deadlines = {u.target: u.deadline for u in urgings}
     found = lights.thresholds(clock, rules.calendar, limits, urgings)  # once, for what is due and what comes next
     for light in lights.lights_due(clock, rules.calendar, limits, now, urgings, found):
         if (light.target, light.level) in raised:
             continue
         raised.add((light.target, light.level))
-        uow.session.execute(_INSERT_LIGHT, {"case_number": case_number, "target": light.target, "stage": light.stage,
+        connection.execute(_INSERT_LIGHT, {"case_number": case_number, "target": light.target, "stage": light.stage,
                                             "post": light.post, "tenant": clock.tenant, "level": light.level,
                                             "due_at": light.at, "raised_at": now})
         # a post is tenant/department/role: the department is what the board ranks (red lights by office)
@@ -100,18 +115,19 @@ def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
     records = [violations.Record(r.seq, r.event_type, datetime.fromisoformat(r.occurred_at),
                                  r.body.get("payload") or {}) for r in audit_log.case_trail(uow.session, case_number)]
     tenant = violations.tenant_of(records)
-    open_rows = list(uow.session.scalars(select(ViolationRow).where(ViolationRow.case_number == case_number,
-                                                                    ViolationRow.withdrawn_at.is_(None))))
+    connection = uow.session.connection()
+    open_rows = connection.execute(_READ_OPEN_VIOLATIONS, {"case_number": case_number}).all()
     shown = violations.detect(records)
-    withdraw_violations(uow, case_number, records, shown, open_rows, now)
-    known = {(row.kind, row.target) for row in open_rows if row.withdrawn_at is None}
+    withdrawn = withdraw_violations(uow, case_number, records, shown, open_rows, now)
+    known = {(row.kind, row.target) for row in open_rows} - withdrawn
     raised = 0
     for found in shown:
         if (found.kind, found.target) in known:
             continue
         known.add((found.kind, found.target))
-        uow.session.add(ViolationRow(case_number=case_number, tenant=tenant, kind=found.kind, target=found.target,
-                                     evidence=json.dumps(list(found.evidence)), detail=found.detail, raised_at=now))
+        connection.execute(_INSERT_VIOLATION, {
+            "case_number": case_number, "tenant": tenant, "kind": found.kind, "target": found.target,
+            "evidence": json.dumps(list(found.evidence)), "detail": found.detail, "raised_at": now})
         emit_audited(uow, new_event(VIOLATION_RAISED, case_number, {
             "kind": found.kind, "target": found.target, "tenant": tenant, "evidence": list(found.evidence),
             "detail": found.detail}, now))
@@ -122,24 +138,28 @@ def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
 
 
 def withdraw_violations(uow: UnitOfWork, case_number: str, records: list[violations.Record],
-                        shown: list[violations.Violation], open_rows: list[ViolationRow], now: datetime) -> int:
-    """Withdraw the open violations the records no longer show (``violation.withdrawn``); their rows are kept."""
+                        shown: list[violations.Violation], open_rows: Sequence[Row[Any]],
+                        now: datetime) -> set[tuple[str, str]]:
+    """Withdraw the open violations the records no longer show (``violation.withdrawn``); their rows are kept.
+
+    ``open_rows`` are ``_READ_OPEN_VIOLATIONS``'s; returns the (kind, target) of those withdrawn.
+    """
     if not open_rows:
-        return 0
+        return set()
     rows = {(row.kind, row.target): row for row in open_rows}
     raised = [violations.Violation(row.kind, row.target, tuple(json.loads(row.evidence)), row.detail)
               for row in open_rows]
     gone = violations.withdrawals(records, raised, shown)
     for withdrawal in gone:
         row = rows[(withdrawal.kind, withdrawal.target)]
-        row.withdrawn_at = now
-        row.withdrawal_evidence = json.dumps(list(withdrawal.evidence))
-        row.withdrawal_detail = withdrawal.detail
+        uow.session.connection().execute(_WITHDRAW_VIOLATION, {
+            "row_id": row.id, "withdrawn_at": now, "withdrawal_evidence": json.dumps(list(withdrawal.evidence)),
+            "withdrawal_detail": withdrawal.detail})
         emit_audited(uow, new_event(VIOLATION_WITHDRAWN, case_number, {
             "kind": row.kind, "target": row.target, "tenant": row.tenant, "evidence": list(withdrawal.evidence),
             "raised_at": row.raised_at, "detail": withdrawal.detail}, now))
         metrics.VIOLATIONS.labels(row.tenant, row.kind, "withdrawn").inc()
-    return len(gone)
+    return {(withdrawal.kind, withdrawal.target) for withdrawal in gone}
 
 
 def violation_view(row: ViolationRow) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sunlight.calendar import SHANGHAI
+from sunlight.events import PAYLOAD_SCHEMAS
 from supervision.domain.violations import (
     REFUSAL_WITHOUT_REASON,
     SKIPPED_STAGE,
@@ -14,6 +15,7 @@ from supervision.domain.violations import (
     Record,
     Violation,
     detect,
+    may_change,
     tenant_of,
 )
 
@@ -109,3 +111,26 @@ def test_events_arriving_out_of_order_find_the_same_violations_as_in_order() -> 
     paid = rec(2, "payment.recorded", payment_id=1, fee_code="express-fee", amount_fen=2000)
     found = detect([arrived(1, paid), arrived(2, rec(1, "application.accepted", fees_due=FEES))])
     assert [(v.kind, v.target, v.evidence) for v in found] == [(UNLISTED_FEE, "payment.1", (1,))]
+
+
+def test_an_event_of_a_type_the_rules_do_not_read_changes_nothing_they_find() -> None:
+    """Supervision skips detection for such an event (an SMS sent, a certificate, its own lights): prove it
+    harmless for every event type there is, carrying the fields the rules read, wherever it falls in time."""
+    stories = [
+        [created(1, "review", REVIEWER), completed(2, "review", LEADER), created(3, "approve", LEADER),
+         rec(5, "case.approved"), rec(6, "application.refused", reason="")],
+        [rec(1, "application.accepted", fees_due=FEES), created(2, "review", REVIEWER),
+         rec(4, "payment.recorded", payment_id=1, fee_code="express-fee", amount_fen=2000),
+         rec(5, "task.delegated", task_id="review", from_post=REVIEWER, to_post=BACKUP), rec(7, "case.approved")],
+    ]
+    fields = {"task_id": "review", "post": LEADER, "to_post": LEADER, "reason": "",
+              "fees_due": [{"code": "express-fee", "amount_fen": 2000}],
+              "fee_code": "express-fee", "amount_fen": 1, "payment_id": 9, "tenant": "hz-land"}
+    others = sorted(kind for kind in PAYLOAD_SCHEMAS if not may_change(kind))
+    assert "sms.sent" in others and "certificate.issued" in others and "deadline.yellow" in others
+    for records in stories:
+        found = detect(records)
+        for kind in others:
+            for minute in (0, 3, 6, 59):
+                other = Record(99, kind, datetime(2026, 11, 2, 9, minute, tzinfo=SHANGHAI), fields)
+                assert detect([*records, other]) == found, (kind, minute)

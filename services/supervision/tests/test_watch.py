@@ -17,10 +17,11 @@ import redis
 from siblings import sibling
 from sqlalchemy import select
 
+from sunlight.contracts import CASE_URGED, new_event
 from sunlight.db import Store
 from supervision import audit_log, watch
 from supervision.dependencies import DueIndex
-from supervision.models import CaseClockRow, LightRow, metadata
+from supervision.models import CaseClockRow, LightRow, UrgingRow, metadata
 from supervision.settings import MIGRATIONS, thresholds_config
 
 story = sibling("test_clocks")
@@ -126,3 +127,20 @@ def test_while_returned_for_correction_the_case_leaves_the_index(store: Store, i
         assert record is not None and record.state == "stopped" and record.deadline is None
     feed(store, index, [STORY[4]])  # resumed
     assert index.size() == 1
+
+
+def test_an_urged_stage_still_overdue_at_the_urging_deadline_is_lit_red(store: Store, index: DueIndex) -> None:
+    feed(store, index, until(at(2, 27, 9)))
+    watch.tick(store, index, at(2, 26, 12), RULES)
+    with store.unit_of_work() as uow:  # as the urge RPC writes it: the notice and its audit record together
+        uow.session.add(UrgingRow(case_number=CASE, target=REVIEW, urged_by="hz-land/supervision/inspector",
+                                  note="", deadline=at(2, 27, 17, 30), urged_at=at(2, 26, 12)))
+        watch.emit_audited(uow, new_event(CASE_URGED, CASE, {
+            "target": REVIEW, "stage": "review", "post": "hz-land/use-division/reviewer", "tenant": "hz-land",
+            "item_code": "HZ-JS-0301", "urged_by": "hz-land/supervision/inspector", "deadline": at(2, 27, 17, 30),
+            "note": "", "kind": "case"}, at(2, 26, 12)))
+        uow.session.flush()
+        index.schedule(CASE, watch.reconcile(uow, CASE, at(2, 26, 12), RULES))
+    assert index.due(at(2, 27, 17, 30), 10) == [CASE]
+    watch.tick(store, index, at(2, 27, 17, 30), RULES)
+    assert lights(store) == [(REVIEW, "prompt"), (REVIEW, "yellow"), (REVIEW, "red")]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sunlight.calendar import SHANGHAI, WorkingCalendar
@@ -38,6 +39,10 @@ COMPLAINT_ITEM = "complaint"  # the item code a complaint's clock carries, for t
 HANDLING = "handling"  # the task id of a complaint's one stage
 HANDLING_STAGE = "complaint-handling"
 STOPPING = {RETURNED: "correction", SUSPENDED: "suspension"}
+#: how many office-time results are remembered: every event of a case asks again for its stages' deadlines,
+#: which only change when a stage opens or the clock stops (pure functions of their arguments, so a remembered
+#: answer is the answer)
+OFFICE_TIME_MEMORY = 16384
 
 
 @dataclass(frozen=True)
@@ -217,12 +222,23 @@ def working_day_length(calendar: WorkingCalendar) -> timedelta:
 
 def stage_budget(stage: StageClock, calendar: WorkingCalendar) -> timedelta:
     """The stage's limit as office time: from opening to the due time the workflow set."""
-    return calendar.working_time_between(stage.opened_at, stage.due_at)
+    return _office_time(stage.opened_at, stage.due_at, calendar)
+
+
+@lru_cache(maxsize=OFFICE_TIME_MEMORY)
+def _office_time(start: datetime, end: datetime, calendar: WorkingCalendar) -> timedelta:
+    return calendar.working_time_between(start, end)
 
 
 def spend(start: datetime, amount: timedelta, stops: Iterable[StoppedPeriod],
           calendar: WorkingCalendar) -> datetime | None:
     """The instant ``amount`` of running office time after ``start``, skipping stops (None: in an open stop)."""
+    return _spend(start, amount, tuple(stops), calendar)
+
+
+@lru_cache(maxsize=OFFICE_TIME_MEMORY)
+def _spend(start: datetime, amount: timedelta, stops: tuple[StoppedPeriod, ...],
+           calendar: WorkingCalendar) -> datetime | None:
     cursor, remaining = start, amount
     for stop in sorted(stops, key=lambda s: s.stopped_at):
         if stop.resumed_at is not None and stop.resumed_at <= cursor:
@@ -246,10 +262,15 @@ def stage_deadline(stage: StageClock, stops: Iterable[StoppedPeriod], calendar: 
 def stage_working_time(stage: StageClock, stops: Iterable[StoppedPeriod], calendar: WorkingCalendar,
                        until: datetime) -> timedelta:
     """Office time the stage's clock ran from opening until ``until`` (or its completion)."""
-    end = stage.completed_at or until
-    elapsed = calendar.working_time_between(stage.opened_at, end)
+    return _running_time(stage.opened_at, stage.completed_at or until, tuple(stops), calendar)
+
+
+@lru_cache(maxsize=OFFICE_TIME_MEMORY)
+def _running_time(opened_at: datetime, end: datetime, stops: tuple[StoppedPeriod, ...],
+                  calendar: WorkingCalendar) -> timedelta:
+    elapsed = calendar.working_time_between(opened_at, end)
     for stop in stops:
         stop_end = min(stop.resumed_at or end, end)
-        if stop_end > stage.opened_at and stop.stopped_at < end:
-            elapsed -= calendar.working_time_between(max(stop.stopped_at, stage.opened_at), stop_end)
+        if stop_end > opened_at and stop.stopped_at < end:
+            elapsed -= calendar.working_time_between(max(stop.stopped_at, opened_at), stop_end)
     return elapsed

@@ -110,6 +110,15 @@ def detect(records: Iterable[Record]) -> list[Violation]:
     return found
 
 
+def may_change(event_type: str) -> bool:
+    """Whether a record of this type can change what ``detect`` finds, and so raise or withdraw a violation.
+
+    ``detect`` reads records of the rules' event types only: with one of another type added, it finds the
+    same violations as before (a caller that kept what it found then has nothing to raise or withdraw).
+    """
+    return event_type in RULE_EVENTS
+
+
 def withdrawals(records: Sequence[Record], raised: Iterable[Violation],
                 shown: Iterable[Violation] | None = None) -> list[Withdrawal]:
     """The ``raised`` violations ``detect`` no longer finds in ``records``, each with what disproved it.
