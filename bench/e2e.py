@@ -21,6 +21,7 @@ from tools.stack import ROOT, SERVICES, Stack, running_stack
 E2E_CASES = int(os.environ.get("BENCH_CASES", "8" if os.environ.get("BENCH_QUICK") == "1" else "40"))
 E2E_WINDOWS = int(os.environ.get("BENCH_CASE_WINDOWS", "8"))
 #: the issue's "sustained for 5 minutes with nothing lost" (BENCH_QUICK: 20 s, a check of the bench)
+SETTLE_SECONDS = 900  # supervision's backlog after the load: how long it takes is part of the figure
 SUSTAIN_SECONDS = int(os.environ.get("BENCH_SUSTAIN_SECONDS", "20" if os.environ.get("BENCH_QUICK") == "1" else "300"))
 
 
@@ -99,26 +100,34 @@ def end_to_end(backend: str, rows: list[Row], notes: list[str]) -> Usage:
 
 def sustained(backend: str, rows: list[Row]) -> None:
     """Shop-sign cases for ``SUSTAIN_SECONDS`` (the issue's 5 minutes) from empty databases, then the books:
-    every case one certificate and one completion SMS, every event audited once, nothing left in an outbox."""
+    every case one certificate and one completion SMS, every event audited once, nothing left in an outbox.
+
+    The clerks are paced by the services a case waits for (intake, workflow, registry, notify); supervision
+    audits behind them, and a backlog it builds up is only seen when the books are checked. So the figure is
+    the cases over the time until the books balanced — the load plus supervision's catching up — which is
+    the rate the whole platform sustains; the clerks' own rate is in the note.
+    """
     from tests.faults.books import check_books, settled  # the books the fault tests keep
 
     with running_stack(fresh(ROOT / "var" / f"bench-sustained-{backend}"), backend=backend) as stack:
-        per_second, done = cases.for_a_while(stack, SUSTAIN_SECONDS, E2E_WINDOWS)
+        driven, done = cases.for_a_while(stack, SUSTAIN_SECONDS, E2E_WINDOWS)
         numbers = [number for number, _ in done]
         with rpc_clients(stack, 1) as clients:
             rpc = clients.get()
-            drained = settled(stack, numbers, rpc)
+            drained = settled(stack, numbers, rpc, timeout=SETTLE_SECONDS)
             try:
                 books = check_books(stack, numbers, rpc)
-                kept = (f"{books['cases']:,} cases, {books['events']:,} events; nothing lost or duplicated "
-                        f"(books balanced {drained:.1f} s after the load)")
+                kept = (f"{books['cases']:,} cases, {books['events']:,} events; nothing lost or duplicated; "
+                        f"the clerks drove {driven:.1f} cases/s and the books balanced {drained:.0f} s after them")
             except AssertionError as unbalanced:  # reported in the table, not lost with the rest of the run
                 books, kept = None, f"{len(numbers):,} cases; BOOKS DID NOT BALANCE: {unbalanced}"
+    whole = len(numbers) / (len(numbers) / driven + drained)
     p99 = percentile([seconds for _, seconds in done], 99) * 1000
-    rows.append(Row(f"e2e_sustained_{backend}", f"shop-sign cases/s sustained for {SUSTAIN_SECONDS} s, {backend}",
-                    Figure("cases/s", [per_second]), target="≥ 50 cases/s for 5 minutes, nothing lost",
-                    met=per_second >= 50 and SUSTAIN_SECONDS >= 300 and books is not None,
-                    note=f"{kept}; p99 {p99:.0f} ms"))
+    rows.append(Row(f"e2e_sustained_{backend}",
+                    f"shop-sign cases/s sustained for {SUSTAIN_SECONDS} s until the books balanced, {backend}",
+                    Figure("cases/s", [whole]), target="≥ 50 cases/s for 5 minutes, nothing lost",
+                    met=whole >= 50 and SUSTAIN_SECONDS >= 300 and books is not None,
+                    note=f"{kept}; p99 submit → SMS {p99:.0f} ms"))
 
 
 def replicas(service: str, rows: list[Row], backend: str = "postgresql") -> None:
