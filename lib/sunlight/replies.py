@@ -22,14 +22,13 @@ import eventlet.semaphore
 import kombu.serialization
 from amqp import Message
 from kombu import Connection
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import UnserializableValueError, serialize
+from nameko.rpc import get_rpc_exchange
 
 from sunlight.confirms import BROKER_TROUBLE
 
 log = logging.getLogger(__name__)
-
-RPC_EXCHANGE_NAME = "nameko-rpc"
-NON_PERSISTENT = 1
 
 
 def reply_body(message: Any, result: Any, exc_info: Any) -> tuple[bytes, str, str, Any, Any]:
@@ -55,6 +54,7 @@ class ReplyChannel:
 
     def __init__(self, amqp_uri: str) -> None:
         self.amqp_uri = amqp_uri
+        self.exchange = get_rpc_exchange().name  # nameko's, as configured (made at set-up, not per reply)
         self._connection: Connection | None = None
         self._channel: Any = None
         self._lock = eventlet.semaphore.Semaphore(1)
@@ -69,7 +69,7 @@ class ReplyChannel:
             for last_try in (False, True):
                 reused = self._channel is not None
                 try:
-                    self._open().basic_publish(reply, exchange=RPC_EXCHANGE_NAME,
+                    self._open().basic_publish(reply, exchange=self.exchange,
                                                routing_key=request.properties["reply_to"])
                     return result, exc_info
                 except BROKER_TROUBLE as exc:
