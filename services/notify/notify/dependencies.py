@@ -11,10 +11,10 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 
 from notify import delivery, domain
-from notify.batching import Batcher, WriteBatcher
 from notify.providers import SmsProvider, provider_from
 from notify.receipts import ReceiptBatcher
 from notify.records import Sent
+from sunlight.batching import Batcher, WriteBatcher
 from sunlight.db import Database, Store
 
 log = logging.getLogger(__name__)

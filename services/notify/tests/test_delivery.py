@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from conftest import StoreFactory
 from notify import delivery, domain, records
-from notify.batching import WriteBatcher
 from notify.models import Message, MessagePart, OptOut, metadata, outbox
 from notify.providers import SmppProvider, TransientSendError
 from notify.settings import MIGRATIONS, TEMPLATES
+from sunlight.batching import WriteBatcher
 from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, SMS_SENT, new_event
 from sunlight.db import Store
 from tests.fake_smsc import FakeSmsc, running_smsc

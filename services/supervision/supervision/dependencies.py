@@ -9,13 +9,18 @@ event moved a case's next light: the set may be wrong although the marker is sti
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import redis
 from nameko import config
 from nameko.extensions import DependencyProvider
+
+from sunlight import metrics
+from sunlight.batching import WriteBatcher
+from sunlight.db import Database
+from supervision import recording, settings
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +41,25 @@ class DueIndex:
         rebuilds the set from the database instead of failing the event (whose retry would find it
         processed and never schedule it).
         """
+        self.schedule_many({case_number: at})
+
+    def schedule_many(self, next_lights: Mapping[str, datetime | None]) -> None:
+        """``schedule`` for several cases, in one round trip."""
+        if not next_lights:
+            return
         try:
-            if at is None:
-                self.client.zrem(self.key, case_number)
-            else:
-                self.client.zadd(self.key, {case_number: at.timestamp()})
+            pipe = self.client.pipeline(transaction=False)
+            due = {number: at.timestamp() for number, at in next_lights.items() if at is not None}
+            if due:
+                pipe.zadd(self.key, due)
+            done = [number for number, at in next_lights.items() if at is None]
+            if done:
+                pipe.zrem(self.key, *done)
+            pipe.execute()
         except redis.RedisError as exc:
             self.missed_update = True
-            log.warning("redis unavailable; %s's next light is rebuilt from the database: %s", case_number, exc)
+            log.warning("redis unavailable; the next lights of %s are rebuilt from the database: %s",
+                        ", ".join(next_lights), exc)
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Up to ``limit`` cases whose next light is at or before ``now``, earliest first."""
@@ -88,3 +104,28 @@ class Deadlines(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> DueIndex:
         return self.index
+
+
+class EventRecorder(DependencyProvider):  # type: ignore[misc]
+    """Gives workers ``record(received)``: the events received meanwhile, recorded in one transaction.
+
+    ``record`` returns once its event is committed and the next lights of the batch's cases are in Redis,
+    so the delivery is acknowledged only then, as when each event was recorded alone.
+    """
+
+    def setup(self) -> None:
+        self.batcher: WriteBatcher[recording.Received] = WriteBatcher(self._write)
+        self.store = next(e for e in self.container.dependencies if isinstance(e, Database)).store
+        self.index = next(e for e in self.container.dependencies if isinstance(e, Deadlines)).index
+
+    def _write(self, batch: Sequence[recording.Received]) -> None:
+        with self.store.unit_of_work() as uow:
+            done = recording.record(uow, batch, settings.now(), settings.rules())
+        for source, count in done.sources.items():
+            metrics.AUDIT_RECORDS.labels(source).inc(count)
+        if done.repeats:
+            metrics.EVENTS_DUPLICATE.labels("supervision", "record_event").inc(done.repeats)
+        self.index.schedule_many(done.next_lights)
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[recording.Received], None]:
+        return self.batcher.submit

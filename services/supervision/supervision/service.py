@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from nameko import config
 from nameko.timer import timer
 from sqlalchemy import select
 
 from sunlight import base, metrics
-from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import (
     AUDITED_SERVICES,
     CASE_URGED,
@@ -29,9 +27,9 @@ from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from sunlight.sequences import next_value
 from sunlight.tenants import tenant as tenant_of
-from supervision import audit_log, inspection, summaries, watch
-from supervision.dependencies import Deadlines
-from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views, violations
+from supervision import inspection, recording, settings, summaries, watch
+from supervision.dependencies import Deadlines, EventRecorder
+from supervision.domain import clocks, complaints, duties, lights, ratings, statistics, status, views
 from supervision.inspection import iso
 from supervision.models import (
     CaseClockRow,
@@ -55,19 +53,9 @@ from supervision.schemas import (
     ViolationListRequest,
     ViolationsRequest,
 )
-from supervision.settings import MIGRATIONS, THRESHOLDS, thresholds_config
+from supervision.settings import CALENDAR, MIGRATIONS
 
 TICK_INTERVAL = 5.0
-CALENDAR = WorkingCalendar.default()
-
-
-def _now() -> datetime:
-    """Now, moved on by ``CLOCK_OFFSET_SECONDS`` (rehearsals and tests only: to see lights fall due days ahead)."""
-    return datetime.now(UTC) + timedelta(seconds=float(config.get("CLOCK_OFFSET_SECONDS") or 0))
-
-
-def _rules() -> watch.Rules:
-    return watch.Rules(CALENDAR, thresholds_config(str(config.get("THRESHOLDS_FILE") or THRESHOLDS)))
 
 
 class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
@@ -76,39 +64,30 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     name = "supervision"
     db = Database(metadata, MIGRATIONS)
     deadlines = Deadlines()
+    record = EventRecorder()
 
     @every_event_handler(AUDITED_SERVICES)  # type: ignore[untyped-decorator]
     def record_event(self, body: dict[str, Any]) -> None:
-        """Append the event to the audit log once, chained to the record before it; bring its case clock up to date."""
-        event = Event.from_message(body)
-        next_at: datetime | None = None
-        with self.db.unit_of_work() as uow:
-            if not uow.first_delivery(event.event_id, "supervision.record_event"):
-                metrics.EVENTS_DUPLICATE.labels("supervision", "record_event").inc()
-                return
-            audit_log.append_event(uow.session, body)
-            if event.case_number:
-                next_at = watch.reconcile(uow, event.case_number, _now(), _rules())
-                if violations.may_change(event.event_type):  # any other event leaves the violations as they are
-                    watch.raise_violations(uow, event.case_number, _now())
-        metrics.AUDIT_RECORDS.labels(event.source).inc()
-        if event.case_number:
-            self.deadlines.schedule(event.case_number, next_at)
+        """Append the event to the audit log once, chained to the record before it; bring its case clock up to date.
+
+        Recorded with the events other workers received meanwhile, in one transaction (``recording``).
+        """
+        self.record(recording.Received(Event.from_message(body), body))
 
     @timer(interval=TICK_INTERVAL)  # type: ignore[untyped-decorator]
     def raise_due_lights(self) -> None:
         """Raise every light fallen due since the last tick, in one replica at a time; a late tick catches up."""
         with self.singleton("deadline-tick", ttl_seconds=120) as mine:
             if mine:
-                watch.tick(self.db, self.deadlines, _now(), _rules())
+                watch.tick(self.db, self.deadlines, settings.now(), settings.rules())
                 metrics.SUPERVISION_TICK.set_to_current_time()  # an alert fires when this goes stale
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def urge(self, request: dict[str, Any]) -> dict[str, Any]:
         """督办: a supervising post orders an overdue case or stage finished by a new deadline (``case.urged``)."""
         data = load_or_fail(UrgeRequest(), request, "urging notice")
-        now = _now()
-        rules = _rules()
+        now = settings.now()
+        rules = settings.rules()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["case_number"])
             limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
@@ -129,8 +108,8 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     def enter_delay_reason(self, request: dict[str, Any]) -> dict[str, Any]:
         """延期说明: the post owning an overdue case or stage says why, once."""
         data = load_or_fail(DelayReasonRequest(), request, "delay reason")
-        now = _now()
-        rules = _rules()
+        now = settings.now()
+        rules = settings.rules()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["case_number"])
             limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
@@ -175,12 +154,12 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     def rate_case(self, request: dict[str, Any]) -> dict[str, Any]:
         """每事一卡: rate a completed case once; a bad rating opens a rectification due in 5 working days."""
         data = load_or_fail(RatingRequest(), request, "rating")
-        now = _now()
+        now = settings.now()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["application_number"])
             already = uow.session.get(RatingRow, clock.case_number) is not None
             rating, event = ratings.rate(clock, query_code=data["query_code"], level=data["level"],
-                                         comment=data["comment"], now=now, calendar=_rules().calendar,
+                                         comment=data["comment"], now=now, calendar=settings.rules().calendar,
                                          already_rated=already)
             uow.session.add(RatingRow(case_number=rating.case_number, tenant=clock.tenant, item_code=clock.item_code,
                                       level=rating.level, comment=rating.comment, rated_at=now,
@@ -193,13 +172,13 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def public_status(self, application_number: str, query_code: str) -> dict[str, Any]:
         """What the public sees of one application, given its number and the query code on its receipt."""
-        rules = _rules()
+        rules = settings.rules()
         with self.db.read() as session:
             clock = watch.load_clock(session, str(application_number))
             reasons = {r.target: r.reason for r in session.scalars(
                 select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
         limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-        return status.public_status(clock, str(query_code), rules.calendar, limits, _now(), reasons)
+        return status.public_status(clock, str(query_code), rules.calendar, limits, settings.now(), reasons)
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def statistics(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -227,7 +206,7 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     def rebuild_summaries(self) -> dict[str, Any]:
         """Reconciliation: rebuild every case's and complaint's summary from the audit log; schedule its lights."""
         with self.db.unit_of_work() as uow:
-            rebuilt = summaries.rebuild(uow.session, CALENDAR, _now())
+            rebuilt = summaries.rebuild(uow.session, CALENDAR, settings.now())
         for case_number, next_at in rebuilt:
             self.deadlines.schedule(case_number, next_at)
         return {"rebuilt": len(rebuilt)}
@@ -242,7 +221,7 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
         if not data["include_withdrawn"]:  # a disproved accusation is never published
             query = query.where(ViolationRow.withdrawn_at.is_(None))
         if data["settled_seconds"]:
-            query = query.where(ViolationRow.raised_at <= _now() - timedelta(seconds=data["settled_seconds"]))
+            query = query.where(ViolationRow.raised_at <= settings.now() - timedelta(seconds=data["settled_seconds"]))
         with self.db.read() as session:
             return [watch.violation_view(row) for row in session.scalars(query)]
 
@@ -251,8 +230,8 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
         """信访 accepted online: numbered, routed to the petition office, due in the tenant's working days."""
         data = load_or_fail(ComplaintRequest(), request, "complaint")
         office = tenant_of(data["tenant"])
-        now = _now()
-        rules = _rules()
+        now = settings.now()
+        rules = settings.rules()
         query_code = f"{secrets.randbelow(10**6):06d}"
         with self.db.unit_of_work() as uow:
             year = now.astimezone(CALENDAR.tz).year
@@ -304,7 +283,7 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     def resolve_complaint(self, request: dict[str, Any]) -> dict[str, Any]:
         """The handler post answers a complaint, once (``complaint.resolved``; late if past its deadline)."""
         data = load_or_fail(ResolveComplaintRequest(), request, "complaint answer")
-        now = _now()
+        now = settings.now()
         with self.db.unit_of_work() as uow:
             row = uow.session.get(ComplaintRow, data["number"])
             if row is None:
@@ -316,7 +295,7 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
                 "tenant": row.tenant, "handler_post": row.handler_post, "late": late,
                 "complainant": {"name": row.complainant_name, "mobile": row.complainant_mobile}}, now))
             uow.session.flush()
-            next_at = watch.reconcile(uow, row.number, now, _rules())
+            next_at = watch.reconcile(uow, row.number, now, settings.rules())
         self.deadlines.schedule(data["number"], next_at)
         return {"number": data["number"], "resolved_at": now.isoformat(), "late": late}
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from nameko import config
+
+from sunlight.calendar import WorkingCalendar
+from supervision.watch import Rules
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 THRESHOLDS = Path(__file__).resolve().parent.parent / "thresholds.yml"
 #: the discipline-inspection role (纪委 / 监察局): reads everything, changes nothing
 INSPECTOR_ROLE = "inspector"
+CALENDAR = WorkingCalendar.default()
 
 
 @lru_cache(maxsize=4)
@@ -21,3 +27,13 @@ def thresholds_config(path: str = str(THRESHOLDS)) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ValueError(f"{path}: expected a mapping with defaults, tenants, items")
     return document
+
+
+def now() -> datetime:
+    """Now, moved on by ``CLOCK_OFFSET_SECONDS`` (rehearsals and tests only: to see lights fall due days ahead)."""
+    return datetime.now(UTC) + timedelta(seconds=float(config.get("CLOCK_OFFSET_SECONDS") or 0))
+
+
+def rules() -> Rules:
+    """The calendar and the thresholds file (``THRESHOLDS_FILE``) lights are computed with."""
+    return Rules(CALENDAR, thresholds_config(str(config.get("THRESHOLDS_FILE") or THRESHOLDS)))

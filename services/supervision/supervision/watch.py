@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -30,9 +30,11 @@ from sunlight.contracts import (
 )
 from sunlight.db import Store, UnitOfWork
 from supervision import audit_log, summaries
-from supervision.dependencies import DueIndex
 from supervision.domain import clocks, lights, violations
 from supervision.models import CaseClockRow, LightRow, UrgingRow, ViolationRow
+
+if TYPE_CHECKING:  # the index's module hands workers the recorder, which reconciles with this one
+    from supervision.dependencies import DueIndex
 
 LIGHT_EVENTS = {lights.PROMPT: DEADLINE_PROMPTED, lights.YELLOW: DEADLINE_YELLOW, lights.RED: DEADLINE_RED}
 TICK_BATCH = 500

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import eventlet
 
-from notify.batching import Batcher, WriteBatcher
+from sunlight.batching import Batcher, WriteBatcher
 
 
 class Table:

@@ -4,8 +4,11 @@
 a caller goes on only once its write is durable, exactly as if it had written alone, with what the
 write answered for its item (``Batcher``; ``WriteBatcher`` for writes that answer nothing). When a batch
 fails, its items are written one by one: one bad item fails only its own caller, and a database
-outage fails each caller (who handles it as before: its message stays claimed and is taken up again
-after the lease).
+outage fails each caller, who handles it as if it had written alone (an event handler's delivery is
+retried; notify's message stays claimed and is taken up again after the lease).
+
+Under eventlet the batching comes free: the deliveries the broker hands over together each submit before
+the writer's green thread first runs, and whatever arrives while a batch is written waits for the next.
 """
 
 from __future__ import annotations
