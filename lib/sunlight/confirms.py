@@ -23,14 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from amqp import Message
-from amqp.exceptions import AMQPError
-from kombu import Connection, Exchange
-from kombu.exceptions import KombuError
+from kombu import Exchange
+
+from sunlight.channels import BROKER_TROUBLE, KeptChannel, corked
 
 log = logging.getLogger(__name__)
-
-#: what a broken link, a refused connection, a closed channel or a confirm that never came raise
-BROKER_TROUBLE: tuple[type[BaseException], ...] = (AMQPError, KombuError, OSError)
 
 
 @dataclass(frozen=True)
@@ -55,12 +52,9 @@ class ConfirmedPublisher:
     def __init__(
         self, amqp_uri: str, exchange: Exchange, *, connect_timeout: float = 5.0, confirm_timeout: float = 10.0
     ) -> None:
-        self.amqp_uri = amqp_uri
         self.exchange = exchange
-        self.connect_timeout = connect_timeout
         self.confirm_timeout = confirm_timeout
-        self._connection: Connection | None = None
-        self._channel: Any = None
+        self._link = KeptChannel(amqp_uri, "outbox", prepare=self._prepare, connect_timeout=connect_timeout)
         self._last_tag = 0  # delivery tags count the messages published on the channel, from 1
         self._in_flight: dict[int, int] = {}  # delivery tag -> index in the batch
         self._confirmed: set[int] = set()
@@ -70,70 +64,56 @@ class ConfirmedPublisher:
         """Send ``batch`` in order; return once the broker confirmed all of it, else raise ``NotConfirmed``.
 
         A kept-open connection found broken (the broker restarted while it was idle) is replaced and the
-        unconfirmed rest sent once more on the new one; a new connection that fails is not retried.
+        unconfirmed rest sent once more on the new one; a new connection that fails is not retried, nor is
+        a batch the broker refused part of.
         """
         self._confirmed, self._refused = set(), set()
-        pending = list(range(len(batch)))
-        for last_try in (False, True):
-            reused = self._channel is not None
-            try:
-                self._send(batch, pending)
-            except BROKER_TROUBLE as exc:
-                self.close()
-                pending = [index for index in pending if index not in self._confirmed]
-                if last_try or not reused or self._refused:
-                    raise NotConfirmed(frozenset(self._confirmed), f"{type(exc).__name__}: {exc}") from exc
-                log.info("outbox: kept-open broker connection was broken (%s); reconnecting once", exc)
-                continue
-            if self._refused:
-                raise NotConfirmed(frozenset(self._confirmed), f"broker refused {len(self._refused)} message(s)")
-            return
+        try:
+            self._link.using(lambda channel: self._send(channel, batch), retry_if=lambda: not self._refused)
+        except BROKER_TROUBLE as exc:
+            raise NotConfirmed(frozenset(self._confirmed), f"{type(exc).__name__}: {exc}") from exc
+        if self._refused:
+            raise NotConfirmed(frozenset(self._confirmed), f"broker refused {len(self._refused)} message(s)")
 
     def close(self) -> None:
         """Drop the connection (the next batch opens a new one)."""
-        connection, self._connection, self._channel = self._connection, None, None
-        self._in_flight = {}
-        if connection is not None:
-            try:
-                connection.close()
-            except BROKER_TROUBLE as exc:  # it is being dropped because it broke
-                log.debug("outbox: closing a broken broker connection: %s", exc)
+        self._link.close()
 
-    def _send(self, batch: Sequence[Outgoing], indexes: list[int]) -> None:
-        channel = self._open()
-        connection = self._connection
+    def _send(self, channel: Any, batch: Sequence[Outgoing]) -> None:
+        """Write the messages not yet confirmed back to back, in one socket write; wait for their confirms."""
+        connection = self._link.connection
         assert connection is not None
         exchange = self.exchange.name
-        for index in indexes:
-            outgoing = batch[index]
-            message = Message(
-                outgoing.body.encode(),
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,  # persistent: survives a broker restart
-                priority=0,
-            )
-            self._last_tag += 1
-            self._in_flight[self._last_tag] = index
-            channel.basic_publish(message, exchange=exchange, routing_key=outgoing.routing_key)
-        while self._in_flight:
-            connection.drain_events(timeout=self.confirm_timeout)
+        try:
+            with corked(connection):
+                for index, outgoing in enumerate(batch):
+                    if index in self._confirmed:  # a second try sends only the rest
+                        continue
+                    message = Message(
+                        outgoing.body.encode(),
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=2,  # persistent: survives a broker restart
+                        priority=0,
+                    )
+                    self._last_tag += 1
+                    self._in_flight[self._last_tag] = index
+                    channel.basic_publish(message, exchange=exchange, routing_key=outgoing.routing_key)
+            while self._in_flight:
+                connection.drain_events(timeout=self.confirm_timeout)
+        except BROKER_TROUBLE:
+            raise  # the link is dropped by its user
+        except Exception:
+            self._link.close()  # the channel's delivery tags no longer match what was sent: start afresh
+            raise
 
-    def _open(self) -> Any:
-        if self._channel is None:
-            connection = Connection(self.amqp_uri, connect_timeout=self.connect_timeout)
-            try:
-                connection.ensure_connection(max_retries=0)  # fail fast: the relay timer is the retry
-                channel = connection.channel()
-                channel.confirm_select()
-                channel.events["basic_ack"].add(self._on_ack)
-                channel.events["basic_nack"].add(self._on_nack)
-                self.exchange(channel).declare()
-            except BROKER_TROUBLE:
-                connection.release()
-                raise
-            self._connection, self._channel, self._last_tag = connection, channel, 0
-        return self._channel
+    def _prepare(self, channel: Any) -> None:
+        """A new channel: confirm mode, our ack and nack handlers, the exchange declared; tags count from 1."""
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        self.exchange(channel).declare()
+        self._last_tag, self._in_flight = 0, {}
 
     def _settled(self, delivery_tag: int, multiple: bool) -> list[int]:
         """The batch indexes an ack or nack covers (``multiple``: every tag up to this one)."""

@@ -14,21 +14,17 @@ the reply is lost and the caller times out and retries (RPCs are at-least-once).
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any
 
 import eventlet.semaphore
 import kombu.serialization
 from amqp import Message
-from kombu import Connection
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import get_rpc_exchange
 
-from sunlight.confirms import BROKER_TROUBLE
-
-log = logging.getLogger(__name__)
+from sunlight.channels import KeptChannel
 
 
 def reply_body(message: Any, result: Any, exc_info: Any) -> tuple[bytes, str, str, Any, Any]:
@@ -53,10 +49,8 @@ class ReplyChannel:
     """The process's channel for RPC replies."""
 
     def __init__(self, amqp_uri: str) -> None:
-        self.amqp_uri = amqp_uri
         self.exchange = get_rpc_exchange().name  # nameko's, as configured (made at set-up, not per reply)
-        self._connection: Connection | None = None
-        self._channel: Any = None
+        self._link = KeptChannel(amqp_uri, "rpc replies")
         self._lock = eventlet.semaphore.Semaphore(1)
 
     def send(self, request: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
@@ -65,36 +59,11 @@ class ReplyChannel:
         reply = Message(body, content_type=content_type, content_encoding=encoding,
                         correlation_id=request.properties.get("correlation_id"),
                         delivery_mode=NON_PERSISTENT, priority=0)
+        reply_to = request.properties["reply_to"]
         with self._lock:
-            for last_try in (False, True):
-                reused = self._channel is not None
-                try:
-                    self._open().basic_publish(reply, exchange=self.exchange,
-                                               routing_key=request.properties["reply_to"])
-                    return result, exc_info
-                except BROKER_TROUBLE as exc:
-                    self.close()
-                    if last_try or not reused:
-                        raise
-                    log.info("rpc: kept-open reply connection was broken (%s); reconnecting once", exc)
-        raise AssertionError("unreachable")  # pragma: no cover
+            self._link.using(lambda channel: channel.basic_publish(reply, exchange=self.exchange,
+                                                                   routing_key=reply_to))
+        return result, exc_info
 
     def close(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.close()
-            except BROKER_TROUBLE as exc:
-                log.debug("rpc: closing a broken reply connection: %s", exc)
-
-    def _open(self) -> Any:
-        if self._channel is None:
-            connection = Connection(self.amqp_uri, connect_timeout=5)
-            try:
-                connection.ensure_connection(max_retries=0)
-                channel = connection.channel()
-            except BROKER_TROUBLE:
-                connection.release()
-                raise
-            self._connection, self._channel = connection, channel
-        return self._channel
+        self._link.close()

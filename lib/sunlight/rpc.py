@@ -45,7 +45,7 @@ from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcConsumer
 
 from sunlight import acks
-from sunlight.confirms import BROKER_TROUBLE
+from sunlight.channels import BROKER_TROUBLE
 from sunlight.errors import SunlightError
 from sunlight.replies import ReplyChannel
 
