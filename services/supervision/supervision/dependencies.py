@@ -115,17 +115,18 @@ class EventRecorder(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         self.batcher: WriteBatcher[recording.Received] = WriteBatcher(self._write)
-        self.store = next(e for e in self.container.dependencies if isinstance(e, Database)).store
-        self.index = next(e for e in self.container.dependencies if isinstance(e, Deadlines)).index
+        # looked up at the first write: the container sets its dependencies up in no fixed order
+        self.database = next(e for e in self.container.dependencies if isinstance(e, Database))
+        self.deadlines = next(e for e in self.container.dependencies if isinstance(e, Deadlines))
 
     def _write(self, batch: Sequence[recording.Received]) -> None:
-        with self.store.unit_of_work() as uow:
+        with self.database.store.unit_of_work() as uow:
             done = recording.record(uow, batch, settings.now(), settings.rules())
         for source, count in done.sources.items():
             metrics.AUDIT_RECORDS.labels(source).inc(count)
         if done.repeats:
             metrics.EVENTS_DUPLICATE.labels("supervision", "record_event").inc(done.repeats)
-        self.index.schedule_many(done.next_lights)
+        self.deadlines.index.schedule_many(done.next_lights)
 
     def get_dependency(self, worker_ctx: Any) -> Callable[[recording.Received], None]:
         return self.batcher.submit
