@@ -87,6 +87,9 @@ def end_to_end(backend: str, rows: list[Row], notes: list[str]) -> Usage:
     rows.append(Row(f"e2e_shop_sign_{backend}_p99", f"shop-sign case latency p99, {backend}",
                     Figure("ms", [p99]), higher_is_better=False))
     handled = E2E_CASES * REPEATS
+    notes.append(f"Sharing the 2 cores with the services in the e2e run ({backend}): the bench's clerks used "
+                 f"{usage.cpu['driver'] / handled * 1000:.0f} ms of CPU per case, RabbitMQ "
+                 f"{usage.cpu.get('rabbitmq', 0.0) / handled * 1000:.0f} ms (PostgreSQL's own not counted).")
     for service in SERVICES:
         rows.append(Row(f"memory_{service}_{backend}", f"{service} RSS, peak under the e2e load ({backend})",
                         Figure("MiB", [usage.peak[service]]), "at rest, before the load",

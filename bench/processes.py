@@ -37,6 +37,25 @@ def pids(stack: Stack) -> dict[str, int]:
     return {key: proc.pid for key, proc in stack.processes.items() if proc.poll() is None}
 
 
+#: what else shares the 2 cores during a run: the bench's own process (the clerks) and the broker
+OTHERS = ("driver", "rabbitmq")
+
+
+def others() -> dict[str, int]:
+    """The bench's own pid, and RabbitMQ's (the Erlang VM) when it runs on this machine."""
+    found = {"driver": os.getpid()}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:  # gone meanwhile
+                continue
+            if b"beam.smp" in command and b"rabbit" in command:
+                found["rabbitmq"] = int(entry.name)
+                break
+    return found
+
+
 @dataclass
 class Usage:
     """Per process: RSS when the load began, the peak RSS under it, CPU seconds it used meanwhile."""
@@ -47,14 +66,15 @@ class Usage:
 
     def busiest(self) -> str:
         """The service (first replica's key) that used the most CPU under the load."""
-        return max(self.cpu, key=lambda key: self.cpu[key]).split("#")[0]
+        services = [key for key in self.cpu if key not in OTHERS]
+        return max(services, key=lambda key: self.cpu[key]).split("#")[0]
 
 
 @contextmanager
 def watched(stack: Stack, every: float = 0.2) -> Iterator[Usage]:
     """Sample every process while the block runs; the Usage is complete when the block exits."""
     usage = Usage()
-    running = pids(stack)
+    running = {**pids(stack), **others()}
     usage.at_rest = {key: rss_mib(pid) for key, pid in running.items()}
     usage.peak = dict(usage.at_rest)
     started = {key: cpu_seconds(pid) for key, pid in running.items()}
