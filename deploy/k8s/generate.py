@@ -31,7 +31,9 @@ SERVICES: dict[str, dict[str, Any]] = {
                  "queues": ["rpc-registry", "evt-workflow-case.approved--registry.on_case_approved"]},
     "notify": {"port": 9104, "replicas": 2, "max": 4,
                "queues": ["rpc-notify", "evt-registry-certificate.issued--notify.on_certificate_issued"]},
-    "supervision": {"port": 9105, "replicas": 2, "max": 4,
+    # supervision records the events its workers hold in one transaction: more of them, bigger batches; they
+    # wait on the batch, not on a database connection, so its pool stays small
+    "supervision": {"port": 9105, "replicas": 2, "max": 4, "workers": 40, "db_pool": 12,
                     "queues": ["rpc-supervision", "evt-all--supervision.record_event"]},
 }
 LABELS = {"app.kubernetes.io/part-of": "sunlight"}
@@ -52,8 +54,9 @@ def config_map(service: str, spec: dict[str, Any]) -> dict[str, Any]:
             "METRICS_PORT": str(spec["port"]),
             "REDIS_URI": "redis://redis:6379/0",
             "REDIS_PREFIX": "sunlight",
-            "MAX_WORKERS": "20",
-            "PREFETCH_COUNT": "20",
+            "MAX_WORKERS": str(spec.get("workers", 20)),
+            "PREFETCH_COUNT": str(spec.get("workers", 20)),
+            **({"DB_POOL_SIZE": str(spec["db_pool"])} if "db_pool" in spec else {}),
             "EVENT_MAX_ATTEMPTS": "5",
             "EVENT_RETRY_DELAY_MS": "500",
             "LOG_LEVEL": "INFO",

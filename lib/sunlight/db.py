@@ -323,7 +323,8 @@ class Database(DependencyProvider):  # type: ignore[misc]
         service = self.container.service_name
         uri = config.get("DB_URI", f"sqlite:///var/{service}.db")
         workers = int(config.get("max_workers", 10))
-        self.engine = make_engine(uri, pool_size=workers + 2)
+        # a connection per worker, unless the service says fewer do database work at once (DB_POOL_SIZE)
+        self.engine = make_engine(uri, pool_size=int(config.get("DB_POOL_SIZE") or workers + 2))
         upgrade_to_head(self.engine, self.migrations)
         tables = (self.metadata.tables["outbox"], self.metadata.tables["processed_events"])
         self.relay = OutboxRelay(self.engine, tables[0], service, config["AMQP_URI"])

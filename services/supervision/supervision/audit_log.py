@@ -3,7 +3,8 @@
 The ingest path writes with SQLAlchemy Core on the session's connection (no ORM unit of work to flush, none of
 the session's execute machinery, which cost more than the statements) and reads each case's trail
 once per transaction: ``case_trail`` keeps it in the session once the chain head is locked (nobody else
-can append then) and ``append_event`` adds every record this transaction appends to it.
+can append then) and ``append_event`` adds every record this transaction appends to it. The head row is
+written once, as the transaction commits, however many records it appended.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from supervision import domain
@@ -37,6 +38,7 @@ class _Held:
     def __init__(self, transaction: object) -> None:
         self.transaction = transaction
         self.head: tuple[int, str] | None = None
+        self.head_moved = False
         self.trails: dict[str, list[TrailRecord]] = {}
 
 
@@ -53,11 +55,10 @@ def append_event(session: Session, body: Mapping[str, Any]) -> domain.AuditEntry
     """Append one event as the next record; the head row lock keeps the chain from forking."""
     last_seq, last_hash = _lock_head(session)
     entry = domain.append(body, seq=last_seq + 1, prev_hash=last_hash)
-    connection = session.connection()
-    connection.execute(_APPEND, {"recorded_at": datetime.now(UTC), **asdict(entry)})
-    connection.execute(_MOVE_HEAD, {"seq": entry.seq, "hash": entry.hash})
+    session.connection().execute(_APPEND, {"recorded_at": datetime.now(UTC), **asdict(entry)})
     held = _held(session)
     held.head = (entry.seq, entry.hash)
+    held.head_moved = True  # written once, when the transaction commits (_write_head)
     trail = held.trails.get(entry.case_number) if entry.case_number is not None else None
     if trail is not None:
         trail.append(TrailRecord(entry.seq, entry.event_type, entry.occurred_at, json.loads(entry.body)))
@@ -115,6 +116,16 @@ def _held(session: Session) -> _Held:
     if held is None or held.transaction is not transaction:
         held = session.info[_STATE] = _Held(transaction)
     return held
+
+
+@event.listens_for(Session, "before_commit")
+def _write_head(session: Session) -> None:
+    """Move the chain head once per transaction, to the last record it appended (still under the head's lock)."""
+    held: _Held | None = session.info.get(_STATE)
+    if held is not None and held.head_moved and held.transaction is session.get_transaction():
+        assert held.head is not None  # moved only by an append, which read it first
+        session.connection().execute(_MOVE_HEAD, {"seq": held.head[0], "hash": held.head[1]})
+        held.head_moved = False
 
 
 def _entry(row: AuditRecord) -> domain.AuditEntry:

@@ -92,6 +92,16 @@ def test_the_chain_head_cannot_be_wound_back(store: Store) -> None:
         connection.execute(text("UPDATE audit_chain_head SET last_seq = 5"))
 
 
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_chain_head SET last_seq = last_seq + 1",  # past the chain: no such record
+    "UPDATE audit_chain_head SET last_hash = 'forged'",  # a hash no record has
+])
+def test_the_chain_head_moves_only_onto_a_record_of_the_log(store: Store, statement: str) -> None:
+    with pytest.raises(DatabaseError, match="onto a record"), store.engine.begin() as connection:
+        connection.execute(text(statement))
+    assert verdict(store)["ok"] is True
+
+
 def test_an_opinion_rewritten_by_the_database_owner_is_named_by_the_command(store: Store) -> None:
     as_owner(store, "UPDATE audit_log SET body = replace(body, '材料齐全', '材料不全') WHERE seq = 4")
     assert verdict(store)["seq"] == 4
