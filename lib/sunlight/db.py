@@ -338,6 +338,17 @@ class Database(DependencyProvider):  # type: ignore[misc]
         return self.store
 
 
+def store_of(container: Any) -> Store:
+    """The service's ``Store``, for a dependency that writes outside a worker (a batch writer, a receipt).
+
+    Asked at the write, not at set-up: a container sets its dependencies up in no fixed order.
+    """
+    for extension in container.dependencies:
+        if isinstance(extension, Database):
+            return extension.store
+    raise RuntimeError(f"{container.service_name} has no Database dependency to write with")
+
+
 def is_duplicate(exc: BaseException) -> bool:
     """True when a commit failed on a unique constraint (a concurrent duplicate)."""
     return isinstance(exc, IntegrityError)

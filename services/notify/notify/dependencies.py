@@ -15,19 +15,12 @@ from notify.providers import SmsProvider, provider_from
 from notify.receipts import ReceiptBatcher
 from notify.records import Sent
 from sunlight.batching import Batcher, WriteBatcher
-from sunlight.db import Database, Store
+from sunlight.db import store_of
 
 log = logging.getLogger(__name__)
 # a receipt can overtake the recording of its own submit: a message's parts are recorded once its last part
 # is taken, each submit waiting up to SMPP_TIMEOUT_SECONDS; waiting costs one query per batch, not a thread each
 RECEIPT_WAIT_SECONDS = 30.0
-
-
-def _store(container: Any) -> Store:
-    for extension in container.dependencies:
-        if isinstance(extension, Database):
-            return extension.store
-    raise RuntimeError("notify's SMS dependencies need the service's Database dependency")
 
 
 class SmsGateway(DependencyProvider):  # type: ignore[misc]
@@ -41,7 +34,7 @@ class SmsGateway(DependencyProvider):  # type: ignore[misc]
         self.receipts.record(receipt)
 
     def _record(self, receipts: list[domain.Receipt], now: datetime) -> list[bool]:
-        return delivery.record_receipts(_store(self.container), receipts, now)
+        return delivery.record_receipts(store_of(self.container), receipts, now)
 
     def stop(self) -> None:
         self.provider.close()
@@ -62,7 +55,7 @@ class MessageStore(DependencyProvider):  # type: ignore[misc]
         self.batcher: Batcher[delivery.NewMessage, delivery.Claim | None] = Batcher(self._write)
 
     def _write(self, batch: Sequence[delivery.NewMessage]) -> list[delivery.Claim | None]:
-        return delivery.store_messages(_store(self.container), batch)
+        return delivery.store_messages(store_of(self.container), batch)
 
     def get_dependency(self, worker_ctx: Any) -> Callable[[delivery.NewMessage], delivery.Claim | None]:
         return self.batcher.submit
@@ -78,7 +71,7 @@ class SentLog(DependencyProvider):  # type: ignore[misc]
         self.batcher: WriteBatcher[Sent] = WriteBatcher(self._write)
 
     def _write(self, batch: Sequence[Sent]) -> None:
-        delivery.record_sent(_store(self.container), batch)
+        delivery.record_sent(store_of(self.container), batch)
 
     def get_dependency(self, worker_ctx: Any) -> delivery.Recorder:
         return self.batcher.submit

@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 
 from sunlight import metrics
 from sunlight.batching import WriteBatcher
-from sunlight.db import Database
+from sunlight.db import store_of
 from supervision import recording, settings
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,11 @@ class EventRecorder(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         self.batcher: WriteBatcher[recording.Received] = WriteBatcher(self._write)
-        # looked up at the first write: the container sets its dependencies up in no fixed order
-        self.database = next(e for e in self.container.dependencies if isinstance(e, Database))
+        # its index is made by its own set-up, which may come after this one: read at each write
         self.deadlines = next(e for e in self.container.dependencies if isinstance(e, Deadlines))
 
     def _write(self, batch: Sequence[recording.Received]) -> None:
-        with self.database.store.unit_of_work() as uow:
+        with store_of(self.container).unit_of_work() as uow:
             done = recording.record(uow, batch, settings.now(), settings.rules())
         for source, count in done.sources.items():
             metrics.AUDIT_RECORDS.labels(source).inc(count)
