@@ -15,21 +15,21 @@ down_revision = 'supervision_0009'
 branch_labels = None
 depends_on = None
 
-PG_CHECK = """CREATE OR REPLACE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+PG_UP = ["""CREATE OR REPLACE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF NEW.last_seq <= OLD.last_seq OR NOT EXISTS (
              SELECT 1 FROM audit_log WHERE seq = NEW.last_seq AND hash = NEW.last_hash) THEN
            RAISE EXCEPTION 'audit_chain_head only moves forward, onto a record of the log';
          END IF;
          RETURN NEW;
-       END $$"""
-PG_ONE_AT_A_TIME = """CREATE OR REPLACE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       END $$"""]
+PG_DOWN = ["""CREATE OR REPLACE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF NEW.last_seq <> OLD.last_seq + 1 THEN
            RAISE EXCEPTION 'audit_chain_head only moves forward one record at a time';
          END IF;
          RETURN NEW;
-       END $$"""
+       END $$"""]
 SQLITE_UP = [
     "DROP TRIGGER audit_head_forward_only",
     """CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_chain_head
@@ -46,16 +46,10 @@ SQLITE_DOWN = [
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(PG_CHECK)
-    else:
-        for statement in SQLITE_UP:
-            op.execute(statement)
+    for statement in (PG_UP if op.get_bind().dialect.name == "postgresql" else SQLITE_UP):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(PG_ONE_AT_A_TIME)
-    else:
-        for statement in SQLITE_DOWN:
-            op.execute(statement)
+    for statement in (PG_DOWN if op.get_bind().dialect.name == "postgresql" else SQLITE_DOWN):
+        op.execute(statement)
