@@ -2,7 +2,8 @@
 
 Through notify: ``certificate.issued`` events are published on registry's exchange as registry would,
 one per holder; notify stores each message, then submits its UCS-2 parts over its one bound SMPP
-transceiver session, as many submit_sm in flight as it has workers (its window). The figure is
+transceiver session, at most WINDOW submit_sm in flight (``SMPP_WINDOW``) however many of its workers
+are storing or recording messages meanwhile. The figure is
 messages per second from the first publish until the SMSC's own journal holds every message; the
 journal is also where "none lost, none duplicated" is counted, per holder.
 
@@ -31,11 +32,11 @@ from sunlight.tenants import tenant
 from tests.fake_smsc import FakeSmsc, running_smsc
 from tools.stack import Stack, running_stack
 
-WINDOW = 10  # notify's max_workers (config.yml MAX_WORKERS): submit_sm in flight on its session
+WINDOW = 10  # submit_sm in flight on the session: notify's SMPP_WINDOW, and the client alone's green threads
 TENANT = "gs-city"
 SMPP_ENV = {"SMS_PROVIDER": "smpp", "SMPP_HOST": "127.0.0.1", "SMPP_SYSTEM_ID": "sunlight",
             "SMPP_PASSWORD": "secret", "SMS_RETRY_BASE_MS": "200", "SMS_RETRY_CAP_SECONDS": "2",
-            "MAX_WORKERS": str(WINDOW), "PREFETCH_COUNT": str(WINDOW)}
+            "SMPP_WINDOW": str(WINDOW)}  # notify's own workers (config.yml) outnumber the window
 
 
 @dataclass

@@ -29,7 +29,8 @@ SERVICES: dict[str, dict[str, Any]] = {
                  "queues": ["rpc-workflow", "evt-intake-application.accepted--workflow.on_application_accepted"]},
     "registry": {"port": 9103, "replicas": 2, "max": 4,
                  "queues": ["rpc-registry", "evt-workflow-case.approved--registry.on_case_approved"]},
-    "notify": {"port": 9104, "replicas": 2, "max": 4,
+    # notify's workers outnumber its SMPP window (SMPP_WINDOW, 10 by default) and wait on batches, not connections
+    "notify": {"port": 9104, "replicas": 2, "max": 4, "workers": 40, "db_pool": 12,
                "queues": ["rpc-notify", "evt-registry-certificate.issued--notify.on_certificate_issued"]},
     # supervision records the events its workers hold in one transaction: more of them, bigger batches; they
     # wait on the batch, not on a database connection, so its pool stays small

@@ -9,6 +9,7 @@ A provider hands over one segment at a time and answers with the provider's mess
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -69,12 +70,18 @@ class SmppProvider:
     One green thread reads every PDU (submit_sm_resp, deliver_sm receipts, enquire_link); workers
     send submit_sm and wait for their own response by sequence number. A lost connection fails every
     waiting submit as transient and the next submit binds again.
+
+    ``window`` is the session's window: at most that many submit_sm await their answer at once, however
+    many workers submit (an SMSC throttles a client that overruns the window it granted). The service's
+    workers can then outnumber it, so storing and recording messages overlaps with the SMSC's answers.
     """
 
     name = "smpp"
 
     def __init__(self, *, host: str, port: int, system_id: str, password: str, source_addr: str,
-                 on_receipt: ReceiptSink, timeout: float = 10.0) -> None:
+                 on_receipt: ReceiptSink, timeout: float = 10.0, window: int = 10) -> None:
+        if window < 1:
+            raise ValueError(f"SMPP window must be at least 1, not {window}")
         self.host, self.port = host, port
         self.system_id, self.password, self.source_addr = system_id, password, source_addr
         self.on_receipt = on_receipt
@@ -82,6 +89,7 @@ class SmppProvider:
         self._client: Any = None
         self._bind_lock = Semaphore(1)
         self._write_lock = Semaphore(1)
+        self._window = Semaphore(window)
         self._waiting: dict[int, GreenEvent] = {}
         self._reader: Any = None
 
@@ -89,28 +97,19 @@ class SmppProvider:
         import smpplib.smpp
         from smpplib import consts
 
-        client = self._bound()
-        pdu = smpplib.smpp.make_pdu(
-            "submit_sm", client=client,
-            source_addr_ton=consts.SMPP_TON_ALNUM, source_addr_npi=consts.SMPP_NPI_UNK,
-            source_addr=self.source_addr,
-            dest_addr_ton=consts.SMPP_TON_INTL, dest_addr_npi=consts.SMPP_NPI_ISDN,
-            destination_addr=recipient,
-            short_message=segment.payload, data_coding=domain.UCS2, esm_class=segment.esm_class,
-            registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
-            user_message_reference=reference % 65536,
-        )
-        answer = GreenEvent()
-        self._waiting[pdu.sequence] = answer
-        try:
-            with self._write_lock:
-                client.send_pdu(pdu)
-            response = answer.wait(self.timeout)
-        except Exception as exc:  # smpplib's ConnectionError / PDUError: the line went away
-            self._drop(f"send failed: {exc}")
-            raise TransientSendError(f"SMSC unreachable: {exc}") from exc
-        finally:
-            self._waiting.pop(pdu.sequence, None)
+        with self._window:  # a slot first: the session may be bound anew meanwhile
+            client = self._bound()
+            pdu = smpplib.smpp.make_pdu(
+                "submit_sm", client=client,
+                source_addr_ton=consts.SMPP_TON_ALNUM, source_addr_npi=consts.SMPP_NPI_UNK,
+                source_addr=self.source_addr,
+                dest_addr_ton=consts.SMPP_TON_INTL, dest_addr_npi=consts.SMPP_NPI_ISDN,
+                destination_addr=recipient,
+                short_message=segment.payload, data_coding=domain.UCS2, esm_class=segment.esm_class,
+                registered_delivery=consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
+                user_message_reference=reference % 65536,
+            )
+            response = self._exchange(client, pdu)
         if response is None:
             self._drop("no submit_sm_resp in time")
             raise TransientSendError("no answer from the SMSC in time")
@@ -124,6 +123,20 @@ class SmppProvider:
             raise PermanentSendError(reason)
         message_id = response.message_id
         return message_id.decode("ascii") if isinstance(message_id, bytes) else str(message_id)
+
+    def _exchange(self, client: Any, pdu: Any) -> Any:
+        """Send one PDU and wait for its answer (None when none came in time)."""
+        answer = GreenEvent()
+        self._waiting[pdu.sequence] = answer
+        try:
+            with self._write_lock:
+                client.send_pdu(pdu)
+            return answer.wait(self.timeout)
+        except Exception as exc:  # smpplib's ConnectionError / PDUError: the line went away
+            self._drop(f"send failed: {exc}")
+            raise TransientSendError(f"SMSC unreachable: {exc}") from exc
+        finally:
+            self._waiting.pop(pdu.sequence, None)
 
     def close(self) -> None:
         client = self._client
@@ -150,6 +163,9 @@ class SmppProvider:
                                            allow_unknown_opt_params=True, logger_name="notify.smpp")
             try:
                 client.connect()
+                # no Nagle: a submit_sm written while the last deliver_sm_resp awaits its ACK would otherwise
+                # wait for the SMSC's delayed ACK (up to 40 ms on Linux) before it leaves
+                client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # noqa: SLF001
                 client.bind_transceiver(system_id=self.system_id, password=self.password)
             except Exception as exc:  # refused, reset, bind failure: all mean "not now"
                 if client._socket is not None:  # noqa: SLF001 - smpplib has no public "is connected"
@@ -247,5 +263,6 @@ def provider_from(settings: dict[str, Any], on_receipt: ReceiptSink) -> SmsProvi
             password=str(settings.get("SMPP_PASSWORD") or ""),
             source_addr=str(settings.get("SMPP_SOURCE_ADDR", "106900")),
             on_receipt=on_receipt, timeout=float(settings.get("SMPP_TIMEOUT_SECONDS", 10)),
+            window=int(settings.get("SMPP_WINDOW", 10)),
         )
     raise ValueError(f"unknown SMS_PROVIDER {name!r} (supported: log, smpp)")

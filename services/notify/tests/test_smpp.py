@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,3 +119,38 @@ def test_a_wrong_password_is_transient_with_the_bind_failure_named(smsc: FakeSms
     with pytest.raises(TransientSendError, match="cannot bind"):
         sms.submit(PHONE, part, 1)
     assert smsc.received() == []
+
+
+def test_submits_share_the_session_up_to_its_window_and_never_beyond(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve workers submitting at once on a window of three: three await the SMSC's answer, never four."""
+    import eventlet
+    import smpplib.client
+
+    with running_smsc(tmp_path / "smsc.jsonl", "--answer-delay", "0.02") as smsc:
+        sms = SmppProvider(host="127.0.0.1", port=smsc.port, system_id="sunlight", password="secret",  # noqa: S106
+                           source_addr="106900", on_receipt=lambda _receipt: None, timeout=5, window=3)
+        awaiting: list[int] = []
+        send = smpplib.client.Client.send_pdu
+
+        def counted(client: smpplib.client.Client, pdu: object) -> None:
+            if getattr(pdu, "command", "") == "submit_sm":
+                awaiting.append(len(sms._waiting))  # noqa: SLF001 - this submit included
+            send(client, pdu)
+
+        monkeypatch.setattr(smpplib.client.Client, "send_pdu", counted)
+        [part] = domain.segments("您的申请已受理。", reference=1)
+        try:
+            ids = list(eventlet.GreenPool(12).imap(lambda n: sms.submit(f"139571{n:05d}", part, n), range(12)))
+            nodelay = sms._client._socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)  # noqa: SLF001
+        finally:
+            sms.close()
+    assert len(set(ids)) == 12 and len(smsc.received()) == 12
+    assert max(awaiting) == 3
+    assert nodelay  # a small submit_sm leaves at once, not after the SMSC's delayed ACK
+
+
+def test_a_window_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="window"):
+        SmppProvider(host="127.0.0.1", port=2775, system_id="sunlight", password="", source_addr="106900",
+                     on_receipt=lambda _receipt: None, window=0)
