@@ -400,3 +400,12 @@ def test_an_occurred_at_in_another_zone_is_the_same_instant_after_the_trip() -> 
 
     assert received.occurred_at == NOW
     assert received.occurred_at.astimezone(UTC).hour == 1
+
+
+def test_event_ids_are_distinct_random_uuids_that_every_consumer_accepts() -> None:
+    ids = [contracts.new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+    assert {text[19] for text in ids} == set("89ab")  # every variant digit turns up, none other
