@@ -26,6 +26,10 @@ _STATE_OF_TASK_LOCKED = select(CASES.c.state).join_from(
     CASES, TASKS, TASKS.c.case_number == CASES.c.case_number).where(
     TASKS.c.task_id == bindparam("task_id")).with_for_update(of=CASES)
 _ABSENT = select(ABSENCES.c.post)
+# the meeting time box: served by the partial index ix_tasks_open_stage_due (open tasks by stage and deadline)
+_MEETINGS_PAST_DUE = select(TASKS.c.case_number).distinct().where(
+    TASKS.c.status == "open", TASKS.c.stage.in_(bindparam("stages", expanding=True)),
+    TASKS.c.due_at <= bindparam("now")).order_by(TASKS.c.case_number)
 _INSERT_CASE = insert(CASES)
 _UPDATE_CASE = update(CASES).where(CASES.c.case_number == bindparam("number")).values(
     status=bindparam("status"), state=bindparam("state"), closed_at=bindparam("closed_at"))
@@ -48,6 +52,13 @@ def state_of(connection: Connection, case_number: str, *, lock: bool = False) ->
     if state is None:
         raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
     return dict(state)
+
+
+def meetings_past_due(connection: Connection, stages: list[str], now: datetime) -> list[str]:
+    """Cases with an open task at one of these (meeting) stages past its due time, by number."""
+    if not stages:
+        return []
+    return list(connection.execute(_MEETINGS_PAST_DUE, {"stages": stages, "now": now}).scalars())
 
 
 class AbsentPosts:

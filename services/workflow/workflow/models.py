@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, MetaData, String
+from sqlalchemy import JSON, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sunlight.db import UTCDateTime, infrastructure_tables
 
 metadata = MetaData()
+OPEN_TASK = text("status = 'open'")
 
 
 class Base(DeclarativeBase):
@@ -35,6 +36,11 @@ class TaskRow(Base):
     """The inbox: one row per task, kept in step with the case state."""
 
     __tablename__ = "tasks"
+    # only open tasks are ever listed or scanned by deadline (migration workflow_0004)
+    __table_args__ = (
+        Index("ix_tasks_open_inbox", "post", "due_at", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
+        Index("ix_tasks_open_stage_due", "stage", "due_at", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
+    )
 
     task_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), index=True)

@@ -233,9 +233,8 @@ class WorkflowService(base.ServiceBase):
             if not mine:
                 return
             now = datetime.now(UTC)
-            with self.db.read() as session:
-                numbers = sorted(set(session.scalars(select(TaskRow.case_number).where(
-                    TaskRow.status == "open", TaskRow.due_at <= now, TaskRow.stage.in_(MEETING_STAGES))).all()))
+            with self.db.engine.connect() as connection:
+                numbers = casestore.meetings_past_due(connection, MEETING_STAGES, now)
             for number in numbers:
                 self._on_case(number, lambda d, c, at, absent: actions.close_expired_meeting(
                     d, c, now=at, calendar=CALENDAR, absent=absent) or domain.Decision(c, ()))
