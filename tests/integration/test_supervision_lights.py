@@ -7,6 +7,7 @@ happened set in the past (a stage due on 4 November 2026), so the lights are due
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -97,8 +98,13 @@ def test_a_completed_case_is_rated_once_and_a_bad_rating_opens_a_rectification(s
     wait_for(lambda: rpc.supervision.public_status(number, code)["current_stage"] == "completed" or None,
              timeout=20, what="supervision to see the case completed")
 
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as wrong:
         rpc.supervision.rate_case({"application_number": number, "query_code": "wrong", "level": 1})
+    with pytest.raises(NotFound) as unknown:
+        rpc.supervision.rate_case({"application_number": "GS-2026-999999", "query_code": code, "level": 1})
+    assert str(wrong.value) == str(unknown.value)  # a guess learns nothing
+    # what the discipline commission reads: every payload of the trail, and no query code in any of them
+    assert code not in json.dumps(rpc.supervision.inspect_case_trail(number), ensure_ascii=False)
     rated = rpc.supervision.rate_case({"application_number": number, "query_code": code, "level": 2,
                                        "comment": "窗口排队太久"})
     assert rated["level"] == 2 and rated["rectification_due"]

@@ -52,9 +52,9 @@ class TrailRecord(NamedTuple):
 
 
 def append_event(session: Session, body: Mapping[str, Any]) -> domain.AuditEntry:
-    """Append one event as the next record; the head row lock keeps the chain from forking."""
+    """Append one event, less its credentials, as the next record; the head row lock keeps the chain from forking."""
     last_seq, last_hash = _lock_head(session)
-    entry = domain.append(body, seq=last_seq + 1, prev_hash=last_hash)
+    entry = domain.append(domain.without_credentials(body), seq=last_seq + 1, prev_hash=last_hash)
     session.connection().execute(_APPEND, {"recorded_at": datetime.now(UTC), **asdict(entry)})
     held = _held(session)
     held.head = (entry.seq, entry.hash)

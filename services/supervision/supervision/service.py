@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+import eventlet
+from nameko.rpc import ServiceRpc
 from nameko.timer import timer
 from sqlalchemy import select
 
@@ -56,6 +59,8 @@ from supervision.schemas import (
 from supervision.settings import CALENDAR, MIGRATIONS
 
 TICK_INTERVAL = 5.0
+#: how long a rating or a status lookup waits for intake to check the query code
+INTAKE_TIMEOUT_SECONDS = 10
 
 
 class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
@@ -65,6 +70,7 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     db = Database(metadata, MIGRATIONS)
     deadlines = Deadlines()
     record = EventRecorder()
+    intake = ServiceRpc("intake")  # the query code is intake's: a rating or a status lookup proves it there
 
     @every_event_handler(AUDITED_SERVICES)  # type: ignore[untyped-decorator]
     def record_event(self, body: dict[str, Any]) -> None:
@@ -154,13 +160,13 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     def rate_case(self, request: dict[str, Any]) -> dict[str, Any]:
         """每事一卡: rate a completed case once; a bad rating opens a rectification due in 5 working days."""
         data = load_or_fail(RatingRequest(), request, "rating")
+        self._prove_query_code(data["application_number"], data["query_code"], ratings.UNKNOWN)
         now = settings.now()
         with self.db.unit_of_work() as uow:
             clock = watch.load_clock(uow.session, data["application_number"])
             already = uow.session.get(RatingRow, clock.case_number) is not None
-            rating, event = ratings.rate(clock, query_code=data["query_code"], level=data["level"],
-                                         comment=data["comment"], now=now, calendar=settings.rules().calendar,
-                                         already_rated=already)
+            rating, event = ratings.rate(clock, level=data["level"], comment=data["comment"], now=now,
+                                         calendar=settings.rules().calendar, already_rated=already)
             uow.session.add(RatingRow(case_number=rating.case_number, tenant=clock.tenant, item_code=clock.item_code,
                                       level=rating.level, comment=rating.comment, rated_at=now,
                                       rectification_due=rating.rectification_due))
@@ -172,13 +178,28 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def public_status(self, application_number: str, query_code: str) -> dict[str, Any]:
         """What the public sees of one application, given its number and the query code on its receipt."""
+        self._prove_query_code(str(application_number), str(query_code), status.NOT_FOUND)
         rules = settings.rules()
         with self.db.read() as session:
             clock = watch.load_clock(session, str(application_number))
             reasons = {r.target: r.reason for r in session.scalars(
                 select(DelayReasonRow).where(DelayReasonRow.case_number == clock.case_number))}
         limits = lights.thresholds_for(rules.thresholds, clock.tenant, clock.item_code)
-        return status.public_status(clock, str(query_code), rules.calendar, limits, settings.now(), reasons)
+        return status.public_status(clock, rules.calendar, limits, settings.now(), reasons)
+
+    def _prove_query_code(self, number: str, code: str, refusal: str) -> None:
+        """The code on the applicant's receipt, checked with intake, which issued it: the audit trail keeps none.
+
+        A wrong code and an unknown number get the same NotFound, word for word.
+        """
+        try:
+            with eventlet.Timeout(INTAKE_TIMEOUT_SECONDS):
+                receipt = self.intake.get_application(number)
+        except NotFound:
+            receipt = None
+        issued = str((receipt or {}).get("query_code") or "")
+        if not issued or not hmac.compare_digest(issued.encode(), str(code).encode()):
+            raise NotFound(refusal, {"application_number": ["not found"]})
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def statistics(self, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -130,3 +130,22 @@ def test_rewriting_the_newest_record_with_a_fresh_hash_is_found_against_the_head
     result = verdict(store)
     assert (result["ok"], result["seq"]) == (False, 6)
     assert "rewritten" in result["reason"]
+
+
+def test_the_trail_keeps_no_query_code_and_still_verifies(make_store: Callable[..., Store]) -> None:
+    """Inspectors read every payload of the trail: a receipt's query code there would let them rate a case or
+    follow it as the applicant. The code is left out (the digest intake may add is kept), the rest as received."""
+    store = make_store(metadata, MIGRATIONS, "supervision")
+    accepted, *rest = shop_sign_story()
+    with_code = {**accepted, "payload": {**accepted["payload"], "query_code": "482913", "query_code_digest": "ab" * 32}}
+    with store.unit_of_work() as uow:
+        for body in (with_code, *rest):
+            audit_log.append_event(uow.session, body)
+    with store.read() as session:
+        kept = audit_log.case_events(session, accepted["case_number"])
+        raw = " ".join(session.scalars(text("SELECT body FROM audit_log")))
+    assert "482913" not in raw and "query_code" not in kept[0]["payload"]
+    assert kept[0]["payload"]["query_code_digest"] == "ab" * 32
+    assert kept[0] == {**accepted, "payload": {**accepted["payload"], "query_code_digest": "ab" * 32}}
+    assert with_code["payload"]["query_code"] == "482913"  # what was handed in is left as it was
+    assert verdict(store) == {"ok": True, "seq": None, "reason": ""}

@@ -1,5 +1,5 @@
 """每事一卡: a completed case is rated once on five levels; the two lowest open a rectification due in
-five working days (real 2026 calendar); a wrong query code reveals nothing."""
+five working days (real 2026 calendar). The query code is proved with intake before (service.py)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,18 @@ from sunlight.calendar import SHANGHAI, WorkingCalendar
 from sunlight.contracts import RATING_RECEIVED, Event
 from sunlight.errors import Conflict, NotFound, ValidationFailed
 from supervision.domain.clocks import CaseClock
-from supervision.domain.ratings import rate
+from supervision.domain.ratings import UNKNOWN, rate
 
 CALENDAR = WorkingCalendar.default()
 NOW = datetime(2026, 9, 29, 10, 0, tzinfo=SHANGHAI)  # a Tuesday, just before National Day
 DONE = CaseClock(case_number="GS-2026-000001", tenant="gs-city", item_code="GS-CG-0201", item_name="户外招牌设置审批",
-                 query_code="482913", applicant_name="王芳", accepted_at=datetime(2026, 9, 21, 9, tzinfo=SHANGHAI),
+                 applicant_name="王芳", accepted_at=datetime(2026, 9, 21, 9, tzinfo=SHANGHAI),
                  promised_date=date(2026, 9, 28),
                  outcome="approved", closed_at=datetime(2026, 9, 25, 16, tzinfo=SHANGHAI))
 
 
-def rating(level: object = 5, *, clock: CaseClock = DONE, code: str = "482913", already: bool = False,
-           comment: str = "") -> tuple:
-    return rate(clock, query_code=code, level=level, comment=comment, now=NOW, calendar=CALENDAR,
-                already_rated=already)
+def rating(level: object = 5, *, clock: CaseClock = DONE, already: bool = False, comment: str = "") -> tuple:
+    return rate(clock, level=level, comment=comment, now=NOW, calendar=CALENDAR, already_rated=already)
 
 
 def test_a_good_rating_is_recorded_and_announced_without_rectification() -> None:
@@ -58,9 +56,7 @@ def test_a_case_is_rated_once_and_only_once_it_is_completed() -> None:
         rating(5, clock=open_case)
 
 
-def test_a_wrong_query_code_and_an_unknown_case_look_the_same() -> None:
-    with pytest.raises(NotFound) as wrong:
-        rating(5, code="000000")
+def test_a_case_supervision_never_saw_accepted_is_not_found_in_the_words_a_wrong_code_gets() -> None:
     with pytest.raises(NotFound) as unknown:
         rating(5, clock=CaseClock(case_number="GS-2026-999999"))
-    assert str(wrong.value) == str(unknown.value)
+    assert unknown.value.args[0] == UNKNOWN

@@ -9,6 +9,8 @@ from supervision.domain.audit import (
     canonical,
     chain_hash,
     verify,
+    without_credentials,
 )
 
-__all__ = ["GENESIS", "AuditEntry", "Head", "Verification", "append", "canonical", "chain_hash", "verify"]
+__all__ = ["GENESIS", "AuditEntry", "Head", "Verification", "append", "canonical", "chain_hash", "verify",
+           "without_credentials"]

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS = "0" * 64
+#: payload fields that are credentials (the query code on an applicant's receipt): checked where they are
+#: issued (intake), never kept in the trail, which the discipline commission and every inspector read
+CREDENTIALS = frozenset({"query_code"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,14 @@ class Verification:
 def canonical(event_body: Mapping[str, Any]) -> str:
     """One spelling of an event, so the same event always hashes the same."""
     return json.dumps(event_body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def without_credentials(event_body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event as the trail keeps it: the same, less any credential in its payload."""
+    payload = event_body.get("payload")
+    if not isinstance(payload, Mapping) or CREDENTIALS.isdisjoint(payload):
+        return event_body
+    return {**event_body, "payload": {key: value for key, value in payload.items() if key not in CREDENTIALS}}
 
 
 def chain_hash(seq: int, body: str, prev_hash: str) -> str:

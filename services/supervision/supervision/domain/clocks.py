@@ -78,7 +78,6 @@ class CaseClock:
     tenant: str = ""
     item_code: str = ""
     item_name: str = ""
-    query_code: str = ""
     applicant_name: str = ""
     accepted_at: datetime | None = None
     promised_date: date | None = None
@@ -126,7 +125,7 @@ def _apply(clock: CaseClock, event: Mapping[str, Any]) -> CaseClock:
             clock, accepted_at=_instant(payload["accepted_at"]),
             promised_date=date.fromisoformat(str(payload["promised_date"])),
             tenant=str(payload["tenant"]), item_code=str(payload["item_code"]),
-            item_name=str(payload["item_name"]), query_code=str(payload.get("query_code") or ""),
+            item_name=str(payload["item_name"]),
             applicant_name=str((payload.get("applicant") or {}).get("name", "")))
     if kind == OPENED:
         return replace(clock, tenant=clock.tenant or str(payload["tenant"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -22,11 +21,13 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def public_status(clock: CaseClock, query_code: str, calendar: WorkingCalendar, limits: Thresholds,
+def public_status(clock: CaseClock, calendar: WorkingCalendar, limits: Thresholds,
                   now: datetime, delay_reasons: Mapping[str, str]) -> dict[str, Any]:
-    """Item, received at, promised date, current stage, progress, delayed and why; the same error for
-    an unknown number and a wrong code, so the lookup reveals nothing."""
-    if not clock.known or not clock.query_code or not hmac.compare_digest(clock.query_code, query_code):
+    """Item, received at, promised date, current stage, progress, delayed and why.
+
+    Asked with the receipt's query code, checked first by the service (with intake); an unknown number
+    and a wrong code get the same error, word for word, so the lookup reveals nothing."""
+    if not clock.known:
         raise NotFound(NOT_FOUND, {"application_number": ["not found"]})
     late = [target for target in [CASE_TARGET, *(s.task_id for s in clock.stages)]
             if is_overdue(clock, calendar, target, now, limits)]
