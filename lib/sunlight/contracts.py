@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from sunlight.errors import ValidationFailed
 from sunlight.events import *  # noqa: F403  (re-export: event names and publishers)
@@ -28,10 +28,13 @@ SCHEMA_VERSION = 1
 
 
 class Envelope(Schema):
-    """Built after ``sunlight.events`` registered every payload schema: it lists the known types."""
+    """Built after ``sunlight.events`` registered every payload schema: it lists the known types.
+
+    Tolerant, as the payloads are (``sunlight.payloads._Payload``): a field a newer publisher added is left out.
+    """
 
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE
 
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.OneOf(sorted(PAYLOAD_SCHEMAS)))
@@ -68,8 +71,8 @@ class Event:
     def to_message(self) -> dict[str, Any]:
         """The JSON-ready body published on the broker (payload validated and serialized)."""
         schema = payload_schema(self.event_type)
-        payload = schema.dump(self.payload)
-        errors = schema.validate(payload)
+        payload = schema.dump(self.payload)  # leaves out what the schema does not declare: refused below
+        errors = {**schema.validate(payload), **undeclared_fields(schema, self.payload)}
         if errors:
             raise ValidationFailed(f"event {self.event_type} has a bad payload", errors)
         return {
@@ -101,6 +104,21 @@ class Event:
             event_id=str(envelope["event_id"]),
             schema_version=envelope["schema_version"],
         )
+
+
+def undeclared_fields(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of ``data`` that ``schema`` does not declare (those of a nested object under its field)."""
+    declared = {field.data_key or name: field for name, field in schema.fields.items()}
+    found: dict[str, Any] = {}
+    for key, value in data.items():
+        field = declared.get(key)
+        if field is None:
+            found[str(key)] = ["Unknown field."]
+        elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema) and isinstance(value, Mapping):
+            inner = undeclared_fields(field.schema, value)
+            if inner:
+                found[str(key)] = inner
+    return found
 
 
 _ENVELOPE = Envelope()

@@ -7,24 +7,32 @@ the envelope around a payload (event id, time, version) and the validation of wh
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from sunlight.mobiles import mobile_field
 
 
-class _Strict(Schema):
+class _Payload(Schema):
+    """A tolerant reader: a field this version does not know is left out, not refused.
+
+    During a rolling upgrade a newer publisher adds an optional field before every consumer knows it;
+    refused, its events would go to the dead-letter queue of every older consumer. The publisher is the
+    strict side: ``Event.to_message`` refuses a field the schema does not declare, so nothing undeclared
+    (an ID number, say) leaves a service by mistake.
+    """
+
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE
 
 
-class ApplicantContact(_Strict):
+class ApplicantContact(_Payload):
     """Who to tell: the applicant's display name and mobile number."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     mobile = mobile_field()
 
 
-class ApplicationAccepted(_Strict):
+class ApplicationAccepted(_Payload):
     application_number = fields.String(required=True)
     item_code = fields.String(required=True)
     item_name = fields.String(required=True)
@@ -44,14 +52,14 @@ class ApplicationAccepted(_Strict):
     permit_series = fields.String(load_default="")
 
 
-class CaseOpened(_Strict):
+class CaseOpened(_Payload):
     item_code = fields.String(required=True)
     tenant = fields.String(required=True)
     definition = fields.String(required=True)
     definition_version = fields.Integer(required=True)
 
 
-class TaskCreated(_Strict):
+class TaskCreated(_Payload):
     task_id = fields.String(required=True)
     stage = fields.String(required=True)
     post = fields.String(required=True)
@@ -60,7 +68,7 @@ class TaskCreated(_Strict):
     added_by = fields.String(load_default="")  # a co-reviewing department added mid-case
 
 
-class TaskCompleted(_Strict):
+class TaskCompleted(_Payload):
     task_id = fields.String(required=True)
     stage = fields.String(required=True)
     post = fields.String(required=True)
@@ -74,7 +82,7 @@ class TaskCompleted(_Strict):
     case_working_seconds = fields.Float(load_default=None, allow_none=True)  # clock stops excluded
 
 
-class CaseDecided(_Strict):
+class CaseDecided(_Payload):
     item_code = fields.String(required=True)
     item_name = fields.String(required=True)
     tenant = fields.String(required=True)
@@ -84,7 +92,7 @@ class CaseDecided(_Strict):
     reason = fields.String(load_default="")
 
 
-class CertificateIssued(_Strict):
+class CertificateIssued(_Payload):
     certificate_number = fields.String(required=True)
     kind = fields.String(required=True)
     item_name = fields.String(required=True)
@@ -93,14 +101,14 @@ class CertificateIssued(_Strict):
     issued_at = fields.AwareDateTime(required=True)
 
 
-class SmsSent(_Strict):
+class SmsSent(_Payload):
     message_id = fields.Integer(required=True)
     template = fields.String(required=True)
     recipient = fields.String(required=True)  # masked: 138****0000
     provider = fields.String(required=True)
 
 
-class PaymentRecorded(_Strict):
+class PaymentRecorded(_Payload):
     payment_id = fields.Integer(required=True)
     fee_code = fields.String(required=True)
     amount_fen = fields.Integer(required=True)
@@ -109,7 +117,7 @@ class PaymentRecorded(_Strict):
     all_paid = fields.Boolean(required=True)
 
 
-class PaymentRefunded(_Strict):
+class PaymentRefunded(_Payload):
     payment_id = fields.Integer(required=True)
     fee_code = fields.String(required=True)
     amount_fen = fields.Integer(required=True)
@@ -118,7 +126,7 @@ class PaymentRefunded(_Strict):
     reason = fields.String(load_default="")
 
 
-class MortgageRegistered(_Strict):
+class MortgageRegistered(_Payload):
     mortgage_number = fields.String(required=True)
     title_number = fields.String(required=True)
     rank = fields.Integer(required=True)
@@ -127,14 +135,14 @@ class MortgageRegistered(_Strict):
     registered_at = fields.AwareDateTime(required=True)
 
 
-class MortgageReleased(_Strict):
+class MortgageReleased(_Payload):
     mortgage_number = fields.String(required=True)
     title_number = fields.String(required=True)
     tenant = fields.String(required=True)
     released_at = fields.AwareDateTime(required=True)
 
 
-class DeadlineLight(_Strict):
+class DeadlineLight(_Payload):
     """A prompt, yellow or red light on a case (``target`` "case") or on one stage (``target`` its task id)."""
 
     target = fields.String(required=True)
@@ -148,7 +156,7 @@ class DeadlineLight(_Strict):
     kind = fields.String(load_default="case", validate=validate.OneOf(["case", "complaint"]))
 
 
-class CaseUrged(_Strict):
+class CaseUrged(_Payload):
     """The supervising post (督办岗) orders a case or stage finished by a new deadline."""
 
     target = fields.String(required=True)
@@ -162,7 +170,7 @@ class CaseUrged(_Strict):
     kind = fields.String(load_default="case", validate=validate.OneOf(["case", "complaint"]))
 
 
-class SmsDelivered(_Strict):
+class SmsDelivered(_Payload):
     """The phone got it: the SMSC's delivery receipt said DELIVRD for every part."""
 
     message_id = fields.Integer(required=True)
@@ -171,7 +179,7 @@ class SmsDelivered(_Strict):
     provider = fields.String(required=True)
 
 
-class SmsFailed(_Strict):
+class SmsFailed(_Payload):
     """The SMS will not arrive: refused for good at submit, or a failed receipt; the reason says why."""
 
     message_id = fields.Integer(required=True)
@@ -182,7 +190,7 @@ class SmsFailed(_Strict):
     stage = fields.String(required=True, validate=validate.OneOf(["submit", "receipt"]))
 
 
-class ApplicationRefused(_Strict):
+class ApplicationRefused(_Payload):
     """不予受理, filed for supervision (否定报备): the reason is chosen from a list, with free text."""
 
     application_number = fields.String(required=True)
@@ -198,7 +206,7 @@ class ApplicationRefused(_Strict):
     refused_at = fields.AwareDateTime(required=True)
 
 
-class ApplicationCorrected(_Strict):
+class ApplicationCorrected(_Payload):
     """补正: the applicant re-submitted materials against the same application (the case number)."""
 
     application_number = fields.String(required=True)
@@ -210,7 +218,7 @@ class ApplicationCorrected(_Strict):
     clerk_id = fields.String(load_default=None, allow_none=True)
 
 
-class RatingReceived(_Strict):
+class RatingReceived(_Payload):
     """The applicant rated a completed case; a bad rating (1 or 2) opens a rectification."""
 
     level = fields.Integer(required=True, validate=validate.Range(1, 5))
@@ -221,7 +229,7 @@ class RatingReceived(_Strict):
     rectification_due = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class CaseReturned(_Strict):
+class CaseReturned(_Payload):
     """补正: returned to the applicant for correction; the clock stops until they re-submit."""
 
     task_id = fields.String(required=True)
@@ -233,7 +241,7 @@ class CaseReturned(_Strict):
     applicant = fields.Nested(ApplicantContact, load_default=None, allow_none=True)
 
 
-class CaseSuspended(_Strict):
+class CaseSuspended(_Payload):
     """Time the law excludes from the limit: hearing, testing, expert review, public notice."""
 
     stage = fields.String(required=True)
@@ -243,27 +251,27 @@ class CaseSuspended(_Strict):
     reason = fields.String(load_default="")
 
 
-class CaseResumed(_Strict):
+class CaseResumed(_Payload):
     stage = fields.String(required=True)
     actor = fields.String(required=True)
     after = fields.String(required=True, validate=validate.OneOf(["returned", "suspended"]))
     stopped_working_seconds = fields.Float(required=True)
 
 
-class CaseWithdrawn(_Strict):
+class CaseWithdrawn(_Payload):
     actor = fields.String(required=True)
     reason = fields.String(load_default="")
     stage = fields.String(load_default="")
 
 
-class TaskClaimed(_Strict):
+class TaskClaimed(_Payload):
     task_id = fields.String(required=True)
     stage = fields.String(required=True)
     post = fields.String(required=True)
     actor = fields.String(required=True)
 
 
-class TaskMoved(_Strict):
+class TaskMoved(_Payload):
     """A task moved to another post: transferred by hand, or delegated to the B backup (AB岗)."""
 
     task_id = fields.String(required=True)
@@ -274,7 +282,7 @@ class TaskMoved(_Strict):
     reason = fields.String(load_default="")
 
 
-class ViolationRaised(_Strict):
+class ViolationRaised(_Payload):
     """A rule broken in a case, with the audit log seq numbers that prove it."""
 
     kind = fields.String(required=True, validate=validate.OneOf(
@@ -285,7 +293,7 @@ class ViolationRaised(_Strict):
     detail = fields.String(load_default="")
 
 
-class ViolationWithdrawn(_Strict):
+class ViolationWithdrawn(_Payload):
     """A violation raised earlier that late-delivered records disproved; the raising stays in the audit log."""
 
     kind = fields.String(required=True, validate=validate.OneOf(
@@ -297,7 +305,7 @@ class ViolationWithdrawn(_Strict):
     detail = fields.String(load_default="")
 
 
-class ComplaintFiled(_Strict):
+class ComplaintFiled(_Payload):
     """A complaint accepted online, numbered and routed to a handler post with its deadline."""
 
     tenant = fields.String(required=True)
@@ -308,7 +316,7 @@ class ComplaintFiled(_Strict):
     about_case = fields.String(load_default=None, allow_none=True)
 
 
-class ComplaintResolved(_Strict):
+class ComplaintResolved(_Payload):
     """The handler post answered the complaint; the complainant is told by SMS (absent on older records)."""
 
     tenant = fields.String(required=True)
@@ -317,7 +325,7 @@ class ComplaintResolved(_Strict):
     complainant = fields.Nested(ApplicantContact, load_default=None, allow_none=True)
 
 
-class AccessDenied(_Strict):
+class AccessDenied(_Payload):
     """Someone signed in tried to read or act outside their tenant, post or role (a 403 at the gateway)."""
 
     username = fields.String(required=True)
