@@ -36,7 +36,10 @@ class ServiceBase:
         """Mark what the broker confirmed (each replica its own), then publish events a crash or a broker
         outage left in the outbox (one replica at a time)."""
         self.db.relay.mark_confirmed()
-        with self.singleton("outbox-relay", ttl_seconds=60) as mine:
+        # a pass publishes at most BATCH_LIMIT events (a second or two); a replica killed mid-pass holds the
+        # lock until it expires, and the leftovers of its crash wait that long: short, as a rare overlap
+        # only publishes some events twice, which every consumer drops
+        with self.singleton("outbox-relay", ttl_seconds=15) as mine:
             if mine:
                 published = self.db.relay.publish_pending()
                 if published:
