@@ -85,6 +85,12 @@ class PermanentFailure(SunlightError):
     code = "permanent_failure"
 
 
+class Unavailable(SunlightError):
+    """A service this one needs did not answer in time: nothing was done; try again shortly."""
+
+    code = "unavailable"
+
+
 def register_remote_errors() -> None:
     """Let RPC callers receive these classes back instead of a bare RemoteError."""
     from nameko.exceptions import deserialize_to_instance

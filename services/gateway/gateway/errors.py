@@ -7,7 +7,7 @@ from typing import Any
 
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
-from sunlight.errors import Conflict, Forbidden, NotFound, SunlightError, ValidationFailed
+from sunlight.errors import Conflict, Forbidden, NotFound, SunlightError, Unavailable, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ STATUS: tuple[tuple[type[SunlightError], int], ...] = (
     (NotFound, 404),
     (Forbidden, 403),
     (Conflict, 409),
+    (Unavailable, 503),  # a service behind the one called did not answer: try again shortly
 )
 
 

@@ -154,3 +154,13 @@ def test_nested_field_errors_are_flattened_to_the_documented_shape() -> None:
     assert status == 422
     assert body["fields"] == {"fees.0": ["Not a valid string."], "applicant.name": ["required"],
                               "colour": ["unknown field"]}
+
+
+def test_a_service_behind_the_one_called_not_answering_is_a_503_to_try_again() -> None:
+    from gateway.errors import error_response
+    from sunlight.errors import Unavailable
+
+    status, body = error_response(Unavailable("intake, which checks query codes, is not answering; try again shortly"))
+    assert status == 503
+    assert (body["error"], body["fields"]) == ("unavailable", {})
+    assert "try again" in body["message"]

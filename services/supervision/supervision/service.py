@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import eventlet
+from nameko.exceptions import UnknownService
 from nameko.rpc import ServiceRpc
 from nameko.timer import timer
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from sunlight.contracts import (
     new_event,
 )
 from sunlight.db import Database
-from sunlight.errors import NotFound, SunlightError
+from sunlight.errors import NotFound, SunlightError, Unavailable
 from sunlight.messaging import every_event_handler
 from sunlight.rpc import rpc
 from sunlight.sequences import next_value
@@ -197,6 +198,8 @@ class SupervisionService(inspection.InspectionEntrypoints, base.ServiceBase):
                 receipt = self.intake.get_application(number)
         except NotFound:
             receipt = None
+        except (eventlet.Timeout, UnknownService) as exc:
+            raise Unavailable("intake, which checks query codes, is not answering; try again shortly") from exc
         issued = str((receipt or {}).get("query_code") or "")
         if not issued or not hmac.compare_digest(issued.encode(), str(code).encode()):
             raise NotFound(refusal, {"application_number": ["not found"]})
