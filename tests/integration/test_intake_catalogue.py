@@ -8,12 +8,14 @@ issue lands, so cases are not asserted here for the other process keys.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sunlight.querycodes import code_digest
 from tests.integration.support import query
 from tools.drive import credit_code, digest, wait_for
 from tools.stack import Stack, running_stack
@@ -96,9 +98,13 @@ def test_every_shipped_item_is_received_once_and_audited(stack: Stack, rpc: Any)
     assert [f["amount_fen"] for f in receipts["HZ-DJ-0201"]["fees_due"]] == [8000]  # housing mortgage
     assert [f["amount_fen"] for f in receipts["HZ-DJ-0101"]["fees_due"]] == [55000]
     assert receipts["GS-CG-0301"]["fees_due"] == []
+    shop = receipts["GS-CG-0301"]
     [(body,)] = query(stack, "supervision", "SELECT body FROM audit_log WHERE case_number = :n AND event_type = :t",
-                      n=receipts["GS-CG-0301"]["application_number"], t="application.accepted")
-    assert receipts["GS-CG-0301"]["query_code"] in body
+                      n=shop["application_number"], t="application.accepted")
+    # the trail, which inspectors read, keeps intake's digest of the query code, never the code itself
+    assert shop["query_code"] not in body
+    digest = code_digest(stack.query_code_key.encode(), shop["application_number"], shop["query_code"])
+    assert json.loads(body)["payload"]["query_code_digest"] == digest
 
 
 def test_a_refusal_at_the_window_reaches_supervision_with_its_reason(stack: Stack, rpc: Any) -> None:
