@@ -183,6 +183,21 @@ def test_a_staff_member_without_a_post_argument_sees_their_own_inbox(stack: Stac
     assert status == 200 and all(t["post"] == "gs-city/leadership/leader" for t in tasks)
 
 
+def test_an_inbox_comes_a_page_at_a_time_and_a_bad_page_is_named(stack: Stack) -> None:
+    post, token = "gs-city/commerce-bureau/reviewer", sign_in(stack, "gs-commerce")
+    for index in (41, 43, 45):  # shop signs: each opens a co-review task in the commerce bureau
+        assert http(stack, "POST", "/api/applications", sample_application(index, item_code="GS-CG-0201"))[0] == 201
+    everything = wait_for(lambda: (lambda got: got if len(got) >= 3 else None)(
+        http(stack, "GET", f"/api/tasks?post={post}", headers=token)[1]), timeout=20, what="three tasks in the inbox")
+    status, first = http(stack, "GET", f"/api/tasks?post={post}&limit=2", headers=token)
+    assert (status, first) == (200, everything[:2])
+    status, rest = http(stack, "GET", f"/api/tasks?post={post}&limit=500&after={first[-1]['task_id']}", headers=token)
+    assert (status, rest) == (200, everything[2:])
+    for bad, field in (("limit=0", "limit"), ("limit=many", "limit"), ("after=GS-2026-999999.x.1", "after")):
+        status, body = http(stack, "GET", f"/api/tasks?post={post}&{bad}", headers=token)
+        assert (status, list(body["fields"])) == (422, [field]), bad
+
+
 def test_public_endpoints_need_no_token_and_forged_tokens_are_refused(stack: Stack) -> None:
     assert http(stack, "GET", "/api/items")[0] == 200
     token = sign_in(stack, "gs-clerk")["Authorization"]
@@ -234,6 +249,9 @@ def test_staff_pages_ask_for_sign_in_and_keep_to_the_tenant(stack: Stack) -> Non
     status, html, _ = page(stack, "GET", "/staff/inbox", cookie=cookie)
     assert status == 200 and "gs-city/approval-section/reviewer" in html
     assert page(stack, "GET", "/staff/inbox?post=hz-land/approval-section/reviewer", cookie=cookie)[0] == 403
+    status, html, _ = page(stack, "GET", "/staff/inbox?post=gs-city/approval-section/reviewer&after=no-such-task",
+                           cookie=cookie)
+    assert status == 422 and "无法翻页" in html
 
 
 @pytest.fixture(scope="module")

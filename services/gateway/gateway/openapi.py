@@ -44,7 +44,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/applications/<number>/status", "Public status by application number and query code",
           schemas.StatusSchema, query={"code": "the query code printed on the receipt"}, errors=(404, 422, 503)),
     Route("GET", "/api/tasks", "A post's inbox, nearest deadline first", schemas.TaskSchema, many=True,
-          query={"post": "tenant/department/role"}, errors=(401, 403, 422, 503), secured=True),
+          query_schema=schemas.InboxQuerySchema, errors=(401, 403, 422, 503), secured=True),
     Route("POST", "/api/tasks/<task_id>/decision", "Complete a task with a decision and an opinion",
           schemas.DecisionResultSchema, request=schemas.DecisionSchema,
           errors=(400, 401, 403, 404, 409, 422, 503), secured=True),

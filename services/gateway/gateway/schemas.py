@@ -181,6 +181,15 @@ class LightsQuerySchema(_Strict):
     colour = fields.String(validate=validate.OneOf(COLOURS), metadata={"description": "提醒 · 黄牌 · 红牌"})
 
 
+class InboxQuerySchema(_Strict):
+    post = fields.String(validate=validate.Length(min=1, max=128),
+                         metadata={"description": "tenant/department/role; omitted: the signed-in person's first post"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=500),
+                           metadata={"description": "at most this many tasks (a page); omitted: all of them"})
+    after = fields.String(validate=validate.Length(min=1, max=128),
+                          metadata={"description": "the task_id of the last task of the previous page"})
+
+
 class ViolationsQuerySchema(_Strict):
     tenant = fields.String(validate=validate.Length(min=1, max=32),
                            metadata={"description": "inspectors only may ask another tenant; omitted: all"})

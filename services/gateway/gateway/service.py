@@ -34,7 +34,7 @@ from gateway.limits import http
 from gateway.models import HoldingRow, UserRow, metadata
 from gateway.openapi import build_spec
 from gateway.recent import RecentAnswers
-from gateway.rest import endpoint, json_body, required_query, respond
+from gateway.rest import endpoint, json_body, query, required_query, respond
 from gateway.settings import MIGRATIONS
 from sunlight import base
 from sunlight.contracts import ACCESS_DENIED, new_event
@@ -77,6 +77,8 @@ def recent_answers() -> RecentAnswers:
 
 
 _RECENT: RecentAnswers | None = None
+#: tasks per post on one page of the staff inbox (the nearest deadlines first; 下一页 for the rest)
+INBOX_PAGE = 100
 
 
 class GatewayService(api_supervision.SupervisionRoutes, api_inspection.InspectionRoutes,
@@ -241,11 +243,12 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
     @endpoint
     def list_tasks(self, request: Request) -> tuple[int, Any]:
         who = self.principal(request)
-        post = request.args.get("post", "").strip() or (who.posts[0] if who.posts else "")
+        page = query(request, schemas.InboxQuerySchema(), "inbox page")
+        post = str(page.get("post") or "").strip() or (who.posts[0] if who.posts else "")
         if not post:
             raise ValidationFailed("query parameter 'post' is required", {"post": ["required"]})
         self.guard(request, lambda: domain.may_read_inbox(who, post), who)
-        return 200, self.call("workflow", "list_tasks", post)
+        return 200, self.call("workflow", "list_tasks", post, page.get("limit"), page.get("after"))
 
     @http("POST", "/api/tasks/<task_id>/decision")  # type: ignore[untyped-decorator]
     @endpoint
@@ -353,9 +356,13 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
                 self.guard(request, lambda p=post: domain.may_read_inbox(who, p), who)
         except Forbidden as exc:
             return web.page("status.html", 403, who=who, error=f"无权查看：{exc}", number="", code="")
-        inboxes = [(post, self.call("workflow", "list_tasks", post)) for post in posts]
+        after = request.args.get("after") if len(posts) == 1 else None  # "下一页" pages one post
+        try:
+            inboxes = [(post, self.call("workflow", "list_tasks", post, INBOX_PAGE, after)) for post in posts]
+        except ValidationFailed as exc:
+            return web.page("status.html", 422, who=who, error=f"无法翻页：{exc}", number="", code="")
         return web.page("inbox.html", who=who, inboxes=inboxes, message=request.args.get("message"),
-                        can_decide=who.role in domain.DECIDING_ROLES)
+                        can_decide=who.role in domain.DECIDING_ROLES, page_size=INBOX_PAGE, paged=bool(after))
 
     @http("POST", "/staff/tasks/<task_id>/decision")  # type: ignore[untyped-decorator]
     def decision_form(self, request: Request, task_id: str) -> Response:

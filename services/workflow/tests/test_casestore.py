@@ -49,7 +49,8 @@ def test_the_time_box_finds_each_case_with_an_open_meeting_task_past_due_once(en
 @pytest.mark.parametrize(("query", "index"), [
     ("SELECT DISTINCT case_number FROM tasks WHERE status = 'open' AND stage IN ('joint-meeting') "
      "AND due_at <= '2026-11-30 09:00:00'", "ix_tasks_open_stage_due"),
-    ("SELECT * FROM tasks WHERE post = 'gs-city/dept-1/reviewer' AND status = 'open' ORDER BY due_at",
+    ("SELECT * FROM tasks WHERE post = 'gs-city/dept-1/reviewer' AND status = 'open' "
+     "AND (due_at, task_id) > ('2026-11-30 09:00:00', 'GT-2026-000001.x') ORDER BY due_at, task_id LIMIT 100",
      "ix_tasks_open_inbox"),
 ])
 def test_the_time_box_and_the_inbox_read_the_open_tasks_index_not_every_task(
@@ -57,4 +58,4 @@ def test_the_time_box_and_the_inbox_read_the_open_tasks_index_not_every_task(
     """With 10^6 open cases the scan took 383 ms every 30 s, and the inbox sorted a post's share each call."""
     with engine.connect() as connection:
         plan = " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {query}")))
-    assert index in plan and "TEMP B-TREE FOR ORDER BY" not in plan
+    assert index in plan and "ORDER BY" not in plan  # no sort: the index gives the order

@@ -15,7 +15,7 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
 from sunlight.db import Store
-from sunlight.errors import Conflict, NotFound
+from sunlight.errors import Conflict, NotFound, ValidationFailed
 from workflow.models import metadata
 from workflow.service import WorkflowService
 from workflow.settings import MIGRATIONS
@@ -103,3 +103,28 @@ def test_an_acceptance_delivered_twice_opens_the_case_once(store: Store) -> None
     service.on_application_accepted(message)
     assert len(rows(store, "SELECT case_number FROM cases")) == 1
     assert len(rows(store, "SELECT task_id FROM tasks")) == 4
+
+
+def test_an_inbox_is_paged_in_deadline_order_and_a_task_done_meanwhile_does_not_shift_the_next_page(
+        workflow: Any) -> None:
+    """Cases accepted the same day share a deadline: the order is settled by the task id, so pages neither
+    repeat nor skip a task, even when one on an earlier page is completed between two pages."""
+    post = "gs-city/commerce-bureau/reviewer"
+    for n in range(43, 49):
+        workflow.on_application_accepted(accepted_message(f"GS-2026-0000{n}"))
+    everything = workflow.list_tasks(post)
+    assert len(everything) == 7 and len({t["due_at"] for t in everything}) == 1
+    first = workflow.list_tasks(post, limit=3)
+    assert first == everything[:3]
+    approve(workflow, first[0])  # done between two pages
+    second = workflow.list_tasks(post, limit=3, after=first[-1]["task_id"])
+    last = workflow.list_tasks(post, limit=3, after=second[-1]["task_id"])
+    assert second + last == everything[3:] and len(last) == 1  # a short page is the last
+
+
+@pytest.mark.parametrize(("limit", "after", "field"), [(0, None, "limit"), (501, None, "limit"), ("3", None, "limit"),
+                                                       (3, "GS-2026-999999.co-review.1", "after")])
+def test_a_bad_inbox_page_is_refused_naming_what_is_wrong(workflow: Any, limit: Any, after: Any, field: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        workflow.list_tasks("gs-city/commerce-bureau/reviewer", limit=limit, after=after)
+    assert set(refused.value.fields) == {field}

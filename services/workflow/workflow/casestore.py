@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, update
 
-from sunlight.errors import NotFound
+from sunlight.errors import NotFound, ValidationFailed
 from workflow import domain, saved
 from workflow.models import metadata
 
@@ -52,6 +52,22 @@ def state_of(connection: Connection, case_number: str, *, lock: bool = False) ->
     if state is None:
         raise NotFound(f"no case {case_number!r}", {"case_number": ["unknown case"]})
     return dict(state)
+
+
+def inbox(connection: Connection, post: str, limit: int | None = None, after: str | None = None) -> list[Row[Any]]:
+    """A post's open tasks, nearest deadline first (ties by task id); with ``limit``, one page of them.
+
+    ``after`` is the last task of the previous page: the page goes on from its place in that order, so a
+    task completed meanwhile does not shift the next page. Read on ix_tasks_open_inbox.
+    """
+    query = select(TASKS).where(TASKS.c.post == post, TASKS.c.status == "open")
+    if after is not None:
+        cursor = connection.execute(select(TASKS.c.due_at, TASKS.c.task_id).where(TASKS.c.task_id == after)).first()
+        if cursor is None:
+            raise ValidationFailed(f"no task {after!r} to page after", {"after": ["unknown task"]})
+        query = query.where(tuple_(TASKS.c.due_at, TASKS.c.task_id) > tuple_(*cursor))
+    query = query.order_by(TASKS.c.due_at, TASKS.c.task_id)
+    return list(connection.execute(query if limit is None else query.limit(limit)).all())
 
 
 def meetings_past_due(connection: Connection, stages: list[str], now: datetime) -> list[str]:

@@ -38,7 +38,7 @@ class TaskRow(Base):
     __tablename__ = "tasks"
     # only open tasks are ever listed or scanned by deadline (migration workflow_0004)
     __table_args__ = (
-        Index("ix_tasks_open_inbox", "post", "due_at", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
+        Index("ix_tasks_open_inbox", "post", "due_at", "task_id", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
         Index("ix_tasks_open_stage_due", "stage", "due_at", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
     )
 

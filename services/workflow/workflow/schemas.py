@@ -9,6 +9,8 @@ from marshmallow import ValidationError as SchemaError
 
 from workflow.process import END, JOINS, KINDS, OPERATORS, Branch, Definition, Limit, Rule, Stage, check
 
+INBOX_PAGE_MAX = 500  # tasks in one page of an inbox
+
 KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and - only")
 KEY_OR_BLANK = validate.Regexp(r"^$|^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and - only")
 
@@ -139,6 +141,18 @@ class CompleteTaskSchema(_Strict):
     actor = fields.String(required=True, validate=validate.Length(min=1, max=64))
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     opinion = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class InboxPageSchema(Schema):
+    """Which page of a post's inbox: ``limit`` tasks after the task ``after`` (every task without ``limit``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    post = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    limit = fields.Integer(load_default=None, allow_none=True, strict=True,
+                           validate=validate.Range(min=1, max=INBOX_PAGE_MAX))
+    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=128))
 
 
 class TaskSchema(Schema):

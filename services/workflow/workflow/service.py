@@ -35,6 +35,7 @@ from workflow.schemas import (
     CompleteTaskSchema,
     CoReviewerSchema,
     DelegateSchema,
+    InboxPageSchema,
     ReturnSchema,
     SuspendSchema,
     TaskActionSchema,
@@ -49,8 +50,8 @@ CALENDAR = WorkingCalendar.default()
 MEETING_STAGES = sorted({st.key for d in DEFINITIONS.values() for st in d.stages if st.kind == "meeting"})
 #: one instance of each command schema, made once: making one copies all its fields, as costly as loading
 SCHEMAS: dict[type[Schema], Schema] = {kind: kind() for kind in (
-    AbsenceSchema, CaseActionSchema, CompleteTaskSchema, CoReviewerSchema, DelegateSchema, ReturnSchema,
-    SuspendSchema, TaskActionSchema, TaskSchema, TransferSchema)}
+    AbsenceSchema, CaseActionSchema, CompleteTaskSchema, CoReviewerSchema, DelegateSchema, InboxPageSchema,
+    ReturnSchema, SuspendSchema, TaskActionSchema, TaskSchema, TransferSchema)}
 TENANTS_REPORTED: set[str] = set()  # per process: nameko builds a new service instance per worker
 
 
@@ -250,15 +251,18 @@ class WorkflowService(base.ServiceBase):
             metrics.CASES_OPEN.labels(tenant).set(counts.get(tenant, 0))
         TENANTS_REPORTED.update(counts)
 
-    @rpc  # type: ignore[untyped-decorator]
-    def list_tasks(self, post: str) -> list[dict[str, Any]]:
-        """A post's inbox: open tasks, the nearest deadline first, with the working time left."""
+    @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
+    def list_tasks(self, post: str, limit: int | None = None, after: str | None = None) -> list[dict[str, Any]]:
+        """A post's inbox: open tasks, the nearest deadline first, with the working time left.
+
+        ``limit`` (1–500) and ``after`` (the last task of the previous page) page it; a page shorter than
+        ``limit`` is the last. Without ``limit``, every open task of the post.
+        """
+        page = load_or_fail(SCHEMAS[InboxPageSchema], {"post": post, "limit": limit, "after": after}, "inbox page")
         now = datetime.now(UTC)
-        with self.db.read() as session:
-            rows = session.scalars(
-                select(TaskRow).where(TaskRow.post == post, TaskRow.status == "open").order_by(TaskRow.due_at)
-            ).all()
-            return [{**SCHEMAS[TaskSchema].dump(row), **_remaining(row.due_at, now)} for row in rows]
+        with self.db.engine.connect() as connection:
+            rows = casestore.inbox(connection, page["post"], page["limit"], page["after"])
+        return [{**SCHEMAS[TaskSchema].dump(row), **_remaining(row.due_at, now)} for row in rows]
 
     @rpc(expected_exceptions=SunlightError)  # type: ignore[untyped-decorator]
     def get_case(self, case_number: str) -> dict[str, Any]:
