@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Recorder = Callable[[Sent], None]  # writes one message's 'sent' (alone, or in a batch with others)
 OPT_OUTS = cast(Table, OptOut.__table__)
-# built once, bound per call (every message runs them, send_due every second)
-_OPTED_OUT = select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile == bindparam("mobile"))
+# built once, bound per call (every batch of messages runs them, send_due every second)
+_OPTED_OUT = select(OPT_OUTS.c.mobile).where(OPT_OUTS.c.mobile.in_(bindparam("mobiles", expanding=True)))
 _INSERT_MESSAGE = {  # the unique (event, recipient, template): a message stored already is not stored again
     name: dialect.insert(MESSAGES).on_conflict_do_nothing(index_elements=["event_id", "recipient", "template"])
     .returning(MESSAGES.c.id) for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
@@ -45,8 +45,9 @@ _DUE = select(MESSAGES.c.id).where(MESSAGES.c.status == "pending", MESSAGES.c.no
     .order_by(MESSAGES.c.not_before, MESSAGES.c.id).limit(bindparam("limit"))
 _STUCK = select(func.count()).select_from(MESSAGES).where(
     MESSAGES.c.status.in_(("pending", "sending")), MESSAGES.c.created_at < bindparam("cutoff"))
-_RECENT = select(func.count()).select_from(MESSAGES).where(
-    MESSAGES.c.recipient == bindparam("recipient"), MESSAGES.c.sent_at >= bindparam("since"))
+_RECENT = select(MESSAGES.c.recipient, func.count()).where(
+    MESSAGES.c.recipient.in_(bindparam("recipients", expanding=True)), MESSAGES.c.sent_at >= bindparam("since")
+).group_by(MESSAGES.c.recipient)
 
 
 @dataclass(frozen=True)
@@ -112,19 +113,30 @@ def store_messages(store: Store, batch: Sequence[NewMessage]) -> list[Claim | No
     """
     with store.unit_of_work() as uow:
         connection = uow.session.connection()  # Core on the connection: no ORM layer on the hot path
-        stored = [_store(connection, message) for message in batch]
+        opted_out = _opted_out(connection, {m.rendered.recipient for m in batch if not m.template.essential})
+        stored = [_store(connection, message, opted_out) for message in batch]
+        claimed = {claim.recipient for _, claim in stored if claim is not None and claim.attempts}
+        # the hourly limit counted once for the batch, from its earliest instant: never less than one by one
+        recent = _recent(connection, claimed, min(m.now for m in batch)) if claimed else {}
     for message, (new, _) in zip(batch, stored, strict=True):
         if not new:  # stored already: a redelivery, or a concurrent delivery of the same event won
             metrics.EVENTS_DUPLICATE.labels("notify", message.rendered.template).inc()
-    return [claim for _, claim in stored]
+    return [claim if claim is None or not claim.attempts else replace(claim, recent=recent.get(claim.recipient, 0))
+            for _, claim in stored]
 
 
-def _store(connection: Connection, message: NewMessage) -> tuple[bool, Claim | None]:
-    """One message's insert: whether it is new, and its Claim (``attempts`` 1 if claimed, 0 if pending)
-    unless there is nothing to send."""
+def _opted_out(connection: Connection, mobiles: set[str]) -> frozenset[str]:
+    """Which of ``mobiles`` asked for no more non-essential messages (one query for a batch)."""
+    if not mobiles:
+        return frozenset()
+    return frozenset(connection.execute(_OPTED_OUT, {"mobiles": sorted(mobiles)}).scalars())
+
+
+def _store(connection: Connection, message: NewMessage, opted_out_mobiles: frozenset[str]) -> tuple[bool, Claim | None]:
+    """One message's insert: whether it is new, and its Claim (``attempts`` 1 if claimed, 0 if pending; the
+    hourly count left for the caller) unless there is nothing to send."""
     event, template, rendered, now = message.event, message.template, message.rendered, message.now
-    opted_out = not template.essential and connection.execute(
-        _OPTED_OUT, {"mobile": rendered.recipient}).first() is not None
+    opted_out = not template.essential and rendered.recipient in opted_out_mobiles
     claimed = message.claim and not opted_out and message.not_before <= now
     # no select first: the unique constraint answers "stored already" (the insert does nothing, returns no id)
     inserted = connection.execute(_INSERT_MESSAGE[connection.dialect.name], {
@@ -138,12 +150,13 @@ def _store(connection: Connection, message: NewMessage) -> tuple[bool, Claim | N
     if inserted is None or opted_out:
         return inserted is not None, None
     return True, Claim(int(inserted), rendered.recipient, rendered.text, rendered.template, event.occurred_at,
-                       1 if claimed else 0, frozenset(), _recent(connection, rendered.recipient, now) if claimed else 0)
+                       1 if claimed else 0, frozenset(), 0)
 
 
-def _recent(session: Any, recipient: str, now: datetime) -> int:
-    """Messages sent to ``recipient`` in the last hour (ix_messages_recipient_sent: not a scan of every message)."""
-    return int(session.scalar(_RECENT, {"recipient": recipient, "since": now - timedelta(hours=1)}) or 0)
+def _recent(session: Any, recipients: set[str], now: datetime) -> dict[str, int]:
+    """Messages sent to each of ``recipients`` in the last hour (ix_messages_recipient_sent: not a scan)."""
+    rows = session.execute(_RECENT, {"recipients": sorted(recipients), "since": now - timedelta(hours=1)})
+    return {recipient: int(count) for recipient, count in rows}
 
 
 def due_messages(store: Store, now: datetime, policy: Policy, limit: int = 100) -> list[int]:
@@ -184,8 +197,9 @@ def _claim(store: Store, message_id: int, now: datetime) -> Claim | None:
         message = uow.session.get(Message, message_id)
         assert message is not None
         done = frozenset(uow.session.scalars(select(MessagePart.number).where(MessagePart.message_id == message_id)))
+        recent = _recent(uow.session, {message.recipient}, now).get(message.recipient, 0)
         return Claim(message_id, message.recipient, message.text, message.template, message.event_at,
-                     message.attempts + 1, done, _recent(uow.session, message.recipient, now))
+                     message.attempts + 1, done, recent)
 
 
 def deliver(store: Store, provider: SmsProvider, claim: Claim, clock: Clock, policy: Policy,

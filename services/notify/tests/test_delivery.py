@@ -16,7 +16,7 @@ from sqlalchemy import select
 from conftest import StoreFactory
 from notify import delivery, domain, records
 from notify.models import Message, MessagePart, OptOut, metadata, outbox
-from notify.providers import SmppProvider, TransientSendError
+from notify.providers import LogProvider, SmppProvider, TransientSendError
 from notify.settings import MIGRATIONS, TEMPLATES
 from sunlight.batching import WriteBatcher
 from sunlight.contracts import CERTIFICATE_ISSUED, SMS_DELIVERED, SMS_SENT, new_event
@@ -161,8 +161,6 @@ def test_a_held_message_is_not_due_before_its_time_and_a_stuck_one_is_counted(st
 
 
 def test_a_recipient_gets_no_more_than_the_hourly_limit_and_the_rest_waits(store: Store) -> None:
-    from notify.providers import LogProvider
-
     strict = delivery.Policy(rate_per_hour=1)
     now = datetime.now(UTC)
     first, second = (delivery.store_message(store, completion_event(), template, rendered_for, not_before=now,
@@ -313,3 +311,32 @@ def test_messages_submitted_together_are_recorded_sent_together_each_announced_o
     receipts = [domain.Receipt(provider_id, "DELIVRD", "000") for provider_id in line.ids]
     assert all(delivery.record_receipts(store, receipts, datetime.now(UTC)))
     assert {row(store, claim.message_id).status for claim in claims if claim is not None} == {"delivered"}
+
+
+def test_messages_stored_together_each_get_their_own_opt_out_and_hourly_count(store: Store) -> None:
+    """One batch (the events a burst brings): the opted-out number gets only what matters, the others their
+    news, and a number that was already texted this hour carries that count into its claim."""
+    quiet, busy, fresh = "13957110011", "13957110012", "13957110013"
+    now = datetime.now(UTC)
+    with store.unit_of_work() as uow:
+        uow.session.add(OptOut(mobile=quiet, created_at=now))
+    [earlier] = delivery.store_messages(store, [delivery.NewMessage(completion_event(busy), COMPLETED, rendered(busy),
+                                                                    now, now)])
+    assert earlier is not None
+    delivery.deliver(store, LogProvider(), earlier, lambda: datetime.now(UTC), POLICY)  # busy: one sent this hour
+
+    def news(mobile: str) -> delivery.NewMessage:
+        return delivery.NewMessage(completion_event(mobile), RECEIVED, domain.render(RECEIVED, {
+            "applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
+            "promised_date": "2026年12月1日"}, signature="", recipient=mobile), now, now)
+
+    claims = delivery.store_messages(store, [
+        news(quiet), delivery.NewMessage(completion_event(quiet), COMPLETED, rendered(quiet), now, now),
+        news(busy), news(fresh)])
+    skipped, essential, busy_claim, fresh_claim = claims
+    assert skipped is None
+    assert essential is not None and essential.attempts == 1 and essential.recent == 0
+    assert busy_claim is not None and busy_claim.recent == 1
+    assert fresh_claim is not None and fresh_claim.recent == 0
+    with store.read() as session:
+        assert sorted(m.status for m in session.query(Message).filter_by(recipient=quiet)) == ["opted_out", "sending"]
