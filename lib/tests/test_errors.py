@@ -22,6 +22,7 @@ from sunlight.errors import (
     NotGenuine,
     PermanentFailure,
     SunlightError,
+    Unavailable,
     UnknownItem,
     ValidationFailed,
 )
@@ -37,6 +38,7 @@ EVERY_ERROR = [
     CalendarUnknownYear,
     PermanentFailure,
     NotGenuine,  # issue 6: registry's public verification
+    Unavailable,  # a service behind the one called did not answer (supervision asking intake for a query code)
 ]
 
 
