@@ -143,11 +143,8 @@ class CompleteTaskSchema(_Strict):
     opinion = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class InboxPageSchema(Schema):
+class InboxPageSchema(_Strict):
     """Which page of a post's inbox: ``limit`` tasks after the task ``after`` (every task without ``limit``)."""
-
-    class Meta:
-        unknown = RAISE
 
     post = fields.String(required=True, validate=validate.Length(min=1, max=128))
     limit = fields.Integer(load_default=None, allow_none=True, strict=True,
