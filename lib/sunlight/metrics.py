@@ -19,6 +19,7 @@ from nameko.rpc import Rpc
 from nameko.timer import Timer
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from sunlight import heap
 from sunlight.calendar import OVERRIDES_ENV_VAR, WorkingCalendar
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ class Metrics(DependencyProvider):  # type: ignore[misc]
         report_provisional_calendar(self.container.service_name, WorkingCalendar.default())
 
     def start(self) -> None:
+        heap.settle()  # every service's container starts this: the startup heap is built by now
         if not self.port:
             return
         self.socket = eventlet.listen((self.host, self.port))
