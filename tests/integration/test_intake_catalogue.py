@@ -105,6 +105,15 @@ def test_every_shipped_item_is_received_once_and_audited(stack: Stack, rpc: Any)
     assert shop["query_code"] not in body
     digest = code_digest(stack.query_code_key.encode(), shop["application_number"], shop["query_code"])
     assert json.loads(body)["payload"]["query_code_digest"] == digest
+    # the applicant is texted the code; staff reading the case's messages see it masked, and once the SMS is
+    # sent notify's database keeps it nowhere
+    sms = wait_for(lambda: [m for m in rpc.notify.messages_for_case(shop["application_number"])
+                            if m["template"] == "application_received_with_code"
+                            and m["status"] in ("sent", "delivered")] or None,
+                   timeout=30, what="the acceptance SMS, sent")
+    assert "查询码******" in sms[0]["text"] and shop["query_code"] not in sms[0]["text"]
+    [(kept,)] = query(stack, "notify", "SELECT text || shown_text FROM messages WHERE id = :i", i=sms[0]["id"])
+    assert shop["query_code"] not in kept
 
 
 def test_a_refusal_at_the_window_reaches_supervision_with_its_reason(stack: Stack, rpc: Any) -> None:

@@ -141,7 +141,8 @@ def _store(connection: Connection, message: NewMessage, opted_out_mobiles: froze
     # no select first: the unique constraint answers "stored already" (the insert does nothing, returns no id)
     inserted = connection.execute(_INSERT_MESSAGE[connection.dialect.name], {
         "event_id": event.event_id, "case_number": event.case_number, "recipient": rendered.recipient,
-        "template": rendered.template, "text": rendered.text, "attempts": 0, "created_at": now,
+        "template": rendered.template, "text": rendered.shown if opted_out else rendered.text,
+        "shown_text": rendered.shown, "attempts": 0, "created_at": now,
         "status": "opted_out" if opted_out else "sending" if claimed else "pending",
         "event_at": event.occurred_at, "not_before": message.not_before, "claimed_at": now if claimed else None,
         "parts": len(domain.segments(rendered.text, 0)),
@@ -270,6 +271,7 @@ def _fail(store: Store, message_id: int, provider: str, reason: str, stage: str,
         row = uow.session.get(Message, message_id)
         assert row is not None
         row.status, row.error, row.provider, row.attempts = "failed", reason[:1000], provider, row.attempts + 1
+        row.text = row.shown_text or row.text  # given up for good: the recipient's code is not kept
         uow.emit(new_event(SMS_FAILED, row.case_number, {**payload(row), "reason": reason, "stage": stage}, now))
     metrics.SMS_FAILED.labels(provider, row.template, stage).inc()
     log.error("SMS %d failed for good: %s", message_id, reason)

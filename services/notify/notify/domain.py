@@ -26,11 +26,21 @@ class Template:
     essential: bool = True  # an opted-out recipient still gets essential messages
 
 
+#: fields that are the recipient's credentials: sent in the SMS, never shown to staff nor kept once sent
+SECRET_FIELDS = frozenset({"query_code"})
+
+
 @dataclass(frozen=True)
 class Rendered:
     template: str
     recipient: str
     text: str
+    #: the text as staff see it and notify keeps it once sent: every secret field's value masked
+    shown: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.shown:
+            object.__setattr__(self, "shown", self.text)
 
 
 def parse_templates(raw: Mapping[str, Mapping[str, object]]) -> dict[str, Template]:
@@ -67,7 +77,14 @@ def render(template: Template, values: Mapping[str, str], *, signature: str, rec
     body = template.text.format(**{key: values[key] for key in template.fields})
     if not body.strip():
         raise ValidationFailed(f"template {template.key} rendered empty", {"text": ["empty"]})
-    return Rendered(template=template.key, recipient=recipient, text=f"{signature}{body}")
+    shown = template.text.format(**{key: mask(values[key]) if key in SECRET_FIELDS else values[key]
+                                    for key in template.fields})
+    return Rendered(template=template.key, recipient=recipient, text=f"{signature}{body}", shown=f"{signature}{shown}")
+
+
+def mask(secret: object) -> str:
+    """A secret as staff see it: as long as it is, every character a star."""
+    return "*" * len(str(secret))
 
 
 # --- Chinese SMS on the wire: UCS-2, concatenated segments with a UDH header -------------------

@@ -29,7 +29,10 @@ class Message(Base):
     case_number: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
     recipient: Mapped[str] = mapped_column(String(20))
     template: Mapped[str] = mapped_column(String(64))
+    # what the SMSC is sent; once sent (or given up, or never to be sent) it is the shown text: the code is not kept
     text: Mapped[str] = mapped_column(Text)
+    # the text with the recipient's credentials (the query code) masked: what staff see
+    shown_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     # pending → sending → sent → delivered | failed; or opted_out (never sent, by the recipient's wish)
     status: Mapped[str] = mapped_column(String(16), index=True)
     provider: Mapped[str | None] = mapped_column(String(16), nullable=True)

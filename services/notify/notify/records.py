@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from notify import domain
 from notify.models import Message, MessagePart
@@ -32,7 +32,9 @@ _INSERT_PARTS = PARTS.insert()
 _FIRST_PART = select(PARTS.c.provider_id).where(PARTS.c.message_id == bindparam("message_id"), PARTS.c.number == 1)
 _MARK_SENT = (update(MESSAGES).where(MESSAGES.c.id == bindparam("message_id"))
               .values(status="sent", provider=bindparam("provider"), provider_id=bindparam("first"),
-                      sent_at=bindparam("sent_at"), attempts=bindparam("attempts"), error=None)
+                      sent_at=bindparam("sent_at"), attempts=bindparam("attempts"), error=None,
+                      # every part is with the SMSC: nothing is sent again, and the recipient's code is not kept
+                      text=func.coalesce(MESSAGES.c.shown_text, MESSAGES.c.text))
               .returning(*_SETTLE_COLUMNS))
 _PARTS_BY_ID = select(PARTS.c.id, PARTS.c.message_id, PARTS.c.provider_id, PARTS.c.status, PARTS.c.submitted_at) \
     .where(PARTS.c.provider_id.in_(bindparam("provider_ids", expanding=True)))

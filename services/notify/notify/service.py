@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from nameko import config
 from nameko.timer import timer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from notify import delivery, domain
 from notify.dependencies import MessageStore, SentLog, SmsGateway
@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 TEMPLATE_SET = domain.parse_templates(yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))["templates"])
 STAFF_DIRECTORY = yaml.safe_load(STAFF.read_text(encoding="utf-8"))
 CALENDAR = WorkingCalendar.default()
-_MESSAGES_OF_CASE = select(Message.id, Message.template, Message.recipient, Message.text, Message.status,
+# staff see the shown text (the query code masked); a row stored before it had one shows its text
+_MESSAGES_OF_CASE = select(Message.id, Message.template, Message.recipient,
+                           func.coalesce(Message.shown_text, Message.text).label("text"), Message.status,
                            Message.error, Message.attempts).where(
     Message.case_number == bindparam("case_number")).order_by(Message.id)
 

@@ -340,3 +340,55 @@ def test_messages_stored_together_each_get_their_own_opt_out_and_hourly_count(st
     assert fresh_claim is not None and fresh_claim.recent == 0
     with store.read() as session:
         assert sorted(m.status for m in session.query(Message).filter_by(recipient=quiet)) == ["opted_out", "sending"]
+
+
+WITH_CODE = TEMPLATES_SHIPPED["application_received_with_code"]
+CODE = "739514"
+
+
+def acceptance(mobile: str = PHONE) -> domain.Rendered:
+    return domain.render(WITH_CODE, {"applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
+                                     "promised_date": "2026年12月1日", "query_code": CODE},
+                         signature="【杭州市国土资源局】", recipient=mobile)
+
+
+def stored_texts(store: Store, message_id: int) -> str:
+    message = row(store, message_id)
+    return f"{message.text}|{message.shown_text}"
+
+
+def test_the_applicant_gets_the_query_code_and_notify_keeps_it_only_until_the_smsc_has_it(
+        store: Store, smsc: FakeSmsc) -> None:
+    now = datetime.now(UTC)
+    message_id = delivery.store_message(store, completion_event(), WITH_CODE, acceptance(), not_before=now, now=now)
+    assert message_id is not None
+    waiting = row(store, message_id)
+    assert CODE in waiting.text and waiting.shown_text is not None and CODE not in waiting.shown_text
+    assert "查询码******在网上" in waiting.shown_text
+    provider = smpp_to(smsc, store)
+    try:
+        assert send_until_settled(store, provider, message_id)[-1] == "sent"
+    finally:
+        provider.close()
+    assert CODE in "".join(domain.reassemble(parts) for parts in smsc.messages()[PHONE])  # the applicant has it
+    assert CODE not in stored_texts(store, message_id)
+    assert row(store, message_id).text == row(store, message_id).shown_text
+
+
+def test_a_message_given_up_or_never_to_be_sent_keeps_no_query_code(store: Store, smsc: FakeSmsc) -> None:
+    with store.unit_of_work() as uow:
+        uow.session.add(OptOut(mobile=PHONE, created_at=datetime.now(UTC)))
+    now = datetime.now(UTC)
+    opted_out = delivery.store_message(store, completion_event(), WITH_CODE, acceptance(), not_before=now, now=now)
+    refused = delivery.store_message(store, completion_event("13990000000"), WITH_CODE, acceptance("13990000000"),
+                                     not_before=now, now=now)
+    assert opted_out is None and refused is not None
+    provider = smpp_to(smsc, store)
+    try:
+        assert send_until_settled(store, provider, refused)[-1] == "failed"
+    finally:
+        provider.close()
+    with store.read() as session:
+        kept = [(m.status, m.text, m.shown_text) for m in session.query(Message).order_by(Message.id)]
+    assert [status for status, _, _ in kept] == ["opted_out", "failed"]
+    assert all(CODE not in f"{text}{shown}" for _, text, shown in kept), kept

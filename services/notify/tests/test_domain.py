@@ -197,3 +197,17 @@ def test_staff_are_not_woken_at_night_except_for_a_red_light_or_urging() -> None
     assert domain.send_not_before(applicant, friday_night, calendar) == friday_night
     monday_ten = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
     assert domain.send_not_before(new_task, monday_ten, calendar) == monday_ten
+
+
+def test_the_query_code_is_in_the_sms_and_masked_in_the_text_staff_see() -> None:
+    rendered = domain.render(SHIPPED["application_received_with_code"], {
+        "applicant_name": "王小明", "item_name": "登记", "application_number": "HZ-1",
+        "promised_date": "2026年12月1日", "query_code": "739514"},
+        signature="【杭州市国土资源局】", recipient="13957112345")
+    assert "可凭查询码739514在网上查询" in rendered.text
+    assert rendered.shown == rendered.text.replace("739514", "******")
+
+
+def test_a_message_without_credentials_is_shown_as_sent() -> None:
+    rendered = domain.render(COMPLETED, values(), signature=GS_CITY.sms_signature, recipient="13957112345")
+    assert rendered.shown == rendered.text
