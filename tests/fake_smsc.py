@@ -214,6 +214,11 @@ class Session(socketserver.BaseRequestHandler):
             return
 
 
+def as_kept(text: str) -> str:
+    """A text as a phone shows it, turned into what notify keeps once it is sent: the query code masked."""
+    return re.sub(r"(查询码)([0-9A-Za-z]+)", lambda found: found[1] + "*" * len(found[2]), text)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("ascii", errors="replace")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from notify import domain
+from tests.fake_smsc import as_kept
 from tests.faults.books import Driver, check_books, patiently, settled
 from tests.faults.conftest import FaultyStack
 from tests.integration.support import query
@@ -58,7 +59,7 @@ def test_an_smsc_slow_refusing_and_hanging_up_loses_no_sms_and_sends_none_twice(
     sent = query(faulty.stack, "notify", "SELECT recipient, text FROM messages WHERE status IN ('sent', 'delivered')")
     failed = query(faulty.stack, "notify", "SELECT error FROM messages WHERE status = 'failed'")
     assert not failed, f"an SMS was given up on under a transient fault: {failed}"
-    inbox = {phone: [domain.reassemble(parts) for parts in got] for phone, got in smsc.messages().items()}
+    inbox = {phone: [as_kept(domain.reassemble(parts)) for parts in got] for phone, got in smsc.messages().items()}
     for message in sent:
         assert inbox.get(message.recipient, []).count(message.text) == 1, (message.recipient, message.text)
     taken = sum(len(got) for got in inbox.values())
