@@ -59,3 +59,20 @@ def test_the_time_box_and_the_inbox_read_the_open_tasks_index_not_every_task(
     with engine.connect() as connection:
         plan = " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {query}")))
     assert index in plan and "ORDER BY" not in plan  # no sort: the index gives the order
+
+
+def test_the_open_cases_are_counted_per_tenant_on_their_index_alone(engine: Engine) -> None:
+    """At 10^6 open cases the count read every open row with its saved state: 230–260 ms every 15 s."""
+    state = {"case_number": "x"}
+    rows = [{"case_number": f"GT-2026-{i:06d}", "tenant": f"t{i % 3}", "item_code": "GS-CG-0202",
+             "status": "approved" if i in (0, 3, 4) else "open", "definition_key": "shop-sign-approval",
+             "definition_version": 1, "state": state, "opened_at": NOW} for i in range(12)]
+    with engine.begin() as connection:
+        connection.execute(insert(casestore.CASES), rows)
+    with engine.connect() as connection:
+        assert casestore.open_cases_per_tenant(connection) == {"t0": 2, "t1": 3, "t2": 4}
+        # the statement as the service sends it, its status a bound parameter
+        statement = casestore.OPEN_PER_TENANT.compile(connection)
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", tuple(statement.params.values())))
+    assert "COVERING INDEX ix_cases_open_tenant" in plan, plan

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, tuple_, update
 
 from sunlight.errors import NotFound, ValidationFailed
 from workflow import domain, saved
@@ -30,6 +30,9 @@ _ABSENT = select(ABSENCES.c.post)
 _MEETINGS_PAST_DUE = select(TASKS.c.case_number).distinct().where(
     TASKS.c.status == "open", TASKS.c.stage.in_(bindparam("stages", expanding=True)),
     TASKS.c.due_at <= bindparam("now")).order_by(TASKS.c.case_number)
+# the per-tenant open-case gauge: counted on the partial index ix_cases_open_tenant, never on the rows
+OPEN_PER_TENANT = (select(CASES.c.tenant, func.count()).where(CASES.c.status == "open")
+                   .group_by(CASES.c.tenant))
 _INSERT_CASE = insert(CASES)
 _UPDATE_CASE = update(CASES).where(CASES.c.case_number == bindparam("number")).values(
     status=bindparam("status"), state=bindparam("state"), closed_at=bindparam("closed_at"))
@@ -75,6 +78,11 @@ def meetings_past_due(connection: Connection, stages: list[str], now: datetime) 
     if not stages:
         return []
     return list(connection.execute(_MEETINGS_PAST_DUE, {"stages": stages, "now": now}).scalars())
+
+
+def open_cases_per_tenant(connection: Connection) -> dict[str, int]:
+    """How many cases each tenant has open; a tenant with none is absent."""
+    return {tenant: int(count) for tenant, count in connection.execute(OPEN_PER_TENANT)}
 
 
 class AbsentPosts:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sunlight.db import UTCDateTime, infrastructure_tables
 
 metadata = MetaData()
-OPEN_TASK = text("status = 'open'")
+OPEN = text("status = 'open'")  # a case or a task still open: what the partial indexes keep
 
 
 class Base(DeclarativeBase):
@@ -20,6 +20,8 @@ class Base(DeclarativeBase):
 
 class CaseRow(Base):
     __tablename__ = "cases"
+    # the per-tenant open-case gauge counts this index, not the rows with their saved state (workflow_0005)
+    __table_args__ = (Index("ix_cases_open_tenant", "status", "tenant", sqlite_where=OPEN, postgresql_where=OPEN),)
 
     case_number: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(32), index=True)
@@ -38,8 +40,8 @@ class TaskRow(Base):
     __tablename__ = "tasks"
     # only open tasks are ever listed or scanned by deadline (migration workflow_0004)
     __table_args__ = (
-        Index("ix_tasks_open_inbox", "post", "due_at", "task_id", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
-        Index("ix_tasks_open_stage_due", "stage", "due_at", sqlite_where=OPEN_TASK, postgresql_where=OPEN_TASK),
+        Index("ix_tasks_open_inbox", "post", "due_at", "task_id", sqlite_where=OPEN, postgresql_where=OPEN),
+        Index("ix_tasks_open_stage_due", "stage", "due_at", sqlite_where=OPEN, postgresql_where=OPEN),
     )
 
     task_id: Mapped[str] = mapped_column(String(128), primary_key=True)
