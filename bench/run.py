@@ -22,6 +22,7 @@ eventlet.monkey_patch()
 import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -61,6 +62,23 @@ def machine() -> str:
                       if line.startswith("MemTotal")), 0)
     return (f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024 / 1024:.1f} GiB RAM; "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}")
+
+
+def host_speed() -> float:
+    """Seconds a pure-Python loop of 10^7 additions takes now: this host's speed varies by the hour."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10**7):
+        total += i
+    return time.perf_counter() - started
+
+
+def host_speed_row(at_start: Figure) -> Row:
+    """The loop at the start and at the end of the run: figures of two runs compare only at like speeds."""
+    at_end = repeat(host_speed, "s")
+    return Row("host_speed", "host speed: a pure-Python loop of 10^7 additions, at the end of the run", at_end,
+               "the same loop at the start of the run", at_start, higher_is_better=False,
+               note="a calibration, not a target: the same code's figures move with it")
 
 
 def rpc_and_web(rows: list[Row]) -> None:
@@ -156,6 +174,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
     notes: list[str] = []
+    speed_at_start = repeat(host_speed, "s")
     rpc_and_web(rows)
     sms_rows(rows)
     tick_rows(rows)
@@ -168,6 +187,7 @@ def main() -> int:
     busiest = usage.busiest()
     e2e.replicas(busiest, rows)
     notes.append(scale_paragraph(rows, busiest))
+    rows.insert(0, host_speed_row(speed_at_start))
     write(rows, notes)
     return 0
 
