@@ -16,8 +16,11 @@ from tools.stack import Stack
 CALLS = "sunlight_entrypoint_calls"  # the family name of sunlight_entrypoint_calls_total
 
 
-def rpc_calls(stack: Stack) -> Counter[str]:
-    """Every RPC entrypoint's calls so far, as ``service.method``, summed over the replicas."""
+def rpc_calls(stack: Stack, kind: str = "rpc") -> Counter[str]:
+    """Every RPC entrypoint's calls so far, as ``service.method``, summed over the replicas.
+
+    ``kind="event"``: every event handler's deliveries instead (each one a message the broker delivered).
+    """
     calls: Counter[str] = Counter()
     for key, proc in stack.processes.items():
         if proc.poll() is not None:
@@ -29,7 +32,7 @@ def rpc_calls(stack: Stack) -> Counter[str]:
             if family.name != CALLS:
                 continue
             for sample in family.samples:
-                if sample.name.endswith("_total") and sample.labels.get("kind") == "rpc":
+                if sample.name.endswith("_total") and sample.labels.get("kind") == kind:
                     calls[f"{sample.labels['service']}.{sample.labels['entrypoint']}"] += int(sample.value)
     return calls
 
