@@ -4,8 +4,7 @@ Measured under the shop-sign load (``make bench-e2e``, one run of each, the time
 ``gc.callbacks``), with CPython's defaults (700, 10, 10): supervision spent 223 ms collecting, 91 young
 collections (each walking what the open transactions and greenlets held at that instant) and one full
 collection of 142 ms, which walks every object the process holds, everything loaded at start
-included: a pause every message in flight waits out. The other
-services spent 4–25 ms.
+included: a pause every message in flight waits out. The other services spent 4–25 ms.
 
 ``settle`` is called once the container has started: what exists then is frozen (``gc.freeze``: moved
 where no collection looks again, as it lives as long as the process) and the young generation is collected
