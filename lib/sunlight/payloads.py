@@ -11,6 +11,11 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from sunlight.mobiles import mobile_field
 
+#: payload fields that are the applicant's credentials (the query code on the receipt): an event carries one
+#: to the service that sends it on (notify texts it), and no service keeps or shows it (supervision's trail,
+#: notify's stored and shown texts)
+CREDENTIALS = frozenset({"query_code"})
+
 
 class _Payload(Schema):
     """A tolerant reader: a field this version does not know is left out, not refused.

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sunlight import mobiles
 from sunlight.calendar import WorkingCalendar
 from sunlight.errors import ValidationFailed
+from sunlight.payloads import CREDENTIALS
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,12 @@ class Template:
     essential: bool = True  # an opted-out recipient still gets essential messages
 
 
-#: fields that are the recipient's credentials: sent in the SMS, never shown to staff nor kept once sent
-SECRET_FIELDS = frozenset({"query_code"})
-
-
 @dataclass(frozen=True)
 class Rendered:
     template: str
     recipient: str
     text: str
-    #: the text as staff see it and notify keeps it once sent: every secret field's value masked
+    #: the text as staff see it and notify keeps it once sent: every credential's value masked
     shown: str = ""
 
     def __post_init__(self) -> None:
@@ -77,7 +74,7 @@ def render(template: Template, values: Mapping[str, str], *, signature: str, rec
     body = template.text.format(**{key: values[key] for key in template.fields})
     if not body.strip():
         raise ValidationFailed(f"template {template.key} rendered empty", {"text": ["empty"]})
-    shown = template.text.format(**{key: mask(values[key]) if key in SECRET_FIELDS else values[key]
+    shown = template.text.format(**{key: mask(values[key]) if key in CREDENTIALS else values[key]
                                     for key in template.fields})
     return Rendered(template=template.key, recipient=recipient, text=f"{signature}{body}", shown=f"{signature}{shown}")
 

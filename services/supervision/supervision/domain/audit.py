@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sunlight.payloads import CREDENTIALS
+
 GENESIS = "0" * 64
-#: payload fields that are credentials (the query code on an applicant's receipt): checked where they are
-#: issued (intake), never kept in the trail, which the discipline commission and every inspector read
-CREDENTIALS = frozenset({"query_code"})
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,8 @@ def canonical(event_body: Mapping[str, Any]) -> str:
 
 
 def without_credentials(event_body: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The event as the trail keeps it: the same, less any credential in its payload."""
+    """The event as the trail keeps it: the same, less any credential in its payload (checked where it was
+    issued, intake; the trail is what the discipline commission and every inspector read)."""
     payload = event_body.get("payload")
     if not isinstance(payload, Mapping) or CREDENTIALS.isdisjoint(payload):
         return event_body
