@@ -1,4 +1,4 @@
-"""How many RPCs a run asked of each service, read from the services' own ``/metrics`` counters.
+"""How many RPCs and event deliveries a run asked of each service, read from the services' own ``/metrics`` counters.
 
 Lets a bench say what the driver costs the system it measures: ``workflow.get_case`` calls per case
 are the driver looking for open tasks, ``notify.messages_for_case`` calls the driver looking for the SMS.
@@ -16,10 +16,10 @@ from tools.stack import Stack
 CALLS = "sunlight_entrypoint_calls"  # the family name of sunlight_entrypoint_calls_total
 
 
-def rpc_calls(stack: Stack, kind: str = "rpc") -> Counter[str]:
-    """Every RPC entrypoint's calls so far, as ``service.method``, summed over the replicas.
+def entrypoint_calls(stack: Stack, kind: str = "rpc") -> Counter[str]:
+    """Every entrypoint's calls of one kind so far, as ``service.method``, summed over the replicas.
 
-    ``kind="event"``: every event handler's deliveries instead (each one a message the broker delivered).
+    ``kind`` is the metric's label: "rpc" (calls answered), "event" (deliveries to event handlers).
     """
     calls: Counter[str] = Counter()
     for key, proc in stack.processes.items():

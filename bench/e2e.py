@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bench import cases
-from bench.calls import per_case, rpc_calls
+from bench.calls import entrypoint_calls, per_case
 from bench.figures import REPEATS, Figure, Row
 from bench.load import percentile, rpc_clients
 from bench.processes import Usage, watched
@@ -68,10 +68,10 @@ def end_to_end(backend: str, rows: list[Row], notes: list[str]) -> Usage:
     with running_stack(fresh(ROOT / "var" / f"bench-{backend}"), backend=backend) as stack:
         cases.run(stack, 6, 3, first=900_000)  # warm up
         spy = profile(stack, "workflow", 8, ROOT / "var" / "bench-workflow.pyspy") if backend == "postgresql" else None
-        calls_before, deliveries_before = rpc_calls(stack), rpc_calls(stack, "event")
+        calls_before, deliveries_before = entrypoint_calls(stack), entrypoint_calls(stack, "event")
         figure, latencies, usage = _repeats(stack, 10_000)
-        calls = per_case(calls_before, rpc_calls(stack), E2E_CASES * REPEATS)
-        deliveries = per_case(deliveries_before, rpc_calls(stack, "event"), E2E_CASES * REPEATS)
+        calls = per_case(calls_before, entrypoint_calls(stack), E2E_CASES * REPEATS)
+        deliveries = per_case(deliveries_before, entrypoint_calls(stack, "event"), E2E_CASES * REPEATS)
         notes.append(f"RPCs per shop-sign case ({backend}, the driver's and the services' own): " + ", ".join(
             f"`{name}` {count:.1f}" for name, count in calls.items()))
         notes.append(f"Event deliveries per shop-sign case ({backend}, to the services' handlers; the driver "

@@ -18,7 +18,7 @@ from kombu import Connection, Producer
 from nameko.standalone.events import get_event_exchange
 
 from bench import cases
-from bench.calls import per_case, rpc_calls
+from bench.calls import entrypoint_calls, per_case
 from bench.events import CaseEvents, case_events
 from tools.stack import Stack, running_stack
 
@@ -87,9 +87,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.mark.integration
 def test_the_bench_drives_shop_sign_cases_to_their_permit_sms(stack: Stack) -> None:
-    before = rpc_calls(stack)
+    before = entrypoint_calls(stack)
     _, latencies = cases.run(stack, 2, 2, first=500)
-    calls = per_case(before, rpc_calls(stack), 2)
+    calls = per_case(before, entrypoint_calls(stack), 2)
 
     assert len(latencies) == 2
     assert calls["workflow.complete_task"] == 5, calls
@@ -106,7 +106,7 @@ def test_while_the_permit_is_late_the_driver_asks_notify_about_once_a_second_not
                 rpc.workflow.complete_task({"task_id": task["task_id"], "post": task["post"], "actor": "审查员",
                                             "decision": "approve", "opinion": "同意"})
             leader = cases.open_tasks(rpc, watch, "approve", 1, 30)[0]
-            before = rpc_calls(stack)
+            before = entrypoint_calls(stack)
             registry.send_signal(signal.SIGSTOP)  # the permit, and so its SMS, will be 3 s late
             try:
                 rpc.workflow.complete_task({"task_id": leader["task_id"], "post": leader["post"], "actor": "领导",
@@ -117,7 +117,7 @@ def test_while_the_permit_is_late_the_driver_asks_notify_about_once_a_second_not
                 waited = time.monotonic() - started
             finally:
                 registry.send_signal(signal.SIGCONT)
-    asked = per_case(before, rpc_calls(stack), 1)
+    asked = per_case(before, entrypoint_calls(stack), 1)
 
     assert sms and waited >= 2.5
     # one read at once, one a second while nothing happens, one when notify says it sent the SMS;
