@@ -120,6 +120,8 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     #: intake's and the gateway's shared secret for query code digests (sunlight.querycodes), one per run
     query_code_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    #: intake's and notify's shared secret for sealing the query code on the broker (sunlight.seals), one per run
+    query_code_seal_key: str = field(default_factory=lambda: secrets.token_hex(16))
 
     @property
     def web_url(self) -> str:
@@ -138,6 +140,7 @@ class Stack:
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{self.web_port}",
             "PYTHONWARNINGS": "ignore",
             "QUERY_CODE_KEY": self.query_code_key,
+            "QUERY_CODE_SEAL_KEY": self.query_code_seal_key,
         })
         env.update(extra or {})
         return env

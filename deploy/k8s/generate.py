@@ -78,6 +78,9 @@ def deployment(service: str, spec: dict[str, Any]) -> dict[str, Any]:
     if service in ("intake", "gateway"):  # query code digests: the public status from the gateway's read model
         env.append({"name": "QUERY_CODE_KEY", "valueFrom": {"secretKeyRef": {
             "name": "sunlight-query-code", "key": "key", "optional": True}}})
+    if service in ("intake", "notify"):  # the query code sealed for the acceptance SMS (sunlight.seals)
+        env.append({"name": "QUERY_CODE_SEAL_KEY", "valueFrom": {"secretKeyRef": {
+            "name": "sunlight-query-code", "key": "seal-key", "optional": True}}})
     return {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(service, service),
         "spec": {

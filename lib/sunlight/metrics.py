@@ -73,6 +73,8 @@ SUBMISSION_TO_CERTIFICATE = Histogram(
     buckets=(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 28800, 86400, 604800),
 )
 PAYMENTS_RECORDED = Counter("sunlight_payments_recorded_total", "Fees recorded as paid at a window", ["tenant"])
+QUERY_CODE_SEALS_BROKEN = Counter(
+    "sunlight_query_code_seals_broken_total", "Acceptance SMS sent without the query code: its seal did not open")
 SMS_SENT = Counter("sunlight_sms_sent_total", "SMS handed to a provider", ["provider", "template", "status"])
 WARNINGS_RAISED = Counter(
     "sunlight_warnings_raised_total", "Prompts, yellow and red lights raised", ["level", "tenant", "department"]

@@ -13,8 +13,9 @@ from sunlight.mobiles import mobile_field
 
 #: payload fields that are the applicant's credentials (the query code on the receipt): an event carries one
 #: to the service that sends it on (notify texts it), and no service keeps or shows it (supervision's trail,
-#: notify's stored and shown texts)
-CREDENTIALS = frozenset({"query_code"})
+#: notify's stored and shown texts). Intake sends the code sealed for notify (sunlight.seals); ``query_code``
+#: in clear is what intakes before the seal sent, still read during an upgrade.
+CREDENTIALS = frozenset({"query_code", "sealed_query_code"})
 
 
 class _Payload(Schema):
@@ -50,7 +51,10 @@ class ApplicationAccepted(_Payload):
     fees_due = fields.List(fields.Dict(), load_default=list)
     #: the application form as submitted (project code, parcel ...); optional, added by issue 6
     form = fields.Dict(load_default=dict)
-    query_code = fields.String(load_default=None)  # for the public status page (issue 4)
+    #: the query code in clear, as intakes before the seal sent it; read by notify, never sent any more
+    query_code = fields.String(load_default=None)
+    #: the query code sealed for notify's acceptance SMS (sunlight.seals); absent when intake has no seal key
+    sealed_query_code = fields.String(allow_none=True)
     #: HMAC of the query code under QUERY_CODE_KEY (sunlight.querycodes); optional, added by issue 11
     query_code_digest = fields.String(allow_none=True)  # optional: absent from events of older intakes
     #: which series a permit is numbered in (招牌, 广告, 渣土 ...); empty for titles

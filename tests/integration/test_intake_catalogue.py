@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from sunlight.querycodes import code_digest
+from sunlight.seals import unseal
 from tests.integration.support import query
 from tools.drive import credit_code, digest, wait_for
 from tools.stack import Stack, running_stack
@@ -105,6 +106,14 @@ def test_every_shipped_item_is_received_once_and_audited(stack: Stack, rpc: Any)
     assert shop["query_code"] not in body
     digest = code_digest(stack.query_code_key.encode(), shop["application_number"], shop["query_code"])
     assert json.loads(body)["payload"]["query_code_digest"] == digest
+    # on the broker, which every queue bound to intake's events (and a dead-letter queue) gets, the code went
+    # sealed for notify: intake's outbox holds each event as it was published
+    [(published,)] = query(stack, "intake", "SELECT body FROM outbox WHERE event_type = 'application.accepted' "
+                           "AND body LIKE :n", n=f'%"{shop["application_number"]}"%')
+    payload = json.loads(published)["payload"]
+    sealed = payload.pop("sealed_query_code")
+    assert "query_code" not in payload and shop["query_code"] not in json.dumps(payload)
+    assert unseal(stack.query_code_seal_key.encode(), shop["application_number"], sealed) == shop["query_code"]
     # the applicant is texted the code; staff reading the case's messages see it masked, and once the SMS is
     # sent notify's database keeps it nowhere
     sms = wait_for(lambda: [m for m in rpc.notify.messages_for_case(shop["application_number"])

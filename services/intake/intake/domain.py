@@ -203,10 +203,13 @@ def accept(
     calendar: WorkingDays,
     local_today: date,
     query_code_digest: str | None = None,
+    sealed_query_code: str | None = None,
 ) -> tuple[Receipt, Event]:
     """Accept a complete application: the receipt and the ``application.accepted`` event.
 
-    ``query_code_digest`` (sunlight.querycodes) lets the gateway check a query code from the event alone."""
+    The query code is on the receipt only. ``query_code_digest`` (sunlight.querycodes) lets the gateway check a
+    query code from the event alone; ``sealed_query_code`` (sunlight.seals) lets notify text it to the applicant.
+    """
     require_complete(item, submission)
     receipt = Receipt(
         application_number=application_number,
@@ -222,11 +225,13 @@ def accept(
         clerk_id=submission.clerk_id,
     )
     digest = {"query_code_digest": query_code_digest} if query_code_digest else {}
+    sealed = {"sealed_query_code": sealed_query_code} if sealed_query_code else {}
     event = new_event(
         APPLICATION_ACCEPTED,
         application_number,
         {
             **digest,
+            **sealed,
             "application_number": application_number,
             "item_code": item.code,
             "item_name": item.name,
@@ -238,7 +243,6 @@ def accept(
             "certificate_kind": item.certificate_kind,
             "fees_due": [dict(fee) for fee in receipt.fees_due],
             "form": dict(submission.form),  # registry reads the project code and parcel from it
-            "query_code": query_code,
             "permit_series": item.permit_series,
         },
         now,

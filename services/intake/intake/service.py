@@ -17,7 +17,7 @@ from intake.models import Application, Correction, Refusal, metadata, sequences
 from intake.schemas import CorrectionSchema, ReceiptSchema, RefusalSchema, SubmissionSchema
 from intake.settings import MIGRATIONS
 from intake.views import item_in_full, item_summary
-from sunlight import base, metrics
+from sunlight import base, metrics, seals
 from sunlight.calendar import WorkingCalendar
 from sunlight.contracts import load_or_fail
 from sunlight.db import Database, UnitOfWork, is_duplicate
@@ -89,7 +89,7 @@ class IntakeService(base.ServiceBase):
         except IncompleteApplication:
             metrics.APPLICATIONS_INCOMPLETE.labels(item.tenant, item.code).inc()
             raise
-        code_key = configured_key()
+        code_key, seal_secret = configured_key(), seals.configured_secret()
         number, query_code = self._next_number(uow, item.tenant, now), f"{secrets.randbelow(10**6):06d}"
         receipt, event = domain.accept(
             item,
@@ -100,6 +100,7 @@ class IntakeService(base.ServiceBase):
             calendar=CALENDAR,
             local_today=now.astimezone(CALENDAR.tz).date(),
             query_code_digest=code_digest(code_key, number, query_code) if code_key else None,
+            sealed_query_code=seals.seal(seal_secret, number, query_code) if seal_secret else None,
         )
         uow.session.connection().execute(_INSERT_APPLICATION, _application_row(receipt, submission, key, fingerprint))
         uow.emit(event)

@@ -7,6 +7,7 @@ off Oct 1 – 7, with make-up working days Sun Sep 20 and Sat Oct 10.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from intake import domain
 from intake.catalogue import load_catalogue
+from sunlight import seals
 from sunlight.calendar import SHANGHAI, WorkingCalendar
 from sunlight.contracts import APPLICATION_ACCEPTED, Event
 from sunlight.errors import IncompleteApplication
@@ -287,7 +289,8 @@ def test_acceptance_announces_application_accepted_with_what_workflow_and_notify
         "fees_due": [],  # a shop sign costs nothing
         "form": {},
         # no query_code_digest: without QUERY_CODE_KEY the gateway asks intake for the status
-        "query_code": "482913",
+        # no query code at all: it is on the receipt, and without QUERY_CODE_SEAL_KEY it is not sent sealed either
+        "query_code": None,  # the field older intakes filled, read by the schema as absent
         "permit_series": "招牌",
     }
 
@@ -301,6 +304,17 @@ def test_with_a_key_the_acceptance_carries_a_digest_only_that_key_matches_to_the
     assert not code_matches(b"intake and gateway", "GS-2026-000001", "482914", received)
     assert not code_matches(b"intake and gateway", "GS-2026-000002", "482913", received)  # bound to its number
     assert not code_matches(b"an inspector's guess", "GS-2026-000001", "482913", received)
+
+
+def test_the_query_code_travels_sealed_for_notify_and_in_clear_nowhere_in_the_event() -> None:
+    sealed = seals.seal(b"intake and notify", "GS-2026-000001", "482913")
+    _, event = accept(SHOP_SIGN, company_submission(), datetime(2026, 9, 25, 10, 30, tzinfo=SHANGHAI),
+                      sealed_query_code=sealed)
+    body = event.to_message()
+    received = body["payload"].pop("sealed_query_code")
+    assert "482913" not in json.dumps(body)  # nowhere but in the seal
+    assert "query_code" not in body["payload"]
+    assert seals.unseal(b"intake and notify", "GS-2026-000001", received) == "482913"
 
 
 def test_a_land_registration_announces_the_catalogue_s_fee_with_its_basis() -> None:

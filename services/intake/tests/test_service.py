@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from nameko import config
 from nameko.testing.services import worker_factory
 from prometheus_client import REGISTRY
 from sqlalchemy import text
@@ -20,6 +21,7 @@ from intake import service as intake_service
 from intake.models import metadata
 from intake.service import IntakeService
 from intake.settings import MIGRATIONS
+from sunlight import seals
 from sunlight.db import Store
 from sunlight.errors import IncompleteApplication, NotFound, UnknownItem, ValidationFailed
 from tools.drive import credit_code, digest, resident_id
@@ -72,14 +74,18 @@ def mortgage(**changes: Any) -> dict[str, Any]:
 
 
 def test_a_walk_in_shop_sign_is_received_at_the_counter_and_handed_to_workflow(intake: Any, store: Store) -> None:
-    receipt = intake.submit_application(shop_sign())
+    with config.patch({"QUERY_CODE_SEAL_KEY": "intake and notify"}):
+        receipt = intake.submit_application(shop_sign())
     number = receipt["application_number"]
     assert number.startswith("GS-") and receipt["case_number"] == number
     assert (receipt["channel"], receipt["clerk_id"], receipt["fees_due"]) == ("counter", "window-02", [])
     assert receipt["window"].startswith("拱墅区行政服务中心") and len(receipt["query_code"]) == 6
     [(event_type, body)] = outbox(store)
     assert event_type == "application.accepted" and body["case_number"] == number
-    assert body["payload"]["query_code"] == receipt["query_code"]
+    # the code is on the receipt; the event, which every queue bound to intake's events gets, carries it sealed
+    sealed = body["payload"].pop("sealed_query_code")
+    assert "query_code" not in body["payload"] and receipt["query_code"] not in json.dumps(body)
+    assert seals.unseal(b"intake and notify", number, sealed) == receipt["query_code"]
     assert body["payload"]["process"] == "shop-sign-approval"
     [row] = rows(store, "SELECT status, clerk_id, channel FROM applications")
     assert tuple(row) == ("accepted", "window-02", "counter")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sunlight import mobiles
+from sunlight import mobiles, seals
 from sunlight.calendar import WorkingCalendar
 from sunlight.errors import ValidationFailed
 from sunlight.payloads import CREDENTIALS
@@ -82,6 +82,19 @@ def render(template: Template, values: Mapping[str, str], *, signature: str, rec
 def mask(secret: object) -> str:
     """A secret as staff see it: as long as it is, every character a star."""
     return "*" * len(str(secret))
+
+
+def query_code(accepted: Mapping[str, object], seal_secret: bytes) -> str | None:
+    """The query code an ``application.accepted`` payload gives the acceptance SMS, or None when it gives none.
+
+    Intake sends it sealed for notify (sunlight.seals); intakes before the seal sent it in clear, which is still
+    read during an upgrade. A seal that does not open raises ``seals.SealBroken``.
+    """
+    sealed = accepted.get("sealed_query_code")
+    if sealed:
+        return seals.unseal(seal_secret, str(accepted["application_number"]), str(sealed))
+    clear = accepted.get("query_code")
+    return str(clear) if clear else None
 
 
 # --- Chinese SMS on the wire: UCS-2, concatenated segments with a UDH header -------------------

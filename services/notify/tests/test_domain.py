@@ -9,6 +9,7 @@ import yaml
 
 from notify import domain
 from notify.settings import TEMPLATES
+from sunlight import seals
 from sunlight.errors import ValidationFailed
 from sunlight.tenants import tenant
 
@@ -206,6 +207,22 @@ def test_the_query_code_is_in_the_sms_and_masked_in_the_text_staff_see() -> None
         signature="【杭州市国土资源局】", recipient="13957112345")
     assert "可凭查询码739514在网上查询" in rendered.text
     assert rendered.shown == rendered.text.replace("739514", "******")
+
+
+def test_the_acceptance_sms_gets_the_code_intake_sealed_or_sent_in_clear_before_the_seal() -> None:
+    sealed = seals.seal(b"intake and notify", "HZ-2026-000001", "739514")
+    accepted = {"application_number": "HZ-2026-000001", "sealed_query_code": sealed, "query_code": None}
+    assert domain.query_code(accepted, b"intake and notify") == "739514"
+    older_intake = {"application_number": "HZ-2026-000001", "query_code": "739514"}
+    assert domain.query_code(older_intake, b"intake and notify") == "739514"
+    assert domain.query_code({"application_number": "HZ-2026-000001", "query_code": None}, b"") is None
+
+
+def test_a_seal_notify_cannot_open_gives_no_code_and_says_why() -> None:
+    sealed = seals.seal(b"intake's key", "HZ-2026-000001", "739514")
+    for secret in (b"notify's other key", b""):
+        with pytest.raises(seals.SealBroken):
+            domain.query_code({"application_number": "HZ-2026-000001", "sealed_query_code": sealed}, secret)
 
 
 def test_a_message_without_credentials_is_shown_as_sent() -> None:
