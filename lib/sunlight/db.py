@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -247,11 +247,27 @@ class UnitOfWork:
         )
         return bool(result.rowcount)
 
+    def first_deliveries(self, event_ids: Sequence[str], consumer: str) -> set[str]:
+        """Those of ``event_ids`` that ``consumer`` sees for the first time; records them in this transaction.
+
+        ``first_delivery`` for a batch, in one statement: the insert hands back the ids it wrote. An id given
+        twice counts once.
+        """
+        if not event_ids:
+            return set()
+        connection = self.session.connection()
+        statement = _statements(self._outbox, self._processed, connection.dialect.name).mark_first_seen
+        now = datetime.now(UTC)
+        rows = [{"event_id": event_id, "consumer": consumer, "processed_at": now}
+                for event_id in dict.fromkeys(event_ids)]
+        return set(connection.execute(statement, rows).scalars())
+
 
 @dataclass(frozen=True)
 class _Statements:
     add_event: Insert
     mark_seen: Insert
+    mark_first_seen: Insert
 
 
 @functools.cache
@@ -261,6 +277,8 @@ def _statements(outbox: Table, processed: Table, dialect: str) -> _Statements:
     return _Statements(
         add_event=insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
         mark_seen=upsert(processed).on_conflict_do_nothing(index_elements=["event_id", "consumer"]),
+        mark_first_seen=upsert(processed).on_conflict_do_nothing(index_elements=["event_id", "consumer"])
+        .returning(processed.c.event_id),
     )
 
 

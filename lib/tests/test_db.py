@@ -188,6 +188,19 @@ def test_each_consumer_sees_an_event_for_the_first_time_once(store: Store) -> No
     assert seen == [True, True, False]
 
 
+def test_a_batch_learns_in_one_statement_which_of_its_events_are_new(store: Store) -> None:
+    seen_before, new, twice = (accepted_event().event_id for _ in range(3))
+    with store.unit_of_work() as uow:
+        assert uow.first_delivery(seen_before, "supervision.record_event")
+
+    with store.unit_of_work() as uow:
+        first = uow.first_deliveries([seen_before, new, twice, twice], "supervision.record_event")
+        assert uow.first_deliveries([], "supervision.record_event") == set()
+
+    assert first == {new, twice}
+    assert count(store.engine, processed_events) == 3
+
+
 def test_a_failed_handler_leaves_the_event_unprocessed_so_the_retry_succeeds(store: Store) -> None:
     event_id = accepted_event().event_id
 

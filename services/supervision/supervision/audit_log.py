@@ -10,7 +10,7 @@ written once, as the transaction commits, however many records it appended.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -53,16 +53,30 @@ class TrailRecord(NamedTuple):
 
 def append_event(session: Session, body: Mapping[str, Any]) -> domain.AuditEntry:
     """Append one event, less its credentials, as the next record; the head row lock keeps the chain from forking."""
-    last_seq, last_hash = _lock_head(session)
-    entry = domain.append(domain.without_credentials(body), seq=last_seq + 1, prev_hash=last_hash)
-    session.connection().execute(_APPEND, {"recorded_at": datetime.now(UTC), **asdict(entry)})
-    held = _held(session)
-    held.head = (entry.seq, entry.hash)
-    held.head_moved = True  # written once, when the transaction commits (_write_head)
-    trail = held.trails.get(entry.case_number) if entry.case_number is not None else None
-    if trail is not None:
-        trail.append(TrailRecord(entry.seq, entry.event_type, entry.occurred_at, json.loads(entry.body)))
+    [entry] = append_events(session, [body])
     return entry
+
+
+def append_events(session: Session, bodies: Sequence[Mapping[str, Any]]) -> list[domain.AuditEntry]:
+    """Append each event, less its credentials, as the next records in order, with one insert."""
+    if not bodies:
+        return []
+    last_seq, last_hash = _lock_head(session)
+    entries = []
+    for body in bodies:
+        entry = domain.append(domain.without_credentials(body), seq=last_seq + 1, prev_hash=last_hash)
+        entries.append(entry)
+        last_seq, last_hash = entry.seq, entry.hash
+    recorded_at = datetime.now(UTC)
+    session.connection().execute(_APPEND, [{"recorded_at": recorded_at, **asdict(entry)} for entry in entries])
+    held = _held(session)
+    held.head = (last_seq, last_hash)
+    held.head_moved = True  # written once, when the transaction commits (_write_head)
+    for entry in entries:
+        trail = held.trails.get(entry.case_number) if entry.case_number is not None else None
+        if trail is not None:
+            trail.append(TrailRecord(entry.seq, entry.event_type, entry.occurred_at, json.loads(entry.body)))
+    return entries
 
 
 def case_trail(session: Session, case_number: str) -> list[TrailRecord]:

@@ -2,9 +2,10 @@
 
 Each event was one transaction of its own: the chain head locked, the event appended, its case replayed
 and reconciled, a commit, then a Redis round trip for the case's next light. Events arrive in bursts
-(a case's four co-reviews open together; many cases run at once), so ``record`` takes a batch: every event
-is appended under one lock of the chain head, each case the batch touches is reconciled once, after all
-its events are in, and the caller puts the cases' next lights into Redis in one round trip after the commit.
+(a case's four co-reviews open together; many cases run at once), so ``record`` takes a batch: the batch is
+marked seen with one statement and appended with another, under one lock of the chain head; each case the
+batch touches is reconciled once, after all its events are in, and the caller puts the cases' next lights
+into Redis in one round trip after the commit.
 
 A case reconciled after two of its events lights what it would have lit after each of them: ``reconcile``
 replays the whole trail at ``now`` and raises every light it earned, a stage completed late included.
@@ -58,16 +59,20 @@ def record(uow: UnitOfWork, batch: Sequence[Received], now: datetime, rules: wat
     done = Recorded()
     touched: dict[str, set[str]] = {}  # case -> the event types recorded for it now
     repeated: set[str] = set()
+    first = uow.first_deliveries([event.event_id for event, _ in batch], CONSUMER)
+    appended = []
     for event, body in batch:
-        if not uow.first_delivery(event.event_id, CONSUMER):
+        if event.event_id not in first:
             done.repeats += 1
             if event.case_number:
                 repeated.add(event.case_number)
             continue
-        audit_log.append_event(uow.session, body)
+        first.discard(event.event_id)  # the same event twice in one batch: the second is a repeat
+        appended.append(body)
         done.sources[event.source] += 1
         if event.case_number:
             touched.setdefault(event.case_number, set()).add(event.event_type)
+    audit_log.append_events(uow.session, appended)
     for case_number, types in touched.items():
         done.next_lights[case_number] = watch.reconcile(uow, case_number, now, rules)
         if any(violations.may_change(event_type) for event_type in types):  # others leave the violations be
