@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/lib:$(CURDIR)/services/intake:$(CURDIR)/services/workflow:$(CURDIR)/services/registry:$(CURDIR)/services/notify:$(CURDIR)/services/supervision:$(CURDIR)/services/gateway:$(CURDIR)
 
-.PHONY: install test lint typecheck demo bench bench-status bench-e2e bench-sustained bench-profile bench-sms clean ci chaos audit
+.PHONY: install test lint typecheck demo bench bench-status bench-e2e bench-sustained bench-profile bench-recording bench-sms clean ci chaos audit
 
 install: $(STAMP)
 
@@ -56,6 +56,9 @@ bench-sustained: $(STAMP)  # the 5-minute shop-sign row alone (BACKEND, BENCH_SU
 
 bench-profile: $(STAMP)  # py-spy on every service during shop-sign load (BACKEND, PROFILE_SECONDS): where a case's CPU goes
 	$(PY) -m bench.profile_e2e
+
+bench-recording: $(STAMP)  # supervision's recording path alone, on SQLite and PostgreSQL: CPU and wall ms per case
+	$(PY) -m bench.recording_alone
 
 bench-sms: $(STAMP)  # the SMS row alone (BENCH_SMS, BACKEND, NOTIFY_REPLICAS): messages/s, notify CPU per message
 	$(PY) -m bench.sms_alone
