@@ -76,12 +76,24 @@ class HeldRelay(OutboxRelay):
 def make_store(db_uri: str) -> Iterator[StoreFactory]:
     """Migrate a service's chain on ``db_uri`` and hand back its Store, as the service would get it.
 
-    Emitted events stay in the outbox (``HeldRelay``): publishing is the integration tests' job.
+    Each further call gets a fresh database of its own, of the same backend: a test that compares two stores
+    compares two databases. Emitted events stay in the outbox (``HeldRelay``): publishing is the integration
+    tests' job.
     """
     engines = []
+    extra_pg: list[str] = []
+
+    def fresh_uri() -> str:
+        if not engines:
+            return db_uri
+        if db_uri.startswith("sqlite:///"):
+            return f"{db_uri.removesuffix('.db')}-{len(engines)}.db"
+        name = f"sunlight_test_{uuid.uuid4().hex[:10]}"
+        extra_pg.append(name)
+        return create_pg_database(name)
 
     def factory(metadata: MetaData, migrations: Path, service: str) -> Store:
-        engine = make_engine(db_uri, pool_size=5)
+        engine = make_engine(fresh_uri(), pool_size=5)
         engines.append(engine)
         upgrade_to_head(engine, migrations)
         tables = (metadata.tables["outbox"], metadata.tables["processed_events"])
@@ -91,3 +103,5 @@ def make_store(db_uri: str) -> Iterator[StoreFactory]:
     yield factory
     for engine in engines:
         engine.dispose()
+    for name in extra_pg:
+        drop_pg_database(name)

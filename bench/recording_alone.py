@@ -23,6 +23,7 @@ import os  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -45,7 +46,16 @@ EVENTS_PER_CASE = 16  # what a shop-sign case gives supervision (make bench-e2e 
 
 
 def real_trail() -> list[dict[str, Any]]:
-    """The events supervision recorded for ``CASES`` shop-sign cases, in recording order."""
+    """The events supervision recorded for ``CASES`` shop-sign cases, in recording order.
+
+    With ``BENCH_RECORDING_TRAIL`` set, read from that file when it exists and written to it otherwise: two
+    versions of the code can then record the same events, and run side by side (one core each), so that the
+    host's changes of speed touch both alike.
+    """
+    kept = Path(os.environ["BENCH_RECORDING_TRAIL"]) if os.environ.get("BENCH_RECORDING_TRAIL") else None
+    if kept is not None and kept.exists():
+        bodies: list[dict[str, Any]] = json.loads(kept.read_text())
+        return bodies
     with running_stack(fresh(ROOT / "var" / "bench-recording"), backend="sqlite") as stack:
         cases.run(stack, CASES, 8)
         engine = create_engine(stack.db_uris["supervision"])
@@ -53,6 +63,8 @@ def real_trail() -> list[dict[str, Any]]:
             rows = connection.execute(text("SELECT body FROM audit_log ORDER BY seq"))
             bodies = [json.loads(body) for (body,) in rows]
         engine.dispose()
+    if kept is not None:
+        kept.write_text(json.dumps(bodies, ensure_ascii=False))
     return bodies
 
 
@@ -88,11 +100,11 @@ def main() -> None:
         cpu_ms, wall_ms = [], []
         for repeat in range(REPEATS):
             if backend == "sqlite":
-                path = fresh(ROOT / "var" / "bench-recording-replay")
+                path = fresh(ROOT / "var" / f"bench-recording-replay-{os.getpid()}")
                 path.mkdir(parents=True)
                 cpu, wall = record_all(f"sqlite:///{path / 'supervision.db'}", bodies)
             else:
-                name = f"sunlight_bench_recording_{repeat}"
+                name = f"sunlight_bench_recording_{os.getpid()}_{repeat}"
                 try:
                     cpu, wall = record_all(create_pg_database(name), bodies)
                 finally:

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select
 
 from sunlight.contracts import Event
 from sunlight.db import UnitOfWork
-from supervision import audit_log, watch
+from supervision import audit_log, summaries, watch
 from supervision.domain import violations
 from supervision.models import CaseClockRow
 
@@ -73,6 +73,11 @@ def record(uow: UnitOfWork, batch: Sequence[Received], now: datetime, rules: wat
         if event.case_number:
             touched.setdefault(event.case_number, set()).add(event.event_type)
     audit_log.append_events(uow.session, appended)
+    # what reconciling reads of each case, read for all of them at once: one statement each, not one per case
+    audit_log.read_trails(uow.session, list(touched))
+    summaries.read_stages(uow.session, list(touched))
+    watch.read_open_violations(uow.session, [number for number, types in touched.items()
+                                             if any(violations.may_change(event_type) for event_type in types)])
     for case_number, types in touched.items():
         done.next_lights[case_number] = watch.reconcile(uow, case_number, now, rules)
         if any(violations.may_change(event_type) for event_type in types):  # others leave the violations be

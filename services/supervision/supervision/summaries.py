@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, create_engine, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -36,9 +38,31 @@ _STAGE_NAMES = tuple(column.name for column in _STAGE_COLUMNS)
 _UPDATE_CASE = update(_CASES).where(_CASES.c.case_number == bindparam("number"))
 _INSERT_CASE = insert(_CASES)
 _READ_STAGES = select(_STAGES.c.task_id, *_STAGE_COLUMNS).where(_STAGES.c.case_number == bindparam("number"))
+_READ_CASES_STAGES = (select(_STAGES.c.case_number, _STAGES.c.task_id, *_STAGE_COLUMNS)
+                      .where(_STAGES.c.case_number.in_(bindparam("numbers", expanding=True))))
+_READ_AHEAD = "supervision.summaries.stages"
 _INSERT_STAGE = insert(_STAGES)
 _UPDATE_STAGE = update(_STAGES).where(_STAGES.c.case_number == bindparam("number"),
                                       _STAGES.c.task_id == bindparam("task"))
+
+
+def read_stages(session: Session, case_numbers: Sequence[str]) -> None:
+    """Read the stored stage rows of several cases with one statement, for each case's next ``record`` in this
+    transaction (each case's rows are handed out once: ``record`` writes them)."""
+    if not case_numbers:
+        return
+    stored: dict[str, dict[str, tuple[Any, ...]]] = {number: {} for number in case_numbers}
+    for row in session.connection().execute(_READ_CASES_STAGES, {"numbers": list(case_numbers)}):
+        stored[row[0]][row[1]] = tuple(row[2:])
+    session.info[_READ_AHEAD] = (session.get_transaction(), stored)
+
+
+def _stored_stages(session: Session, case_number: str) -> dict[str, tuple[Any, ...]]:
+    """The case's stage rows as stored: read ahead for this transaction by ``read_stages``, or read now."""
+    ahead = session.info.get(_READ_AHEAD)
+    if ahead is not None and ahead[0] is session.get_transaction() and case_number in ahead[1]:
+        return ahead[1].pop(case_number)
+    return {row[0]: tuple(row[1:]) for row in session.connection().execute(_READ_STAGES, {"number": case_number})}
 
 
 def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar, next_at: datetime | None,
@@ -61,7 +85,7 @@ def record(session: Session, clock: clocks.CaseClock, calendar: WorkingCalendar,
     updated = connection.execute(_UPDATE_CASE, {"number": clock.case_number, **values})
     if not updated.rowcount:
         connection.execute(_INSERT_CASE, {"case_number": clock.case_number, **values})
-    existing = {row[0]: tuple(row[1:]) for row in connection.execute(_READ_STAGES, {"number": clock.case_number})}
+    existing = _stored_stages(session, clock.case_number)
     opened = {s.task_id: s.opened_at for s in clock.stages}
     for stage in summary.stages:
         wanted = (stage.stage, stage.post, opened[stage.task_id], stage.deadline, stage.completed_at,

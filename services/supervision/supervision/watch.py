@@ -51,6 +51,11 @@ _READ_OPEN_VIOLATIONS = (select(_VIOLATIONS.c.id, _VIOLATIONS.c.kind, _VIOLATION
                                 _VIOLATIONS.c.evidence, _VIOLATIONS.c.detail, _VIOLATIONS.c.raised_at)
                          .where(_VIOLATIONS.c.case_number == bindparam("case_number"),
                                 _VIOLATIONS.c.withdrawn_at.is_(None)).order_by(_VIOLATIONS.c.id))
+_READ_CASES_OPEN_VIOLATIONS = (
+    select(_VIOLATIONS.c.case_number, *_READ_OPEN_VIOLATIONS.selected_columns)
+    .where(_VIOLATIONS.c.case_number.in_(bindparam("numbers", expanding=True)), _VIOLATIONS.c.withdrawn_at.is_(None))
+    .order_by(_VIOLATIONS.c.id))
+_READ_AHEAD = "supervision.watch.open_violations"
 _INSERT_VIOLATION = insert(_VIOLATIONS)
 _WITHDRAW_VIOLATION = update(_VIOLATIONS).where(_VIOLATIONS.c.id == bindparam("row_id")).values(
     withdrawn_at=bindparam("withdrawn_at"), withdrawal_evidence=bindparam("withdrawal_evidence"),
@@ -112,13 +117,32 @@ def reconcile(uow: UnitOfWork, case_number: str, now: datetime, rules: Rules) ->
     return next_at
 
 
+def read_open_violations(session: Session, case_numbers: Sequence[str]) -> None:
+    """Read the open violations of several cases with one statement, for each case's next ``raise_violations``
+    in this transaction (handed out once: it may withdraw some)."""
+    if not case_numbers:
+        return
+    stored: dict[str, list[Any]] = {number: [] for number in case_numbers}
+    for row in session.connection().execute(_READ_CASES_OPEN_VIOLATIONS, {"numbers": list(case_numbers)}):
+        stored[row.case_number].append(row)
+    session.info[_READ_AHEAD] = (session.get_transaction(), stored)
+
+
+def _open_violations(session: Session, case_number: str) -> list[Any]:
+    """The case's open violations: read ahead for this transaction by ``read_open_violations``, or read now."""
+    ahead = session.info.get(_READ_AHEAD)
+    if ahead is not None and ahead[0] is session.get_transaction() and case_number in ahead[1]:
+        return list(ahead[1].pop(case_number))
+    return list(session.connection().execute(_READ_OPEN_VIOLATIONS, {"case_number": case_number}).all())
+
+
 def raise_violations(uow: UnitOfWork, case_number: str, now: datetime) -> int:
     """Raise, once each, the violations the case's audit records now show (``violation.raised``)."""
     records = [violations.Record(r.seq, r.event_type, datetime.fromisoformat(r.occurred_at),
                                  r.body.get("payload") or {}) for r in audit_log.case_trail(uow.session, case_number)]
     tenant = violations.tenant_of(records)
     connection = uow.session.connection()
-    open_rows = connection.execute(_READ_OPEN_VIOLATIONS, {"case_number": case_number}).all()
+    open_rows = _open_violations(uow.session, case_number)
     shown = violations.detect(records)
     withdrawn = withdraw_violations(uow, case_number, records, shown, open_rows, now)
     known = {(row.kind, row.target) for row in open_rows} - withdrawn

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sunlight.contracts import Event
 from sunlight.db import Store
 from supervision import audit_log, recording, watch
-from supervision.models import AuditRecord, CaseClockRow, LightRow, ViolationRow, metadata
+from supervision.models import AuditRecord, CaseClockRow, LightRow, StageClockRow, ViolationRow, metadata
 from supervision.settings import MIGRATIONS, thresholds_config
 
 story = sibling("test_clocks")
@@ -81,6 +81,47 @@ def test_a_case_recorded_in_batches_reads_the_same_as_one_event_at_a_time(make: 
     expected = seen(one_by_one)
     assert expected["chain"] is True and expected["lights"]  # the story lights the case: the comparison means something
     assert seen(batched) == expected
+
+
+def as_case(body: dict[str, Any], number: str) -> dict[str, Any]:
+    """The story's event as it would be for another case."""
+    return {**body, "case_number": number, "event_id": f"{number}/{body['event_id']}"}
+
+
+def of_case(store: Store, number: str) -> dict[str, Any]:
+    """What a user sees of one case among several: its records, lights, violations and summary."""
+    with store.read() as session:
+        clock = session.get(CaseClockRow, number)
+        assert clock is not None
+        return {
+            "events": sorted(session.scalars(select(AuditRecord.event_type)
+                                             .where(AuditRecord.case_number == number)).all()),
+            "lights": sorted((r.target, r.level) for r in session.scalars(
+                select(LightRow).where(LightRow.case_number == number))),
+            "violations": sorted((r.kind, r.target) for r in session.scalars(
+                select(ViolationRow).where(ViolationRow.case_number == number))),
+            "stages": sorted((r.stage, r.post, r.deadline, r.completed_at, r.working_seconds) for r in session.scalars(
+                select(StageClockRow).where(StageClockRow.case_number == number))),
+            "summary": (clock.state, clock.promised_date, clock.deadline, clock.closed_at, clock.next_light_at),
+        }
+
+
+def test_cases_recorded_together_each_read_the_same_as_alone(make: Callable[[], Store]) -> None:
+    """A batch holds events of many cases; what is read ahead for all of them goes to each its own."""
+    alone, together = make(), make()
+    for body in STORY:
+        record(alone, [received(body)], when(body))
+    numbers = (CASE, f"{CASE}-B", f"{CASE}-C")
+    interleaved = [as_case(body, number) for body in STORY for number in numbers]
+    for start in range(0, len(interleaved), 7):  # batches that cut across cases
+        batch = interleaved[start:start + 7]
+        record(together, [received(body) for body in batch], when(batch[-1]))
+    expected = of_case(alone, CASE)
+    assert expected["lights"]  # the story lights the case: the comparison means something
+    for number in numbers:
+        assert of_case(together, number) == expected, number
+    with together.read() as session:
+        assert audit_log.verify_chain(session).ok
 
 
 def test_a_repeat_in_the_batch_or_after_it_is_recorded_once(make: Callable[[], Store]) -> None:
