@@ -53,15 +53,19 @@ class Row:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    #: figure and baseline measured in pairs, back to back: the ratio is the median of the pairs' own ratios,
+    #: so that the host's speed, which moves from minute to minute, does not enter it
+    paired: bool = False
 
     @property
     def ratio(self) -> float | None:
         """How many times better than the baseline (>1 is better, whichever way the unit points)."""
         if self.baseline is None or not self.baseline.median or not self.figure.median:
             return None
-        if self.higher_is_better:
-            return self.figure.median / self.baseline.median
-        return self.baseline.median / self.figure.median
+        if self.paired:
+            pairs = zip(self.figure.values, self.baseline.values, strict=True)
+            return statistics.median(_better(ours, theirs, self.higher_is_better) for ours, theirs in pairs)
+        return _better(self.figure.median, self.baseline.median, self.higher_is_better)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -69,10 +73,15 @@ class Row:
             "spread": round(self.figure.spread, 4), "repeats": self.figure.values,
             "baseline": None if self.baseline is None else {
                 "what": self.baseline_what, "value": round(self.baseline.median, 4), "unit": self.baseline.unit,
-                "spread": round(self.baseline.spread, 4)},
+                "spread": round(self.baseline.spread, 4), "repeats": self.baseline.values},
+            "paired": self.paired,
             "ratio": None if self.ratio is None else round(self.ratio, 3),
             "target": self.target, "met": self.met, "note": self.note,
         }
+
+
+def _better(ours: float, theirs: float, higher_is_better: bool) -> float:
+    return ours / theirs if higher_is_better else theirs / ours
 
 
 def write_json(rows: list[Row], path: Path, machine: str, when: str) -> None:
