@@ -73,14 +73,15 @@ def record(uow: UnitOfWork, batch: Sequence[Received], now: datetime, rules: wat
         if event.case_number:
             touched.setdefault(event.case_number, set()).add(event.event_type)
     audit_log.append_events(uow.session, appended)
+    # the cases whose violations may change: the other events leave them be
+    checked = {number for number, types in touched.items() if any(map(violations.may_change, types))}
     # what reconciling reads of each case, read for all of them at once: one statement each, not one per case
     audit_log.read_trails(uow.session, list(touched))
     summaries.read_stages(uow.session, list(touched))
-    watch.read_open_violations(uow.session, [number for number, types in touched.items()
-                                             if any(violations.may_change(event_type) for event_type in types)])
-    for case_number, types in touched.items():
+    watch.read_open_violations(uow.session, [number for number in touched if number in checked])
+    for case_number in touched:
         done.next_lights[case_number] = watch.reconcile(uow, case_number, now, rules)
-        if any(violations.may_change(event_type) for event_type in types):  # others leave the violations be
+        if case_number in checked:
             watch.raise_violations(uow, case_number, now)
     again = sorted(repeated - touched.keys())
     if again:

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, create_engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from sunlight.calendar import WorkingCalendar
-from supervision import audit_log
+from supervision import audit_log, readahead
 from supervision.domain import clocks, statistics
 from supervision.models import AuditRecord, CaseClockRow, StageClockRow
 
@@ -54,14 +54,14 @@ def read_stages(session: Session, case_numbers: Sequence[str]) -> None:
     stored: dict[str, dict[str, tuple[Any, ...]]] = {number: {} for number in case_numbers}
     for row in session.connection().execute(_READ_CASES_STAGES, {"numbers": list(case_numbers)}):
         stored[row[0]][row[1]] = tuple(row[2:])
-    session.info[_READ_AHEAD] = (session.get_transaction(), stored)
+    readahead.keep(session, _READ_AHEAD, stored)
 
 
 def _stored_stages(session: Session, case_number: str) -> dict[str, tuple[Any, ...]]:
     """The case's stage rows as stored: read ahead for this transaction by ``read_stages``, or read now."""
-    ahead = session.info.get(_READ_AHEAD)
-    if ahead is not None and ahead[0] is session.get_transaction() and case_number in ahead[1]:
-        return ahead[1].pop(case_number)
+    stored: dict[str, tuple[Any, ...]] | None = readahead.take(session, _READ_AHEAD, case_number)
+    if stored is not None:
+        return stored
     return {row[0]: tuple(row[1:]) for row in session.connection().execute(_READ_STAGES, {"number": case_number})}
 
 

@@ -29,7 +29,7 @@ from sunlight.contracts import (
     new_event,
 )
 from sunlight.db import Store, UnitOfWork
-from supervision import audit_log, summaries
+from supervision import audit_log, readahead, summaries
 from supervision.domain import clocks, lights, violations
 from supervision.models import CaseClockRow, LightRow, UrgingRow, ViolationRow
 
@@ -125,14 +125,14 @@ def read_open_violations(session: Session, case_numbers: Sequence[str]) -> None:
     stored: dict[str, list[Any]] = {number: [] for number in case_numbers}
     for row in session.connection().execute(_READ_CASES_OPEN_VIOLATIONS, {"numbers": list(case_numbers)}):
         stored[row.case_number].append(row)
-    session.info[_READ_AHEAD] = (session.get_transaction(), stored)
+    readahead.keep(session, _READ_AHEAD, stored)
 
 
 def _open_violations(session: Session, case_number: str) -> list[Any]:
     """The case's open violations: read ahead for this transaction by ``read_open_violations``, or read now."""
-    ahead = session.info.get(_READ_AHEAD)
-    if ahead is not None and ahead[0] is session.get_transaction() and case_number in ahead[1]:
-        return list(ahead[1].pop(case_number))
+    stored: list[Any] | None = readahead.take(session, _READ_AHEAD, case_number)
+    if stored is not None:
+        return stored
     return list(session.connection().execute(_READ_OPEN_VIOLATIONS, {"case_number": case_number}).all())
 
 
