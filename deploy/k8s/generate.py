@@ -32,9 +32,10 @@ SERVICES: dict[str, dict[str, Any]] = {
     # notify's workers outnumber its SMPP window (SMPP_WINDOW, 10 by default) and wait on batches, not connections
     "notify": {"port": 9104, "replicas": 2, "max": 4, "workers": 40, "db_pool": 12,
                "queues": ["rpc-notify", "evt-registry-certificate.issued--notify.on_certificate_issued"]},
-    # supervision records the events its workers hold in one transaction: more of them, bigger batches; they
-    # wait on the batch, not on a database connection, so its pool stays small
-    "supervision": {"port": 9105, "replicas": 2, "max": 4, "workers": 40, "db_pool": 12,
+    # supervision records the events its workers hold in one transaction (up to RECORD_BATCH_LIMIT, 50): twice
+    # that many workers, so one batch gathers while the other is written; they wait on the batch, not on a
+    # database connection, so its pool stays small
+    "supervision": {"port": 9105, "replicas": 2, "max": 4, "workers": 100, "db_pool": 12,
                     "queues": ["rpc-supervision", "evt-all--supervision.record_event"]},
 }
 LABELS = {"app.kubernetes.io/part-of": "sunlight"}

@@ -9,6 +9,12 @@ retried; notify's message stays claimed and is taken up again after the lease).
 
 Under eventlet the batching comes free: the deliveries the broker hands over together each submit before
 the writer's green thread first runs, and whatever arrives while a batch is written waits for the next.
+
+``linger`` (seconds) lets the writer wait that long for more items before it writes, unless ``limit`` of
+them are in already: fewer, larger batches for a writer whose callers can wait (supervision's audit). A
+batch's cost is mostly per batch and per case it touches, not per item: supervision recorded a shop-sign
+case for 4.5 ms of CPU in batches of 10 events and 2.7 ms in batches of 40 (``make bench-recording``).
+Keep ``limit`` at or below the consumer's prefetch, or a full prefetch would wait out the linger.
 """
 
 from __future__ import annotations
@@ -27,16 +33,20 @@ class Batcher(Generic[Item, Answer]):
     """Gathers the items submitted while a write is under way and writes them with ``write`` in one go;
     ``write`` answers each item of its batch, in order."""
 
-    def __init__(self, write: Callable[[Sequence[Item]], Sequence[Answer]], limit: int = 100) -> None:
-        self.write, self.limit = write, limit
+    def __init__(self, write: Callable[[Sequence[Item]], Sequence[Answer]], limit: int = 100,
+                 linger: float = 0.0) -> None:
+        self.write, self.limit, self.linger = write, limit, linger
         self._queue: list[tuple[Item, GreenEvent]] = []
         self._writer: object | None = None
+        self._filled: GreenEvent | None = None  # set while the writer lingers: sent when ``limit`` items are in
 
     def submit(self, item: Item) -> Answer:
         done = GreenEvent()
         self._queue.append((item, done))
         if self._writer is None:
             self._writer = eventlet.spawn(self._write)
+        elif self._filled is not None and len(self._queue) >= self.limit and not self._filled.ready():
+            self._filled.send(None)
         answer = done.wait()
         if isinstance(answer, BaseException):  # an answer is never an exception: the write failed
             raise answer
@@ -45,10 +55,22 @@ class Batcher(Generic[Item, Answer]):
     def _write(self) -> None:
         try:
             while self._queue:
+                self._gather()
                 batch, self._queue = self._queue[:self.limit], self._queue[self.limit:]
                 self._write_batch(batch)
         finally:
             self._writer = None
+
+    def _gather(self) -> None:
+        """Wait up to ``linger`` for the queue to reach ``limit`` (at once without a linger, or when it has)."""
+        if self.linger <= 0 or len(self._queue) >= self.limit:
+            return
+        self._filled = GreenEvent()
+        try:
+            with eventlet.Timeout(self.linger, False):
+                self._filled.wait()
+        finally:
+            self._filled = None
 
     def _write_batch(self, batch: list[tuple[Item, GreenEvent]]) -> None:
         try:
@@ -67,9 +89,9 @@ class Batcher(Generic[Item, Answer]):
 class WriteBatcher(Batcher[Item, None]):
     """A ``Batcher`` whose write answers nothing: ``submit`` returns once the item is written."""
 
-    def __init__(self, write: Callable[[Sequence[Item]], None], limit: int = 100) -> None:
+    def __init__(self, write: Callable[[Sequence[Item]], None], limit: int = 100, linger: float = 0.0) -> None:
         def written(batch: Sequence[Item]) -> list[None]:
             write(batch)
             return [None] * len(batch)
 
-        super().__init__(written, limit)
+        super().__init__(written, limit, linger)

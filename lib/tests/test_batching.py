@@ -82,3 +82,40 @@ def test_each_sender_gets_what_the_write_answered_for_its_own_item() -> None:
     assert list(eventlet.GreenPool().imap(batcher.submit, [f"m{i}" for i in range(20)])) == [
         f"M{i}" for i in range(20)]
     assert len(batches) < 20
+
+
+def spaced(batcher: WriteBatcher[str], items: list[str], gap: float) -> list[object]:
+    """Submit ``items`` ``gap`` seconds apart, each from its own green thread, as deliveries trickle in."""
+    pool = eventlet.GreenPool()
+    threads = []
+    for item in items:
+        threads.append(pool.spawn(batcher.submit, item))
+        eventlet.sleep(gap)
+    return [thread.wait() for thread in threads]
+
+
+def test_a_lingering_writer_takes_what_trickles_in_meanwhile_in_one_transaction() -> None:
+    table = Table()
+    spaced(WriteBatcher(table.write, limit=50, linger=0.5), [f"m{i}" for i in range(10)], gap=0.01)
+    assert table.transactions == 1 and sorted(table.rows) == sorted(f"m{i}" for i in range(10))
+
+
+def test_without_a_linger_items_that_trickle_in_are_written_as_they_come() -> None:
+    table = Table()
+    spaced(WriteBatcher(table.write), [f"m{i}" for i in range(10)], gap=0.01)
+    assert table.transactions == 10 and len(table.rows) == 10
+
+
+def test_a_lingering_writer_writes_at_once_when_the_limit_is_reached() -> None:
+    table = Table()
+    batcher = WriteBatcher(table.write, limit=3, linger=30)
+    pool = eventlet.GreenPool()
+    with eventlet.Timeout(5):  # the linger is 30 s: only reaching the limit can end the wait before this
+        assert list(pool.imap(batcher.submit, ["m1", "m2", "m3"])) == [None, None, None]
+    assert table.rows == ["m1", "m2", "m3"] and table.transactions == 1
+
+
+def test_a_lone_item_is_written_when_the_linger_runs_out() -> None:
+    table = Table()
+    assert outcomes(WriteBatcher(table.write, limit=50, linger=0.05), ["m1"]) == ["written"]
+    assert table.rows == ["m1"]

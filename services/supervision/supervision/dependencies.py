@@ -114,7 +114,8 @@ class EventRecorder(DependencyProvider):  # type: ignore[misc]
     """
 
     def setup(self) -> None:
-        self.batcher: WriteBatcher[recording.Received] = WriteBatcher(self._write)
+        limit, linger = settings.recording_batch()
+        self.batcher: WriteBatcher[recording.Received] = WriteBatcher(self._write, limit, linger)
         # its index is made by its own set-up, which may come after this one: read at each write
         self.deadlines = next(e for e in self.container.dependencies if isinstance(e, Deadlines))
 

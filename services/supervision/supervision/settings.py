@@ -37,3 +37,16 @@ def now() -> datetime:
 def rules() -> Rules:
     """The calendar and the thresholds file (``THRESHOLDS_FILE``) lights are computed with."""
     return Rules(CALENDAR, thresholds_config(str(config.get("THRESHOLDS_FILE") or THRESHOLDS)))
+
+
+def recording_batch() -> tuple[int, float]:
+    """How many events one recording transaction takes at most (``RECORD_BATCH_LIMIT``), and how long the
+    recorder waits for that many before it writes fewer (``RECORD_LINGER_MS``).
+
+    Nothing a person waits for waits on the audit: lights are due in working hours and days, and a delivery
+    is acknowledged once its batch is committed. Larger batches reconcile each case they touch once for
+    several of its events. The limit stays below the consumer's ``PREFETCH_COUNT``, so that the next batch
+    gathers while one is written.
+    """
+    limit, linger_ms = config.get("RECORD_BATCH_LIMIT"), config.get("RECORD_LINGER_MS")
+    return int(50 if limit is None else limit), float(50 if linger_ms is None else linger_ms) / 1000

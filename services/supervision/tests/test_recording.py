@@ -149,3 +149,14 @@ def test_events_without_a_case_are_chained_and_schedule_nothing(make: Callable[[
     body = {**STORY[0], "case_number": None, "event_id": "no-case"}
     done = record(store, [received(body)], when(STORY[0]))
     assert done.next_lights == {} and sum(done.sources.values()) == 1
+
+
+def test_the_recorder_batches_as_configured_and_a_zero_linger_means_none() -> None:
+    from nameko import config
+
+    from supervision.settings import recording_batch
+
+    with config.patch({}, clear=True):
+        assert recording_batch() == (50, 0.05)  # the defaults of config.yml
+    with config.patch({"RECORD_BATCH_LIMIT": 20, "RECORD_LINGER_MS": 0}):
+        assert recording_batch() == (20, 0.0)  # 0 turns the linger off; it is not taken for "unset"
