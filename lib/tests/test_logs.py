@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import eventlet
 import pytest
@@ -61,3 +62,24 @@ def test_two_workers_at_once_never_see_each_others_case() -> None:
         pool.spawn(worker, case)
     pool.waitall()
     assert seen == {"HZ-2026-000001": "HZ-2026-000001", "GS-2026-000002": "GS-2026-000002"}
+
+
+def test_a_typed_error_a_caller_was_answered_with_is_one_line_and_an_unexpected_one_keeps_its_traceback() -> None:
+    from sunlight.errors import NotFound
+
+    def raised(exc: Exception, message: str, level: int) -> logging.LogRecord:
+        try:
+            raise exc
+        except Exception as caught:  # noqa: BLE001 - the record carries it, as nameko's does
+            return logging.LogRecord("nameko.containers", level, __file__, 1, message,
+                                     ("<WorkerContext [workflow.get_case]>", caught), sys.exc_info())
+
+    expected = raised(NotFound("no case 'GS-2026-000003'", {"case_number": ["unknown case"]}),
+                      logs.EXPECTED_ERROR, logging.WARNING)
+    for style in ("plain", "json"):
+        text = logs.Formatter("workflow", style).format(expected)
+        assert "no case 'GS-2026-000003'" in text and "unknown case" in text and "Traceback" not in text
+        assert "\\n" not in text and "\n" not in text
+    unexpected = raised(RuntimeError("disk full"), "error handling worker %s: %s", logging.ERROR)
+    assert "Traceback" in logs.Formatter("workflow", "plain").format(unexpected)
+    assert expected.exc_info is not None  # the record itself is left as it was, for any other handler
