@@ -28,6 +28,8 @@ ITEM = "GS-CG-0202"
 MATERIALS = ("application-form", "business-licence", "design-drawing", "owner-consent")
 
 
+#: what the clerks wait for (bench.events): a task to act on, and the permit SMS that ends the case
+HEARD = {"workflow": ("task.created",), "notify": ("sms.sent",)}
 BATCH = f"{time.time_ns()}/"  # fresh files per run: intake takes the same applicant+item+files as a repeat
 
 
@@ -88,12 +90,12 @@ def numbered_case(rpc: Any, events: CaseEvents, i: int, timeout: float = 60) -> 
 
 def run(stack: Stack, cases: int, windows: int, first: int = 0) -> tuple[float, list[float]]:
     """Cases per second over ``cases`` cases, ``windows`` at a time; and each case's latency."""
-    with case_events(stack.amqp_uri) as events, rpc_clients(stack, windows) as clients:
+    with case_events(stack.amqp_uri, HEARD) as events, rpc_clients(stack, windows) as clients:
         return closed_loop(with_client(clients, lambda rpc, i: one_case(rpc, events, i)),
                            range(first, first + cases), windows)
 
 
 def for_a_while(stack: Stack, seconds: float, windows: int, first: int = 0) -> tuple[float, list[tuple[str, float]]]:
     """Cases/s over ``seconds`` of closed-loop load (``windows`` at a time); each case's number and latency."""
-    with case_events(stack.amqp_uri) as events, rpc_clients(stack, windows) as clients:
+    with case_events(stack.amqp_uri, HEARD) as events, rpc_clients(stack, windows) as clients:
         return for_duration(with_client(clients, lambda rpc, i: numbered_case(rpc, events, i)), seconds, windows, first)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from typing import Any
@@ -46,8 +46,8 @@ def kind(body: Any) -> str:
 class CaseEvents:
     """The events of every case since the consumer started, and the green threads waiting on them."""
 
-    def __init__(self, amqp_uri: str) -> None:
-        self.amqp_uri = amqp_uri
+    def __init__(self, amqp_uri: str, watched: Mapping[str, tuple[str, ...]] = WATCHED) -> None:
+        self.amqp_uri, self.watched = amqp_uri, watched
         self.heard: dict[str, list[str]] = {}  # case number → kinds of its events, in arrival order
         self._woken: dict[str, Event] = {}
         self._connection: Connection | None = None
@@ -58,7 +58,7 @@ class CaseEvents:
         self._connection = Connection(self.amqp_uri)
         queue = Queue(f"bench.driver-{uuid.uuid4()}", exclusive=True, auto_delete=True, durable=False,
                       bindings=[binding(get_event_exchange(service), routing_key=key)
-                                for service, keys in WATCHED.items() for key in keys])
+                                for service, keys in self.watched.items() for key in keys])
         Consumer(self._connection.channel(), [queue], callbacks=[self._on_event], no_ack=True,
                  accept=["json"]).consume()
         self._reader = eventlet.spawn(self._read, self._connection)
@@ -138,9 +138,13 @@ class Pause:
 
 
 @contextmanager
-def case_events(amqp_uri: str) -> Iterator[CaseEvents]:
-    """A started consumer for one run of the driver; stopped afterwards."""
-    events = CaseEvents(amqp_uri).start()
+def case_events(amqp_uri: str, watched: Mapping[str, tuple[str, ...]] = WATCHED) -> Iterator[CaseEvents]:
+    """A started consumer for one run of the driver, bound to the ``watched`` events only; stopped afterwards.
+
+    Every event bound is one more delivery for RabbitMQ and one more message for the driver, on the cores
+    the services are measured on: a driver binds what it waits for.
+    """
+    events = CaseEvents(amqp_uri, watched).start()
     try:
         yield events
     finally:
