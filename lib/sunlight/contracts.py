@@ -25,6 +25,9 @@ from sunlight.events import PAYLOAD_SCHEMAS, PUBLISHERS
 from sunlight.payloads import *  # noqa: F403  (re-export: payload schemas)
 
 SCHEMA_VERSION = 1
+#: the most tasks one page of a post's inbox holds: workflow's ``list_tasks`` refuses more, and the gateway
+#: refuses more before it asks
+INBOX_PAGE_MAX = 500
 
 
 class Envelope(Schema):

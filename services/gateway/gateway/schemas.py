@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from sunlight.contracts import INBOX_PAGE_MAX
 from sunlight.mobiles import mobile_field
 
 
@@ -184,7 +185,7 @@ class LightsQuerySchema(_Strict):
 class InboxQuerySchema(_Strict):
     post = fields.String(validate=validate.Length(min=1, max=128),
                          metadata={"description": "tenant/department/role; omitted: the signed-in person's first post"})
-    limit = fields.Integer(validate=validate.Range(min=1, max=500),
+    limit = fields.Integer(validate=validate.Range(min=1, max=INBOX_PAGE_MAX),
                            metadata={"description": "at most this many tasks (a page); omitted: all of them"})
     after = fields.String(validate=validate.Length(min=1, max=128),
                           metadata={"description": "the task_id of the last task of the previous page"})

@@ -7,9 +7,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, post_load, validate, validates_schema
 from marshmallow import ValidationError as SchemaError
 
+from sunlight.contracts import INBOX_PAGE_MAX
 from workflow.process import END, JOINS, KINDS, OPERATORS, Branch, Definition, Limit, Rule, Stage, check
-
-INBOX_PAGE_MAX = 500  # tasks in one page of an inbox
 
 KEY = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and - only")
 KEY_OR_BLANK = validate.Regexp(r"^$|^[a-z0-9][a-z0-9-]{0,63}$", error="lower-case letters, digits and - only")
