@@ -274,11 +274,11 @@ class _Statements:
 def _statements(outbox: Table, processed: Table, dialect: str) -> _Statements:
     """A unit of work's own statements, built once per service: building one costs more CPU than running it."""
     upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    mark_seen = upsert(processed).on_conflict_do_nothing(index_elements=["event_id", "consumer"])
     return _Statements(
         add_event=insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
-        mark_seen=upsert(processed).on_conflict_do_nothing(index_elements=["event_id", "consumer"]),
-        mark_first_seen=upsert(processed).on_conflict_do_nothing(index_elements=["event_id", "consumer"])
-        .returning(processed.c.event_id),
+        mark_seen=mark_seen,
+        mark_first_seen=mark_seen.returning(processed.c.event_id),  # the same insert, naming the ids it wrote
     )
 
 
