@@ -6,10 +6,11 @@ People act the instant their task exists: the driver hears workflow's ``task.cre
 ``sms.sent`` (bench.events) and then reads the case once through the service's API, so the services
 spend their CPU on the cases, not on answering a poll. Where the step comes later than the call that
 started it (workflow opens the case on intake's event; registry issues and notify texts on the payment's
-events), the driver waits to hear it before the first read: reading at once found nothing, 0.7 times per
-case a ``get_case`` that workflow refused as an unknown case (logging it) and once a ``messages_for_case``
-with no permit SMS yet. After a leader's or department's decision the next task is in place when workflow
-answers, so that read is made at once. A wait that hears nothing reads anyway every second
+events), the driver waits to hear it before the first read: reading at once found nothing, once per case
+a ``messages_for_case`` with no permit SMS yet, and at times a ``get_case`` that workflow refused as an
+unknown case (0.1 times per case in ``make bench-e2e``; 0.7 with the services slowed by a profiler).
+After a leader's or department's decision the next task is in place when workflow answers, so that read
+is made at once. A wait that hears nothing reads anyway every second
 (``FALLBACK_SECONDS``). The end state, the permit SMS sent, is checked with
 ``notify.messages_for_case``. ``WINDOWS`` cases run at a time.
 """

@@ -70,7 +70,8 @@ class Formatter(logging.Formatter):
         message = record.getMessage()
         if record.msg == EXPECTED_ERROR:
             # a typed error the caller was answered with: the line names it and its fields; a traceback of a
-            # client's bad input or unknown case tells the operator nothing, and formatting it cost a millisecond
+            # client's bad input or unknown case tells the operator nothing (and formatting it took about four
+            # times the line's own cost: 44 against 11 µs, timeit on a short stack)
             record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
         if self.json:
             line: dict[str, Any] = {
