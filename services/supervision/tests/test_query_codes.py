@@ -15,7 +15,7 @@ from nameko.testing.services import worker_factory
 from sunlight.calendar import SHANGHAI
 from sunlight.contracts import APPLICATION_ACCEPTED, new_event
 from sunlight.db import Store
-from sunlight.errors import NotFound, Unavailable
+from sunlight.errors import Conflict, NotFound, Unavailable
 from supervision import audit_log
 from supervision.domain import ratings, status
 from supervision.models import metadata
@@ -71,6 +71,19 @@ def test_a_rating_with_a_wrong_code_is_refused_before_anything_is_written(store:
     assert wrong.value.args[0] == ratings.UNKNOWN
     with store.read() as session:
         assert [e["event_type"] for e in audit_log.case_events(session, NUMBER)] == [APPLICATION_ACCEPTED]
+
+
+def test_a_rating_with_the_right_code_before_supervision_recorded_the_case_is_not_completed_yet(store: Store) -> None:
+    early = "GS-2026-000778"  # intake accepted it and issued the code; its acceptance has not reached supervision
+    with pytest.raises(Conflict, match="not completed yet"):
+        supervision(store, Intake({"query_code": "135790"})).rate_case(
+            {"application_number": early, "query_code": "135790", "level": 5})
+    with pytest.raises(NotFound) as wrong:  # the wrong code for it is still refused as for no such number
+        supervision(store, Intake({"query_code": "135790"})).rate_case(
+            {"application_number": early, "query_code": "000000", "level": 5})
+    assert wrong.value.args[0] == ratings.UNKNOWN
+    with store.read() as session:
+        assert audit_log.case_events(session, early) == []
 
 
 @pytest.mark.parametrize("silence", [UnknownService("intake"), eventlet.Timeout(None)],

@@ -9,9 +9,9 @@ import pytest
 
 from sunlight.calendar import SHANGHAI, WorkingCalendar
 from sunlight.contracts import RATING_RECEIVED, Event
-from sunlight.errors import Conflict, NotFound, ValidationFailed
+from sunlight.errors import Conflict, ValidationFailed
 from supervision.domain.clocks import CaseClock
-from supervision.domain.ratings import UNKNOWN, rate
+from supervision.domain.ratings import rate
 
 CALENDAR = WorkingCalendar.default()
 NOW = datetime(2026, 9, 29, 10, 0, tzinfo=SHANGHAI)  # a Tuesday, just before National Day
@@ -56,7 +56,9 @@ def test_a_case_is_rated_once_and_only_once_it_is_completed() -> None:
         rating(5, clock=open_case)
 
 
-def test_a_case_supervision_never_saw_accepted_is_not_found_in_the_words_a_wrong_code_gets() -> None:
-    with pytest.raises(NotFound) as unknown:
+def test_a_case_whose_acceptance_supervision_has_not_recorded_yet_is_not_completed_yet() -> None:
+    # the code was proved with intake first (service.py), so the application is real: rated just after
+    # submitting, or while supervision catches up, it is "not completed", never "no such application"
+    with pytest.raises(Conflict, match="GS-2026-999999 is not completed yet") as early:
         rating(5, clock=CaseClock(case_number="GS-2026-999999"))
-    assert unknown.value.args[0] == UNKNOWN
+    assert early.value.fields == {"application_number": ["not completed"]}
