@@ -80,6 +80,25 @@ def test_a_number_the_read_model_does_not_hold_is_still_answered_by_intake_and_w
     assert get_status(stack, number, code) == folded
 
 
+def test_an_application_workflow_has_not_opened_yet_is_received_not_unknown(stack: Stack) -> None:
+    """Right after submitting, intake's event may not have reached workflow or the read model: the applicant
+    with the receipt in hand is told it was received, not that the number or the code is wrong."""
+    receipt = apply(stack, 4)
+    number, code = receipt["application_number"], receipt["query_code"]
+    wait_for(lambda: folded_row(stack, number) or None, timeout=60, what="the read model row")
+    _forget(stack, number)  # as the moment before the gateway and workflow heard of the acceptance
+    _execute(stack, "workflow", number, "DELETE FROM tasks WHERE case_number = :n",
+             "DELETE FROM cases WHERE case_number = :n")
+    assert get_status(stack, number, code) == (200, {
+        "application_number": number, "item_name": receipt["item_name"], "received_at": receipt["accepted_at"],
+        "promised_date": receipt["promised_date"], "status": "accepted", "current_stage": None,
+        "certificate_number": None})
+    page = f"{stack.web_url}/status?number={urllib.request.quote(number)}&code={code}"
+    with urllib.request.urlopen(page, timeout=30) as response:  # noqa: S310 - the test's own stack
+        assert "已受理，正在分送" in response.read().decode()
+    assert get_status(stack, number, "000000" if code != "000000" else "111111")[0] == 404
+
+
 def test_a_wrong_code_looks_exactly_like_an_unknown_number(stack: Stack) -> None:
     receipt = apply(stack, 3)
     number, code = receipt["application_number"], receipt["query_code"]
@@ -137,12 +156,17 @@ def task(stage: str, t0: datetime) -> dict[str, Any]:
 
 
 def _forget(stack: Stack, number: str) -> None:
+    _execute(stack, GATEWAY, number, "DELETE FROM public_status WHERE application_number = :n")
+
+
+def _execute(stack: Stack, service: str, number: str, *statements: str) -> None:
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(stack.db_uris[GATEWAY])
+    engine = create_engine(stack.db_uris[service])
     try:
         with engine.begin() as connection:
-            connection.execute(text("DELETE FROM public_status WHERE application_number = :n"), {"n": number})
+            for statement in statements:
+                connection.execute(text(statement), {"n": number})
     finally:
         engine.dispose()
 

@@ -77,7 +77,8 @@ class StatusSchema(_Answer):
     item_name = fields.String()
     received_at = fields.String()
     promised_date = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": "accepted (received, not routed to the departments yet), "
+                                                    "open, returned, suspended, approved, rejected or withdrawn"})
     current_stage = fields.String(allow_none=True)
     certificate_number = fields.String(allow_none=True)
 

@@ -27,6 +27,7 @@ from gateway import (
     pages_supervision,
     schemas,
     statusfeed,
+    statusview,
     web,
 )
 from gateway.errors import TooManyAttempts, Unauthorized
@@ -182,18 +183,17 @@ class GatewayService(api_supervision.SupervisionRoutes, api_inspection.Inspectio
             raise unknown_status(number)  # a wrong code and an unknown number: the same answer, word for word
         if isinstance(receipt, Exception):
             raise receipt
-        if isinstance(case, Exception):
+        if isinstance(case, NotFound):  # the code matched: received, and workflow has not opened it yet
+            case = None
+        elif isinstance(case, Exception):
             raise case
-        stage = next((t["stage"] for t in case["tasks"] if t["status"] == "open"), None)
         certificate = None
-        if case["status"] == "approved":
+        if case is not None and case["status"] == "approved":
             try:
                 certificate = self.call("registry", "certificate_for_case", number)["number"]
             except NotFound:
                 certificate = None
-        return {"application_number": number, "item_name": receipt["item_name"],
-                "received_at": receipt["accepted_at"], "promised_date": receipt["promised_date"],
-                "status": case["status"], "current_stage": stage, "certificate_number": certificate}
+        return statusview.from_lookups(receipt, case, certificate)
 
     @http("POST", "/api/session")  # type: ignore[untyped-decorator]
     @endpoint

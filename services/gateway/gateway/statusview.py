@@ -42,6 +42,9 @@ STATUS_OF: dict[str, tuple[str, int]] = {
     CASE_WITHDRAWN: ("withdrawn", 2),
 }
 CLOSED = ("approved", "rejected", "withdrawn")
+#: the status of an application intake accepted whose case workflow has not opened yet (intake's event is
+#: on its way, a moment after the receipt): received, being routed to the departments
+RECEIVED = "accepted"
 #: the rank of a status already held ('open' ranks as a resumption: the later of two at one instant)
 RANK_HELD: dict[str, int] = {"open": 1, "returned": 1, "suspended": 1}
 #: every event type the view is folded from
@@ -104,3 +107,18 @@ def answer(view: StatusView, query_code: str, key: bytes) -> dict[str, Any] | No
             "received_at": view.received_at.isoformat(), "promised_date": view.promised_date.isoformat(),
             "status": view.status, "current_stage": None if closed or not view.stage else view.stage,
             "certificate_number": certificate or None}
+
+
+def from_lookups(receipt: Mapping[str, Any], case: Mapping[str, Any] | None,
+                 certificate_number: str | None) -> dict[str, Any]:
+    """The applicant's answer from intake's receipt (its code already matched) and workflow's case, or
+    ``None`` for a case workflow has not opened yet: that is an application received, not an unknown one."""
+    if case is None:
+        status, stage = RECEIVED, None
+    else:
+        status = str(case["status"])
+        stage = next((t["stage"] for t in case["tasks"] if t["status"] == "open"), None)
+    return {"application_number": receipt["application_number"], "item_name": receipt["item_name"],
+            "received_at": receipt["accepted_at"], "promised_date": receipt["promised_date"],
+            "status": status, "current_stage": stage,
+            "certificate_number": certificate_number if status == "approved" else None}

@@ -25,8 +25,8 @@ ROLE_NAMES = {"applicant": "申请人", "clerk": "受理员", "reviewer": "审�
 POST_ROLE_NAMES = {**ROLE_NAMES, "chief": "科长", "head": "负责人", "director": "局长", "deputy-director": "副局长",
                    "registrar": "登记员", "approver": "审批人", "verifier": "核查员", "surveyor": "测量员",
                    "valuer": "评估员", "cashier": "收费员", "reviewer-b": "审核员（B角）", "clerk-b": "受理员（B角）"}
-STATUS_NAMES = {"open": "办理中", "approved": "已办结（准予许可）", "rejected": "已办结（不予许可）",
-                "returned": "已退回", "suspended": "已中止", "withdrawn": "已撤回"}
+STATUS_NAMES = {"accepted": "已受理，正在分送", "open": "办理中", "approved": "已办结（准予许可）",
+                "rejected": "已办结（不予许可）", "returned": "已退回", "suspended": "已中止", "withdrawn": "已撤回"}
 LIGHT_NAMES = {"prompt": "预警", "yellow": "黄牌", "red": "红牌", "none": "正常", "green": "正常", "done": "已办结"}
 STAGE_NAMES = {"accept": "受理", "handle": "审核", "review": "复核", "approve": "审批", "issue": "制证",
                "co-review": "会审", "meeting": "网上会办", "survey": "踏勘"}

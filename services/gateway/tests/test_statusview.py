@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from gateway.statusview import StatusView, answer, fold
+from gateway.statusview import RECEIVED, StatusView, answer, fold, from_lookups
 from sunlight.querycodes import code_digest
 
 KEY = b"shared by intake and gateway"
@@ -90,3 +90,23 @@ def test_a_wrong_code_another_key_or_no_key_never_answers() -> None:
     assert answer(view, CODE, b"") is None
     assert answer(StatusView("GS-CG-2026-000002", **{k: v for k, v in vars(view).items()
                                                      if k != "application_number"}), CODE, KEY) is None
+
+
+RECEIPT = {"application_number": NUMBER, "item_name": "户外招牌设置", "accepted_at": T0.isoformat(),
+           "promised_date": "2026-09-28", "query_code": CODE}
+
+
+def test_a_receipt_whose_case_is_not_opened_yet_is_received_not_unknown() -> None:
+    # asked right after submitting: intake has the receipt (the code matched), workflow has not heard yet
+    assert from_lookups(RECEIPT, None, None) == {
+        "application_number": NUMBER, "item_name": "户外招牌设置", "received_at": T0.isoformat(),
+        "promised_date": "2026-09-28", "status": RECEIVED, "current_stage": None, "certificate_number": None}
+
+
+def test_the_lookups_answer_as_the_read_model_does() -> None:
+    tasks = [{"stage": "co-review", "status": "done"}, {"stage": "approve", "status": "open"}]
+    under_way = from_lookups(RECEIPT, {"status": "open", "tasks": tasks}, None)
+    assert (under_way["status"], under_way["current_stage"]) == ("open", "approve")
+    done = from_lookups(RECEIPT, {"status": "approved", "tasks": []}, "招牌-2026-0001")
+    assert answer(folded([ACCEPTED, OPENED, REVIEW, APPROVED, CERTIFICATE]), CODE, KEY) == done
+    assert from_lookups(RECEIPT, {"status": "rejected", "tasks": []}, "招牌-2026-0001")["certificate_number"] is None
