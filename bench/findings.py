@@ -60,7 +60,7 @@ FINDINGS = (
     "within the noise, 23.9 and 23.2 → 24.1 and 25.1 cases/s), PostgreSQL reads in autocommit to save "
     "their BEGIN and ROLLBACK (the statement log of one case shows 8 read transactions; a one-row read "
     "cost the client 310–415 µs of CPU either way in 3,000-read runs). On PostgreSQL a statement costs "
-    "the service about 0.3 ms of CPU through SQLAlchemy and green psycopg2 (raw psycopg2 with the same "
+    "the service 0.3–0.5 ms of CPU through SQLAlchemy and green psycopg2 (raw psycopg2 with the same "
     "green wait: about 0.09 ms per round trip), and one shop-sign case logged 151 of them (with the timers of those "
     "seconds and transaction control): most of the 37 ms by which the services' CPU per case exceeds SQLite's. "
     "**Would close it:** more cores or machines first (the services share nothing but the broker; see "
