@@ -101,12 +101,8 @@ def answer(view: StatusView, query_code: str, key: bytes) -> dict[str, Any] | No
         return None  # case.opened folded before its first task.created (another queue): not the whole answer yet
     if not code_matches(key, view.application_number, query_code, view.code_digest):
         return None  # unknown code, no digest, or another key: the RPC path decides, with its own 404
-    closed = view.status in CLOSED
-    certificate = view.certificate_number if view.status == "approved" else ""
-    return {"application_number": view.application_number, "item_name": view.item_name,
-            "received_at": view.received_at.isoformat(), "promised_date": view.promised_date.isoformat(),
-            "status": view.status, "current_stage": None if closed or not view.stage else view.stage,
-            "certificate_number": certificate or None}
+    return _shown(view.application_number, view.item_name, view.received_at.isoformat(),
+                  view.promised_date.isoformat(), view.status, view.stage, view.certificate_number)
 
 
 def from_lookups(receipt: Mapping[str, Any], case: Mapping[str, Any] | None,
@@ -118,7 +114,15 @@ def from_lookups(receipt: Mapping[str, Any], case: Mapping[str, Any] | None,
     else:
         status = str(case["status"])
         stage = next((t["stage"] for t in case["tasks"] if t["status"] == "open"), None)
-    return {"application_number": receipt["application_number"], "item_name": receipt["item_name"],
-            "received_at": receipt["accepted_at"], "promised_date": receipt["promised_date"],
-            "status": status, "current_stage": stage,
-            "certificate_number": certificate_number if status == "approved" else None}
+    return _shown(receipt["application_number"], receipt["item_name"], receipt["accepted_at"],
+                  receipt["promised_date"], status, stage, certificate_number)
+
+
+def _shown(number: str, item_name: str, received_at: str, promised_date: str, status: str,
+           stage: str | None, certificate_number: str | None) -> dict[str, Any]:
+    """The one shape of the applicant's answer, whichever way it was found: no stage once the case is
+    closed, a certificate only for an approved one."""
+    return {"application_number": number, "item_name": item_name, "received_at": received_at,
+            "promised_date": promised_date, "status": status,
+            "current_stage": None if status in CLOSED or not stage else stage,
+            "certificate_number": (certificate_number or None) if status == "approved" else None}
